@@ -1,0 +1,227 @@
+/**
+ * `npm run bench`: the benchmark suite against Parley, plaintext (`--insecure`) and TLS, each workload on
+ * a fresh hub. Writes a Markdown table and JSON to bench/results/.
+ *
+ *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm] [--servers parley,parley-tls]
+ *                    [--scenarios a,b] [--workers 1] [--dist] [--cpu-prof DIR]
+ *
+ * --quick     small sizes (a couple of minutes); the default sizes are the issue's (5000 idle, 1M history…)
+ * --scenarios only these fan-out scenarios (e.g. burst-200x1,paced-500-200)
+ * --workers   generator threads for fan-out (0 = the coordinator's own thread)
+ * --dist      run the built hub (`npm run build` first) instead of the TypeScript source through tsx
+ * --cpu-prof  write V8 CPU profiles of the hub during fan-out to DIR (open in Chrome DevTools)
+ */
+import { execSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os, { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { copyTemplate, createTemplate, type Template } from "./lib/accounts.js";
+import { metaLines, runMeta, writeResults } from "./lib/report.js";
+import {
+  fanoutScenarios,
+  fanoutTable,
+  historyTable,
+  idleTable,
+  loginTable,
+  sizes,
+  stormTable,
+} from "./lib/scenarios.js";
+import { ROOT, startParley, type Server } from "./lib/servers.js";
+import { runFanout, type FanoutResult } from "./workloads/fanout.js";
+import { runHistory, seedHistory, type HistoryResult } from "./workloads/history.js";
+import { runIdle, type IdleResult } from "./workloads/idle.js";
+import { runLogin, type LoginResult } from "./workloads/login.js";
+import { runStorm, type StormResult } from "./workloads/reconnect-storm.js";
+
+const WORKLOADS = ["fanout", "idle", "login", "history", "storm"] as const;
+type Workload = (typeof WORKLOADS)[number];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    servers: { type: "string", default: "parley,parley-tls" },
+    workers: { type: "string", default: "1" },
+    scenarios: { type: "string" },
+    dist: { type: "boolean", default: false },
+    "cpu-prof": { type: "string" },
+  },
+});
+const quick = values.quick ?? false;
+const only = (values.only?.split(",") ?? [...WORKLOADS]) as Workload[];
+for (const w of only)
+  if (!WORKLOADS.includes(w)) throw new Error(`unknown workload ${w}: use ${WORKLOADS.join(",")}`);
+const servers = values.servers!.split(",").map((s) => s.trim());
+for (const s of servers) if (s !== "parley" && s !== "parley-tls") throw new Error(`unknown server ${s}`);
+const workers = Number(values.workers);
+const size = sizes(quick);
+const profDir = values["cpu-prof"] ? path.resolve(values["cpu-prof"]) : undefined;
+
+const log = (s: string): void => console.log(s);
+
+if (values.dist) {
+  log("building (npm run build)…");
+  execSync("npm run --silent build", { cwd: ROOT, stdio: "inherit" });
+}
+
+async function withHub<T>(
+  insecure: boolean,
+  dataDir: string,
+  fn: (hub: Server) => Promise<T>,
+  nodeFlags: string[] = [],
+): Promise<T> {
+  const hub = await startParley({ insecure, dataDir, preferDist: values.dist ?? false, nodeFlags });
+  try {
+    return await fn(hub);
+  } finally {
+    await hub.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function accountsNeeded(): number {
+  let n = 2;
+  if (only.includes("fanout"))
+    n = Math.max(n, ...fanoutScenarios(quick, values.scenarios).map((s) => s.clients));
+  if (only.includes("idle")) n = Math.max(n, size.idleConnections);
+  if (only.includes("login")) n = Math.max(n, size.loginConcurrency * 4);
+  if (only.includes("storm")) n = Math.max(n, size.stormClients + size.stormRooms);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const meta = runMeta(`npm run bench -- ${process.argv.slice(2).join(" ")}`.trim(), quick, workers);
+  const fanout: Array<FanoutResult & { scenario: string }> = [];
+  const idle: IdleResult[] = [];
+  const login: LoginResult[] = [];
+  const history: HistoryResult[] = [];
+  const storm: StormResult[] = [];
+  const targets = servers.map((s) => ({ name: s, insecure: s === "parley" }));
+
+  const count = accountsNeeded();
+  log(`creating ${count} accounts on a template hub…`);
+  const tpl: Template = await createTemplate(count, log);
+  try {
+    if (only.includes("fanout")) {
+      for (const sc of fanoutScenarios(quick, values.scenarios)) {
+        for (const t of targets) {
+          log(`fanout ${sc.name} on ${t.name}…`);
+          // One folder per run: under tsx the loader thread writes a profile too (the small one).
+          const dir = profDir ? path.join(profDir, `${sc.name}-${t.name}`) : undefined;
+          if (dir) mkdirSync(dir, { recursive: true });
+          const flags = dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`] : [];
+          const r = await withHub(
+            t.insecure,
+            copyTemplate(tpl),
+            (hub) =>
+              runFanout({
+                server: hub,
+                clients: sc.clients,
+                rooms: sc.rooms,
+                messages: sc.messages,
+                rate: sc.rate,
+                workers,
+                accounts: tpl.accounts,
+                label: sc.name,
+              }),
+            flags,
+          );
+          fanout.push({ ...r, scenario: sc.name });
+          log(
+            `  ${r.deliveriesPerSec} deliveries/s, loss ${r.loss}, order ${r.orderViolations}, p99 ${r.latency.p99Ms} ms`,
+          );
+        }
+      }
+    }
+    if (only.includes("idle")) {
+      for (const t of targets) {
+        log(`idle ${size.idleConnections} on ${t.name}…`);
+        const r = await withHub(t.insecure, copyTemplate(tpl), (hub) =>
+          runIdle({ server: hub, connections: size.idleConnections, accounts: tpl.accounts }),
+        );
+        idle.push(r);
+        log(`  ${r.perConnectionKiB} KiB per connection`);
+      }
+    }
+    if (only.includes("login")) {
+      for (const t of targets) {
+        log(`login on ${t.name}…`);
+        const r = await withHub(t.insecure, copyTemplate(tpl), (hub) =>
+          runLogin({
+            server: hub,
+            accounts: tpl.accounts.slice(0, size.loginConcurrency * 4),
+            concurrency: size.loginConcurrency,
+            durationMs: size.loginMs,
+          }),
+        );
+        login.push(r);
+        log(`  ${r.loginsPerSec} logins/s`);
+      }
+    }
+    if (only.includes("history")) {
+      const seeded = copyTemplate(tpl);
+      try {
+        log(`seeding ${size.historyMessages} messages…`);
+        const seed = await seedHistory(seeded, tpl.accounts[0]!.username, size.historyMessages);
+        log(`  seeded in ${seed.ms} ms (${seed.perSec}/s)`);
+        meta.notes.push(
+          `history: ${size.historyMessages} messages seeded through the Store API at ${seed.perSec}/s`,
+        );
+        for (const t of targets) {
+          log(`history on ${t.name}…`);
+          const dir = mkdtempSync(path.join(tmpdir(), "parley-bench-history-"));
+          cpSync(seeded, dir, { recursive: true });
+          const r = await withHub(t.insecure, dir, (hub) =>
+            runHistory({
+              server: hub,
+              owner: tpl.accounts[0]!,
+              messages: size.historyMessages,
+              requests: size.historyRequests,
+              connections: size.historyConnections,
+              limit: 100,
+            }),
+          );
+          history.push(r);
+          log(`  p99 ${r.latency.p99Ms} ms, wrong pages ${r.wrongPages}`);
+        }
+      } finally {
+        rmSync(seeded, { recursive: true, force: true });
+      }
+    }
+    if (only.includes("storm")) {
+      for (const t of targets) {
+        log(`reconnect-storm ${size.stormClients} on ${t.name}…`);
+        const r = await withHub(t.insecure, copyTemplate(tpl), (hub) =>
+          runStorm({
+            server: hub,
+            accounts: tpl.accounts,
+            clients: size.stormClients,
+            rooms: size.stormRooms,
+            missed: size.stormMissed,
+            label: "storm",
+          }),
+        );
+        storm.push(r);
+        log(`  all caught up in ${r.allCaughtUpMs} ms, missing ${r.missing}`);
+      }
+    }
+  } finally {
+    tpl.dispose();
+  }
+
+  meta.finishedAt = new Date().toISOString();
+  meta.loadEnd = Math.round(os.loadavg()[0]! * 100) / 100;
+  const sections = [`# Parley benchmarks\n\n${metaLines(meta)}`];
+  if (fanout.length) sections.push(`## fanout\n\n${fanoutTable(fanout)}`);
+  if (idle.length) sections.push(`## idle\n\n${idleTable(idle)}`);
+  if (login.length) sections.push(`## login\n\n${loginTable(login)}`);
+  if (history.length) sections.push(`## history\n\n${historyTable(history)}`);
+  if (storm.length) sections.push(`## reconnect-storm\n\n${stormTable(storm)}`);
+  const markdown = sections.join("\n\n") + "\n";
+  const files = writeResults("bench", meta, markdown, [...fanout, ...idle, ...login, ...history, ...storm]);
+  console.log("\n" + markdown);
+  console.log(`written: ${path.relative(ROOT, files.md)}, ${path.relative(ROOT, files.json)}`);
+}
+
+await main();

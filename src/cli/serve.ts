@@ -1,0 +1,107 @@
+/** `parley serve`: runs a hub until SIGINT/SIGTERM. */
+import { Command, Option } from "commander";
+import type { HubConfigInput } from "../hub/config.js";
+import { createHub } from "../hub/server.js";
+import { fromFile, layered } from "./config.js";
+
+export function serveCommand(): Command {
+  return new Command("serve")
+    .description("run a Parley hub")
+    .addOption(new Option("--host <address>", "address to listen on [env PARLEY_HOST] (default 127.0.0.1)"))
+    .addOption(
+      new Option("--port <n>", "port; 0 picks a free one and prints it [env PARLEY_PORT] (default 7447)"),
+    )
+    .addOption(
+      new Option(
+        "--data-dir <dir>",
+        "data folder: database, TLS certificate [env PARLEY_DATA_DIR] (default ./data)",
+      ),
+    )
+    .addOption(
+      new Option("--tls-cert <file>", "PEM certificate instead of the self-signed one [env PARLEY_TLS_CERT]"),
+    )
+    .addOption(new Option("--tls-key <file>", "PEM private key for --tls-cert [env PARLEY_TLS_KEY]"))
+    .addOption(
+      new Option("--insecure", "plain ws:// without TLS — for tests on loopback only [env PARLEY_INSECURE]"),
+    )
+    .addOption(
+      new Option("--store <spec>", "sqlite (default), sqlite:PATH or postgres://… [env PARLEY_STORE]"),
+    )
+    .addOption(
+      new Option(
+        "--sqlite-synchronous <mode>",
+        "normal (survives a hub crash) or full (also a power loss) [env PARLEY_SQLITE_SYNCHRONOUS] (default normal)",
+      ),
+    )
+    .addOption(new Option("--bus <spec>", "in-process (default) or redis://… for a cluster [env PARLEY_BUS]"))
+    .addOption(new Option("--node-id <name>", "this node's name in a cluster [env PARLEY_NODE_ID]"))
+    .addOption(
+      new Option(
+        "--log-level <level>",
+        "fatal, error, warn, info, debug, trace or silent [env PARLEY_LOG_LEVEL] (default info)",
+      ),
+    )
+    .addOption(
+      new Option("--log-file <file>", "write logs to this file instead of stderr [env PARLEY_LOG_FILE]"),
+    )
+    .addOption(
+      new Option(
+        "--max-frame-bytes <n>",
+        "largest accepted frame [env PARLEY_MAX_FRAME_BYTES] (default 65536)",
+      ),
+    )
+    .addOption(
+      new Option("--max-body-chars <n>", "longest message body [env PARLEY_MAX_BODY_CHARS] (default 4000)"),
+    )
+    .addOption(
+      new Option(
+        "--no-rate-limits",
+        "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "-c, --config <file>",
+        "config file, TOML or JSON [env PARLEY_CONFIG] (default ./parley.toml or ./parley.json)",
+      ),
+    )
+    .addHelpText(
+      "after",
+      "\nPrecedence: flags, then PARLEY_* environment variables, then the config file, then defaults.\n" +
+        'Config file keys are the flag names (data-dir or dataDir), optionally under a [hub] table, e.g.\n  port = 7447\n  data-dir = "/var/lib/parley"\n',
+    )
+    .action(async (opts: Record<string, unknown>, command: Command) => {
+      const flags: Record<string, unknown> = {};
+      for (const [key, value] of Object.entries(opts)) {
+        if (key === "config") continue;
+        // Only what was typed counts as a flag, so the environment and the file can fill the rest.
+        if (command.getOptionValueSource(key) === "cli") flags[key] = value;
+      }
+      const file = fromFile((opts["config"] as string | undefined) ?? process.env["PARLEY_CONFIG"]);
+      const config = layered(flags as HubConfigInput, process.env, file.values);
+      const hub = await createHub(config);
+      console.log(`parley hub listening on ${hub.url}`);
+      if (hub.fingerprint) {
+        console.log(
+          `TLS certificate SHA-256 fingerprint: ${hub.fingerprint}${hub.certificateCreated ? " (new)" : ""}`,
+        );
+      } else {
+        console.log("WARNING: --insecure: connections are not encrypted");
+      }
+      if (!config.rateLimits)
+        console.log("WARNING: --no-rate-limits: login, message and request limits are off");
+      console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
+      const stop = (signal: string) => {
+        hub.log.info({ signal }, "signal received");
+        hub.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(`shutdown failed: ${(error as Error).message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+}

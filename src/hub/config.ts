@@ -1,0 +1,37 @@
+/**
+ * The hub's settings: one schema for every source (flags, PARLEY_* environment, config file), with the
+ * defaults. The CLI layers the sources; the composition root only reads a validated HubConfig.
+ */
+import { z } from "zod";
+import { DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_CHARS, MAX_FRAME_BYTES } from "../protocol/limits.js";
+
+export const hubConfigSchema = z.object({
+  host: z.string().min(1).default(DEFAULT_HOST).describe("address to listen on"),
+  port: z.coerce.number().int().min(0).max(65535).default(DEFAULT_PORT).describe("port; 0 picks a free one"),
+  dataDir: z.string().min(1).default("./data").describe("data folder (SQLite database, TLS certificate)"),
+  insecure: z.coerce.boolean().default(false).describe("plain ws:// without TLS (testing only)"),
+  tlsCert: z.string().optional().describe("PEM certificate file (instead of the self-signed one)"),
+  tlsKey: z.string().optional().describe("PEM private key file for --tls-cert"),
+  store: z.string().optional().describe("sqlite (default), sqlite:PATH, or postgres://… (cluster)"),
+  sqliteSynchronous: z
+    .enum(["normal", "full"])
+    .default("normal")
+    .describe("normal survives a hub crash; full also a power loss (one fsync per group commit)"),
+  bus: z.string().optional().describe("in-process (default) or redis://… (cluster)"),
+  nodeId: z.string().optional().describe("this node's name in a cluster (default: random)"),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  logFile: z.string().optional().describe("write logs to this file instead of stderr"),
+  maxFrameBytes: z.coerce.number().int().min(1024).max(MAX_FRAME_BYTES).default(MAX_FRAME_BYTES),
+  maxBodyChars: z.coerce.number().int().min(1).max(MAX_BODY_CHARS).default(MAX_BODY_CHARS),
+  rateLimits: z.coerce
+    .boolean()
+    .default(true)
+    .describe("false lifts login/message/request limits (benchmarks only)"),
+});
+
+export type HubConfig = z.infer<typeof hubConfigSchema>;
+export type HubConfigInput = z.input<typeof hubConfigSchema>;
+
+export function hubConfig(input: HubConfigInput = {}): HubConfig {
+  return hubConfigSchema.parse(input);
+}

@@ -1,0 +1,220 @@
+/** Accounts and sessions: register, login, resume, logout, profile, rename, password. */
+import { createHash, randomBytes } from "node:crypto";
+import { SESSION_TTL_MS } from "../../protocol/limits.js";
+import type { OpParams, OpResult } from "../../protocol/ops.js";
+import type { SessionInfo, User } from "../../protocol/model.js";
+import { StoreConflictError, type UserRecord } from "../store/store.js";
+import type { Audience } from "./audience.js";
+import type { Actor, DomainDeps } from "./context.js";
+import { fail } from "./errors.js";
+import { notify } from "./notify.js";
+import { dummyHash, hashPassword, verifyPassword } from "./passwords.js";
+import { checkPassword, checkPersonName, checkUsername } from "./validation.js";
+import { toUser } from "./views.js";
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+
+export interface Authenticated {
+  user: User;
+  session: SessionInfo;
+  actor: Actor;
+}
+
+export class Accounts {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly audience: Audience,
+  ) {}
+
+  async userView(record: UserRecord): Promise<User> {
+    return toUser(record, await this.deps.presence.isOnline(record.id));
+  }
+
+  async register(params: OpParams<"register">, address: string): Promise<OpResult<"register">> {
+    const { store, limiters, clock } = this.deps;
+    const username = checkUsername(params.username);
+    checkPassword(params.password, username);
+    const displayName = checkPersonName(params.displayName ?? username, "displayName");
+    const firstName =
+      params.firstName === undefined ? undefined : checkPersonName(params.firstName, "firstName");
+    const lastName = params.lastName === undefined ? undefined : checkPersonName(params.lastName, "lastName");
+    if (await store.getUserByName(username)) fail("USERNAME_TAKEN", `the username ${username} is taken`);
+    const wait = await limiters.register.take(address);
+    if (wait > 0) fail("RATE_LIMITED", "too many registrations from this address", { retryAfterMs: wait });
+    const passwordHash = await hashPassword(params.password);
+    try {
+      const record = await store.createUser({
+        username,
+        displayName,
+        passwordHash,
+        createdAt: clock.now(),
+        ...(firstName !== undefined && { firstName }),
+        ...(lastName !== undefined && { lastName }),
+      });
+      this.deps.log.info({ username }, "account registered");
+      return { user: toUser(record, false) };
+    } catch (error) {
+      if (error instanceof StoreConflictError) fail("USERNAME_TAKEN", `the username ${username} is taken`);
+      throw error;
+    }
+  }
+
+  async login(params: OpParams<"login">, address: string, connId: string): Promise<Authenticated> {
+    const { store, limiters } = this.deps;
+    const accountKey = params.username.toLowerCase();
+    // Checked before hashing, so a flood of guesses costs the hub nothing.
+    const wait = Math.max(
+      await limiters.loginAccount.peek(accountKey),
+      await limiters.loginAddress.peek(address),
+    );
+    if (wait > 0) fail("RATE_LIMITED", "too many failed logins; try again later", { retryAfterMs: wait });
+    const record = await store.getUserByName(params.username);
+    const ok = record
+      ? await verifyPassword(record.passwordHash, params.password)
+      : (await verifyPassword(await dummyHash(), params.password)) && false;
+    if (!record || !ok) {
+      await Promise.all([limiters.loginAccount.take(accountKey), limiters.loginAddress.take(address)]);
+      this.deps.log.info({ username: params.username, address }, "login failed");
+      fail("BAD_CREDENTIALS", "wrong username or password");
+    }
+    await limiters.loginAccount.reset(accountKey);
+    const session = await this.openSession(record.id, params.device);
+    this.deps.log.info({ username: record.username, address, connId }, "login");
+    return {
+      user: toUser(record, true),
+      session: session.info,
+      actor: { userId: record.id, connId, tokenHash: session.tokenHash },
+    };
+  }
+
+  private async openSession(userId: number, device?: string) {
+    const token = randomBytes(32).toString("base64url");
+    const tokenHash = hashToken(token);
+    const now = this.deps.clock.now();
+    const expiresAt = now + SESSION_TTL_MS;
+    await this.deps.store.createSession({
+      tokenHash,
+      userId,
+      createdAt: now,
+      expiresAt,
+      ...(device !== undefined && { device }),
+    });
+    return { info: { token, expiresAt }, tokenHash };
+  }
+
+  async resume(token: string, connId: string): Promise<Authenticated> {
+    const { store, clock } = this.deps;
+    const tokenHash = hashToken(token);
+    const session = await store.getSession(tokenHash);
+    if (!session || session.expiresAt <= clock.now()) {
+      if (session) await store.deleteSession(tokenHash);
+      fail("SESSION_EXPIRED", "the session has expired or was ended; log in again");
+    }
+    const record = await store.getUserById(session.userId);
+    if (!record) fail("SESSION_EXPIRED", "the session's account no longer exists; log in again");
+    return {
+      user: toUser(record, true),
+      session: { token, expiresAt: session.expiresAt },
+      actor: { userId: record.id, connId, tokenHash },
+    };
+  }
+
+  async logout(actor: Actor): Promise<void> {
+    await this.deps.store.deleteSession(actor.tokenHash);
+    await this.deps.bus.publish({
+      kind: "end-sessions",
+      userId: actor.userId,
+      tokenHash: actor.tokenHash,
+      exceptConn: actor.connId,
+      reason: "logout",
+    });
+  }
+
+  async updateProfile(actor: Actor, params: OpParams<"me.update">): Promise<OpResult<"me.update">> {
+    const patch: { displayName?: string; firstName?: string | null; lastName?: string | null } = {};
+    if (params.displayName !== undefined)
+      patch.displayName = checkPersonName(params.displayName, "displayName");
+    if (params.firstName !== undefined) {
+      patch.firstName = params.firstName === null ? null : checkPersonName(params.firstName, "firstName");
+    }
+    if (params.lastName !== undefined) {
+      patch.lastName = params.lastName === null ? null : checkPersonName(params.lastName, "lastName");
+    }
+    const record = await this.deps.store.updateProfile(actor.userId, patch);
+    const user = toUser(record, true);
+    await notify(this.deps.bus, [actor.userId, ...(await this.audience.related(actor.userId))], {
+      ev: "user.updated",
+      user,
+    });
+    return { user };
+  }
+
+  async rename(actor: Actor, params: OpParams<"me.rename">): Promise<OpResult<"me.rename">> {
+    const { store } = this.deps;
+    const record = await this.requireUser(actor.userId);
+    await this.checkOwnPassword(record, params.password);
+    const username = checkUsername(params.username);
+    const existing = await store.getUserByName(username);
+    if (existing && existing.id !== actor.userId) fail("USERNAME_TAKEN", `the username ${username} is taken`);
+    let renamed: UserRecord;
+    try {
+      renamed = await store.renameUser(actor.userId, username);
+    } catch (error) {
+      if (error instanceof StoreConflictError) fail("USERNAME_TAKEN", `the username ${username} is taken`);
+      throw error;
+    }
+    await this.audience.changedAll();
+    this.deps.log.info({ from: record.username, to: renamed.username }, "account renamed");
+    await notify(this.deps.bus, [actor.userId, ...(await this.audience.related(actor.userId))], {
+      ev: "user.renamed",
+      from: record.username,
+      to: renamed.username,
+    });
+    return { user: toUser(renamed, true) };
+  }
+
+  async changePassword(actor: Actor, params: OpParams<"me.password">): Promise<void> {
+    const { store, bus } = this.deps;
+    const record = await this.requireUser(actor.userId);
+    await this.checkOwnPassword(record, params.old);
+    checkPassword(params.new, record.username);
+    await store.setPasswordHash(actor.userId, await hashPassword(params.new));
+    // Another device that knew the old password should not keep access through its session.
+    await store.deleteUserSessions(actor.userId, actor.tokenHash);
+    await bus.publish({
+      kind: "end-sessions",
+      userId: actor.userId,
+      exceptConn: actor.connId,
+      reason: "password",
+    });
+  }
+
+  /**
+   * Rename and password change ask for the password again. Wrong guesses count against the account like
+   * failed logins, so a session left open (or stolen) cannot be used to guess the password at hash speed.
+   */
+  private async checkOwnPassword(record: UserRecord, password: string): Promise<void> {
+    const { loginAccount } = this.deps.limiters;
+    const key = record.username.toLowerCase();
+    const wait = await loginAccount.peek(key);
+    if (wait > 0) fail("RATE_LIMITED", "too many wrong passwords; try again later", { retryAfterMs: wait });
+    if (!(await verifyPassword(record.passwordHash, password))) {
+      await loginAccount.take(key);
+      fail("BAD_CREDENTIALS", "wrong password");
+    }
+  }
+
+  async requireUser(id: number): Promise<UserRecord> {
+    const record = await this.deps.store.getUserById(id);
+    if (!record) fail("SESSION_EXPIRED", "your account no longer exists");
+    return record;
+  }
+
+  async findUser(username: string): Promise<UserRecord> {
+    const record = await this.deps.store.getUserByName(username);
+    if (!record) fail("NO_SUCH_USER", `there is no user named ${username}`);
+    return record;
+  }
+}

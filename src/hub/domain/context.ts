@@ -1,0 +1,35 @@
+/** What the domain needs from the outside world, injected by the composition root. */
+import type { Logger } from "pino";
+import type { Bus } from "../bus/bus.js";
+import type { Limiter } from "../bus/limiter.js";
+import type { Presence } from "../bus/presence.js";
+import type { Clock } from "../clock.js";
+import type { Store, UserId } from "../store/store.js";
+
+export interface DomainLimiters {
+  /** Failed logins per account. */
+  loginAccount: Limiter;
+  /** Failed logins per address. */
+  loginAddress: Limiter;
+  /** Registrations per address. */
+  register: Limiter;
+  /** Messages per user, across devices and nodes. */
+  messages: Limiter;
+}
+
+export interface DomainDeps {
+  store: Store;
+  bus: Bus;
+  presence: Presence;
+  clock: Clock;
+  limiters: DomainLimiters;
+  log: Logger;
+  maxBodyChars: number;
+}
+
+/** The authenticated user behind a request, and where it came from. */
+export interface Actor {
+  userId: UserId;
+  connId: string;
+  tokenHash: string;
+}

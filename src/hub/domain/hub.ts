@@ -1,0 +1,26 @@
+/** The domain, composed: every rule of the hub, behind plain async methods. No sockets, no SQL. */
+import { Accounts } from "./accounts.js";
+import { Audience } from "./audience.js";
+import type { DomainDeps } from "./context.js";
+import { Messages } from "./messages.js";
+import { Presences } from "./presence.js";
+import { Rooms } from "./rooms.js";
+import { Settings } from "./settings.js";
+
+export class Domain {
+  readonly audience: Audience;
+  readonly accounts: Accounts;
+  readonly rooms: Rooms;
+  readonly messages: Messages;
+  readonly settings: Settings;
+  readonly presence: Presences;
+
+  constructor(readonly deps: DomainDeps) {
+    this.audience = new Audience(deps.store, deps.bus);
+    this.accounts = new Accounts(deps, this.audience);
+    this.rooms = new Rooms(deps, this.audience, this.accounts);
+    this.messages = new Messages(deps, this.audience, this.accounts, this.rooms);
+    this.settings = new Settings(deps, this.audience, this.accounts, this.rooms);
+    this.presence = new Presences(deps, this.audience);
+  }
+}

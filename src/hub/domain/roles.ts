@@ -1,0 +1,54 @@
+/** Who may do what in a room: pure functions of roles, tested without a store or a socket. */
+import type { Role } from "../../protocol/model.js";
+import { fail } from "./errors.js";
+
+const RANK: Record<Role, number> = { owner: 3, admin: 2, member: 1 };
+
+export function rank(role: Role | undefined): number {
+  return role === undefined ? 0 : RANK[role];
+}
+
+export function isModerator(role: Role | undefined): boolean {
+  return role === "owner" || role === "admin";
+}
+
+/** Kick, ban and unban: an admin or the owner, on someone of lower rank (a non-member has rank 0). */
+export function assertCanModerate(actor: Role | undefined, target: Role | undefined, action: string): void {
+  if (!isModerator(actor)) fail("FORBIDDEN", `only admins and the owner may ${action}`);
+  if (rank(target) >= rank(actor)) fail("FORBIDDEN", `you may only ${action} users of lower rank`);
+}
+
+export function assertCanPromote(actor: Role | undefined, target: Role): void {
+  if (!isModerator(actor)) fail("FORBIDDEN", "only admins and the owner may promote");
+  if (target === "owner") fail("FORBIDDEN", "the owner cannot be promoted");
+}
+
+export function assertCanDemote(actor: Role | undefined, target: Role): void {
+  if (actor !== "owner") fail("FORBIDDEN", "only the owner may demote admins");
+  if (target === "owner")
+    fail("FORBIDDEN", "the owner cannot be demoted; leave the room to pass ownership on");
+}
+
+export function assertCanUpdate(actor: Role | undefined): void {
+  if (!isModerator(actor)) fail("FORBIDDEN", "only admins and the owner may change the room");
+}
+
+export function assertCanDelete(actor: Role | undefined): void {
+  if (actor !== "owner") fail("FORBIDDEN", "only the owner may delete the room");
+}
+
+export function assertCanSeeBans(actor: Role | undefined): void {
+  if (!isModerator(actor)) fail("FORBIDDEN", "only admins and the owner may see the bans");
+}
+
+/**
+ * Succession: when the owner leaves, the longest-standing remaining admin becomes owner; if there is
+ * none, the longest-standing remaining member. `members` is ordered longest-standing first.
+ */
+export function successor<M extends { userId: number; role: Role }>(
+  members: readonly M[],
+  leaving: number,
+): M | undefined {
+  const remaining = members.filter((m) => m.userId !== leaving);
+  return remaining.find((m) => m.role === "admin") ?? remaining[0];
+}

@@ -1,0 +1,405 @@
+/** Rooms and moderation: create, join, leave with succession, kick, ban, roles, update, delete. */
+import { HISTORY_PAGE } from "../../protocol/limits.js";
+import type { Role } from "../../protocol/model.js";
+import type { OpParams, OpResult } from "../../protocol/ops.js";
+import { StoreConflictError, type MemberRecord, type RoomRecord, type UserId } from "../store/store.js";
+import type { Accounts } from "./accounts.js";
+import type { Audience, RoomRef } from "./audience.js";
+import type { Actor, DomainDeps } from "./context.js";
+import { fail } from "./errors.js";
+import { notify } from "./notify.js";
+import { hashPassword, verifyPassword } from "./passwords.js";
+import {
+  assertCanDelete,
+  assertCanDemote,
+  assertCanModerate,
+  assertCanPromote,
+  assertCanSeeBans,
+  assertCanUpdate,
+  successor,
+} from "./roles.js";
+import { checkDescription, checkRoomName, checkRoomPassword } from "./validation.js";
+import { toMember, toMessage, toRoom } from "./views.js";
+
+export class Rooms {
+  constructor(
+    private readonly deps: DomainDeps,
+    private readonly audience: Audience,
+    private readonly accounts: Accounts,
+  ) {}
+
+  async find(name: string): Promise<RoomRecord> {
+    const room = await this.deps.store.getRoom(name);
+    if (!room) fail("NO_SUCH_ROOM", `there is no room named ${name}`);
+    return room;
+  }
+
+  /** A room's identity by name (cached), for the message path. */
+  async ref(name: string): Promise<RoomRef> {
+    const ref = await this.audience.roomRef(name);
+    if (!ref) fail("NO_SUCH_ROOM", `there is no room named ${name}`);
+    return ref;
+  }
+
+  async roleOf(room: RoomRecord, userId: UserId): Promise<Role | undefined> {
+    return (await this.audience.members(room.id)).find((m) => m.userId === userId)?.role;
+  }
+
+  async requireMember(room: Pick<RoomRecord, "id" | "name">, userId: UserId): Promise<MemberRecord> {
+    const member = (await this.audience.members(room.id)).find((m) => m.userId === userId);
+    if (!member) fail("NOT_MEMBER", `you are not a member of ${room.name}`);
+    return member;
+  }
+
+  private async memberIds(room: RoomRecord): Promise<UserId[]> {
+    return (await this.audience.members(room.id)).map((m) => m.userId);
+  }
+
+  private async detailedView(room: RoomRecord, actor: Actor) {
+    const members = await this.audience.members(room.id);
+    const online = await this.deps.presence.onlineAmong(members.map((m) => m.userId));
+    const owner = members.find((m) => m.role === "owner")?.username;
+    const joined = members.some((m) => m.userId === actor.userId);
+    const view = toRoom(room, { joined, online: online.size, ...(owner !== undefined && { owner }) });
+    if (joined) view.readSeq = await this.deps.store.getRead(actor.userId, room.convId);
+    return view;
+  }
+
+  async list(actor: Actor, params: OpParams<"rooms.list">): Promise<OpResult<"rooms.list">> {
+    const { store } = this.deps;
+    const mine = await store.roomsOfUser(actor.userId);
+    const joined = new Set(mine.map(({ room }) => room.id));
+    const prefix = params.query?.toLowerCase();
+    const rooms = params.joined
+      ? mine
+          .map(({ room }) => room)
+          .filter((r) => prefix === undefined || r.name.toLowerCase().startsWith(prefix))
+      : await store.listRooms(params.query);
+    if (!params.detail) {
+      return {
+        rooms: rooms.map((r) => ({
+          name: r.name,
+          locked: r.passwordHash !== undefined,
+          joined: joined.has(r.id),
+        })),
+      };
+    }
+    return { rooms: await Promise.all(rooms.map((r) => this.detailedView(r, actor))) };
+  }
+
+  async create(actor: Actor, params: OpParams<"room.create">): Promise<OpResult<"room.create">> {
+    const name = checkRoomName(params.name);
+    const description = params.description === undefined ? undefined : checkDescription(params.description);
+    const password = params.password === undefined ? undefined : checkRoomPassword(params.password);
+    if (await this.deps.store.getRoom(name)) fail("ROOM_EXISTS", `a room named ${name} exists`);
+    try {
+      const room = await this.deps.store.createRoom({
+        name,
+        createdAt: this.deps.clock.now(),
+        ownerId: actor.userId,
+        ...(description ? { description } : {}),
+        ...(password !== undefined && { passwordHash: await hashPassword(password) }),
+        ...(params.capacity !== undefined && { capacity: params.capacity }),
+      });
+      await this.audience.changedRoom(room.id);
+      this.deps.log.info({ room: room.name, owner: actor.userId }, "room created");
+      return { room: await this.detailedView(room, actor) };
+    } catch (error) {
+      if (error instanceof StoreConflictError) fail("ROOM_EXISTS", `a room named ${name} exists`);
+      throw error;
+    }
+  }
+
+  async join(actor: Actor, params: OpParams<"room.join">): Promise<OpResult<"room.join">> {
+    const { store, clock } = this.deps;
+    const room = await this.find(params.room);
+    if (await this.roleOf(room, actor.userId)) fail("ALREADY_MEMBER", `you are already in ${room.name}`);
+    if (await store.isBanned(room.id, actor.userId)) fail("BANNED", `you are banned from ${room.name}`);
+    if (room.passwordHash !== undefined) {
+      if (params.password === undefined) fail("WRONG_PASSWORD", `${room.name} needs a password`);
+      if (!(await verifyPassword(room.passwordHash, params.password))) {
+        fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
+      }
+    }
+    const added = await store.addMember(room.id, actor.userId, "member", clock.now(), room.capacity);
+    if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${room.capacity})`);
+    if (added === "exists") fail("ALREADY_MEMBER", `you are already in ${room.name}`);
+    // A ban stored while this join was under way (e.g. during the password check) must still keep them
+    // out: ban re-reads membership after storing the ban, and join re-reads the ban after adding.
+    if (await store.isBanned(room.id, actor.userId)) {
+      if ((await store.removeMember(room.id, actor.userId)) === 0) await this.deleteRoom(room);
+      await this.audience.changedRoom(room.id);
+      fail("BANNED", `you are banned from ${room.name}`);
+    }
+    await this.audience.changedRoom(room.id);
+    const me = await this.accounts.requireUser(actor.userId);
+    await notify(this.deps.bus, await this.memberIds(room), {
+      ev: "member.joined",
+      room: room.name,
+      username: me.username,
+      role: "member",
+    });
+    const fresh = (await store.getRoom(room.name)) ?? room;
+    const [members, history] = await Promise.all([
+      this.membersView(fresh),
+      store.history(fresh.convId, { limit: HISTORY_PAGE }, actor.userId),
+    ]);
+    return {
+      room: await this.detailedView(fresh, actor),
+      members,
+      history: history.map((m) =>
+        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId }),
+      ),
+      lastSeq: fresh.lastSeq,
+    };
+  }
+
+  private async membersView(room: RoomRecord) {
+    const members = await this.audience.members(room.id);
+    const online = await this.deps.presence.onlineAmong(members.map((m) => m.userId));
+    return members.map((m) => toMember(m, online.has(m.userId)));
+  }
+
+  async members(actor: Actor, params: OpParams<"room.members">): Promise<OpResult<"room.members">> {
+    const room = await this.find(params.room);
+    await this.requireMember(room, actor.userId);
+    return { members: await this.membersView(room) };
+  }
+
+  async leave(actor: Actor, params: OpParams<"room.leave">): Promise<void> {
+    const room = await this.find(params.room);
+    const me = await this.requireMember(room, actor.userId);
+    await this.removeMember(room, me, { reason: "left" });
+  }
+
+  /**
+   * Removes a member and applies succession if it was the owner; deletes the room when nobody is left.
+   * `reason` decides the events: the one removed also gets `kicked`/`banned`.
+   */
+  private async removeMember(
+    room: RoomRecord,
+    member: MemberRecord,
+    how: { reason: "left" | "kicked" | "banned"; by?: string; note?: string },
+  ): Promise<void> {
+    const { store, bus, log } = this.deps;
+    const before = await this.audience.members(room.id);
+    const heir = member.role === "owner" ? successor(before, member.userId) : undefined;
+    const remaining = await store.removeMember(room.id, member.userId, heir?.userId);
+    await this.audience.changedRoom(room.id);
+    if (remaining === 0) {
+      await this.deleteRoom(room);
+      log.info({ room: room.name }, "room deleted: last member left");
+      await notify(bus, [member.userId], { ev: "room.deleted", room: room.name });
+      return;
+    }
+    const owner = await this.ensureOwner(room, member.userId, heir);
+    const everyone = before.map((m) => m.userId);
+    await notify(bus, everyone, {
+      ev: "member.left",
+      room: room.name,
+      username: member.username,
+      reason: how.reason,
+      ...(how.by !== undefined && { by: how.by }),
+    });
+    if (how.reason !== "left" && how.by !== undefined) {
+      await notify(bus, [member.userId], {
+        ev: how.reason,
+        room: room.name,
+        by: how.by,
+        ...(how.note !== undefined && { reason: how.note }),
+      });
+    }
+    if (owner) {
+      log.info({ room: room.name, owner: owner.username }, "ownership passed on (succession)");
+      await notify(
+        bus,
+        everyone.filter((id) => id !== member.userId),
+        {
+          ev: "role.changed",
+          room: room.name,
+          username: owner.username,
+          role: "owner",
+          reason: "succession",
+        },
+      );
+    }
+  }
+
+  /**
+   * The heir was chosen from members read before the removal; if they left at the same moment (their
+   * own leave still saw the old owner), the room would have no owner. Check what the store holds now and
+   * apply succession again if nobody owns the room. Returns the new owner to announce, if this call made one.
+   */
+  private async ensureOwner(
+    room: RoomRecord,
+    leaving: UserId,
+    heir: MemberRecord | undefined,
+  ): Promise<MemberRecord | undefined> {
+    const { store } = this.deps;
+    const after = await store.getMembers(room.id);
+    if (after.some((m) => m.role === "owner")) {
+      return heir && after.some((m) => m.userId === heir.userId && m.role === "owner") ? heir : undefined;
+    }
+    const next = successor(after, leaving);
+    if (!next) return undefined;
+    await store.setRole(room.id, next.userId, "owner");
+    await this.audience.changedRoom(room.id);
+    return next;
+  }
+
+  private async target(room: RoomRecord, username: string) {
+    const user = await this.accounts.findUser(username);
+    const member = (await this.audience.members(room.id)).find((m) => m.userId === user.id);
+    return { user, member };
+  }
+
+  async kick(actor: Actor, params: OpParams<"room.kick">): Promise<void> {
+    const room = await this.find(params.room);
+    const by = await this.requireActorName(actor);
+    const actorRole = await this.roleOf(room, actor.userId);
+    const { user, member } = await this.target(room, params.username);
+    if (!member) fail("NOT_MEMBER", `${user.username} is not a member of ${room.name}`);
+    assertCanModerate(actorRole, member.role, "kick");
+    await this.removeMember(room, member, {
+      reason: "kicked",
+      by,
+      ...(params.reason && { note: params.reason }),
+    });
+    this.deps.log.info({ room: room.name, by, target: user.username }, "member kicked");
+  }
+
+  async ban(actor: Actor, params: OpParams<"room.ban">): Promise<void> {
+    const { store, clock } = this.deps;
+    const room = await this.find(params.room);
+    const by = await this.requireActorName(actor);
+    const actorRole = await this.roleOf(room, actor.userId);
+    const { user, member: known } = await this.target(room, params.username);
+    assertCanModerate(actorRole, known?.role, "ban");
+    await store.addBan(room.id, user.id, actor.userId, clock.now(), params.reason);
+    // Read membership again from the store: they may have joined since the (cached) look-up above.
+    const member = known ?? (await store.getMember(room.id, user.id));
+    if (member) {
+      await this.removeMember(room, member, {
+        reason: "banned",
+        by,
+        ...(params.reason && { note: params.reason }),
+      });
+    } else {
+      await notify(this.deps.bus, [user.id], {
+        ev: "banned",
+        room: room.name,
+        by,
+        ...(params.reason !== undefined && { reason: params.reason }),
+      });
+    }
+    this.deps.log.info({ room: room.name, by, target: user.username }, "user banned");
+  }
+
+  async unban(actor: Actor, params: OpParams<"room.unban">): Promise<void> {
+    const room = await this.find(params.room);
+    const actorRole = await this.roleOf(room, actor.userId);
+    assertCanModerate(actorRole, undefined, "unban");
+    const user = await this.deps.store.getUserByName(params.username);
+    if (!user || !(await this.deps.store.removeBan(room.id, user.id))) {
+      fail("NOT_BANNED", `${params.username} is not banned from ${room.name}`);
+    }
+    this.deps.log.info({ room: room.name, by: actor.userId, target: user.username }, "user unbanned");
+  }
+
+  async bans(actor: Actor, params: OpParams<"room.bans">): Promise<OpResult<"room.bans">> {
+    const room = await this.find(params.room);
+    assertCanSeeBans(await this.roleOf(room, actor.userId));
+    const bans = await this.deps.store.getBans(room.id);
+    return {
+      bans: bans.map((b) => ({
+        username: b.username,
+        by: b.byUsername,
+        at: b.at,
+        ...(b.reason !== undefined && { reason: b.reason }),
+      })),
+    };
+  }
+
+  async promote(actor: Actor, params: OpParams<"room.promote">): Promise<void> {
+    await this.changeRole(actor, params, "promoted");
+  }
+
+  async demote(actor: Actor, params: OpParams<"room.demote">): Promise<void> {
+    await this.changeRole(actor, params, "demoted");
+  }
+
+  private async changeRole(
+    actor: Actor,
+    params: { room: string; username: string },
+    how: "promoted" | "demoted",
+  ) {
+    const room = await this.find(params.room);
+    const actorRole = await this.roleOf(room, actor.userId);
+    const { user, member } = await this.target(room, params.username);
+    if (!member) fail("NOT_MEMBER", `${user.username} is not a member of ${room.name}`);
+    if (how === "promoted") assertCanPromote(actorRole, member.role);
+    else assertCanDemote(actorRole, member.role);
+    const role: Role = how === "promoted" ? "admin" : "member";
+    if (member.role === role) return;
+    await this.deps.store.setRole(room.id, user.id, role);
+    await this.audience.changedRoom(room.id);
+    const by = await this.requireActorName(actor);
+    this.deps.log.info({ room: room.name, by, target: user.username, role }, `member ${how}`);
+    await notify(this.deps.bus, await this.memberIds(room), {
+      ev: "role.changed",
+      room: room.name,
+      username: user.username,
+      role,
+      by,
+      reason: how,
+    });
+  }
+
+  async update(actor: Actor, params: OpParams<"room.update">): Promise<OpResult<"room.update">> {
+    const room = await this.find(params.room);
+    assertCanUpdate(await this.roleOf(room, actor.userId));
+    const patch: { description?: string | null; passwordHash?: string | null; capacity?: number | null } = {};
+    if (params.description !== undefined) {
+      patch.description = params.description === null ? null : checkDescription(params.description) || null;
+    }
+    if (params.password !== undefined) {
+      patch.passwordHash =
+        params.password === null ? null : await hashPassword(checkRoomPassword(params.password));
+    }
+    if (params.capacity !== undefined) patch.capacity = params.capacity;
+    const updated = await this.deps.store.updateRoom(room.id, patch);
+    const view = await this.detailedView(updated, actor);
+    const by = await this.requireActorName(actor);
+    this.deps.log.info({ room: room.name, by }, "room updated");
+    // The members' copy: the actor's read marker is theirs alone.
+    const { readSeq: _readSeq, ...shared } = view;
+    await notify(this.deps.bus, await this.memberIds(updated), {
+      ev: "room.updated",
+      room: { ...shared, joined: true },
+      by,
+    });
+    return { room: view };
+  }
+
+  async delete(actor: Actor, params: OpParams<"room.delete">): Promise<void> {
+    const room = await this.find(params.room);
+    assertCanDelete(await this.roleOf(room, actor.userId));
+    const everyone = await this.memberIds(room);
+    await this.deleteRoom(room);
+    this.deps.log.info({ room: room.name, by: actor.userId }, "room deleted by its owner");
+    await notify(this.deps.bus, everyone, { ev: "room.deleted", room: room.name });
+  }
+
+  /**
+   * The store drops the room's mutes with it, but cached settings hold muted rooms by name: without
+   * dropping them, a new room of the same name would arrive muted. Deletions are rare; drop every copy.
+   */
+  private async deleteRoom(room: RoomRecord): Promise<void> {
+    await this.deps.store.deleteRoom(room.id);
+    await this.audience.changedAll();
+  }
+
+  private async requireActorName(actor: Actor): Promise<string> {
+    return (await this.accounts.requireUser(actor.userId)).username;
+  }
+}

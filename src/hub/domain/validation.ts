@@ -1,0 +1,78 @@
+/** Pure checks of names, passwords and message bodies. */
+import {
+  DESCRIPTION_MAX,
+  DISPLAY_NAME_MAX,
+  MAX_BODY_CHARS,
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  ROOM_NAME_RE,
+  USERNAME_RE,
+} from "../../protocol/limits.js";
+import { FORBIDDEN_IN_BODY, FORBIDDEN_IN_NAME } from "../../protocol/text.js";
+import { COMMON_PASSWORDS } from "./common-passwords.js";
+import { fail } from "./errors.js";
+
+export function checkUsername(username: string): string {
+  const lower = username.toLowerCase();
+  if (!USERNAME_RE.test(lower)) {
+    fail("INVALID_USERNAME", "usernames are 3–32 characters of a-z, 0-9, _ and -", { field: "username" });
+  }
+  return username;
+}
+
+export function checkPassword(password: string, username: string): void {
+  const weak = (why: string) => fail("WEAK_PASSWORD", why, { field: "password" });
+  if (password.length < PASSWORD_MIN) weak(`passwords need at least ${PASSWORD_MIN} characters`);
+  if (password.length > PASSWORD_MAX) weak(`passwords may have at most ${PASSWORD_MAX} characters`);
+  const lower = password.toLowerCase();
+  if (lower === username.toLowerCase()) weak("the password must not be the username");
+  if (COMMON_PASSWORDS.has(lower)) weak("this password is on a list of common passwords");
+}
+
+export function checkRoomName(name: string): string {
+  if (!ROOM_NAME_RE.test(name.toLowerCase())) {
+    fail("INVALID_NAME", "room names are 1–48 characters of a-z, 0-9, _ and -", { field: "name" });
+  }
+  return name;
+}
+
+/** Returns the body trimmed; the stored body is the trimmed one. */
+export function checkBody(body: string, maxChars = MAX_BODY_CHARS): string {
+  const trimmed = body.trim();
+  if (trimmed.length === 0) fail("EMPTY_BODY", "the message is empty", { field: "body" });
+  if ([...trimmed].length > maxChars) {
+    fail("BODY_TOO_LONG", `messages may have at most ${maxChars} characters`, { field: "body" });
+  }
+  if (FORBIDDEN_IN_BODY.test(trimmed)) {
+    fail("INVALID_PARAMS", "body: control characters other than newline and tab are not allowed", {
+      field: "body",
+    });
+  }
+  return trimmed;
+}
+
+/** Display, first and last names: trimmed, no control characters, bounded. */
+export function checkPersonName(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0 || [...trimmed].length > DISPLAY_NAME_MAX || FORBIDDEN_IN_NAME.test(trimmed)) {
+    fail("INVALID_PARAMS", `${field}: 1–${DISPLAY_NAME_MAX} printable characters`, { field });
+  }
+  return trimmed;
+}
+
+export function checkDescription(value: string): string {
+  const trimmed = value.trim();
+  if ([...trimmed].length > DESCRIPTION_MAX || FORBIDDEN_IN_BODY.test(trimmed)) {
+    fail("INVALID_PARAMS", `description: at most ${DESCRIPTION_MAX} printable characters`, {
+      field: "description",
+    });
+  }
+  return trimmed;
+}
+
+export function checkRoomPassword(value: string): string {
+  if (value.length < 1 || value.length > PASSWORD_MAX) {
+    fail("INVALID_PARAMS", `password: 1–${PASSWORD_MAX} characters`, { field: "password" });
+  }
+  return value;
+}

@@ -1,0 +1,251 @@
+/**
+ * Versioned schema migrations. Each step runs in its own transaction and records its version in
+ * `schema_version`; a session-level advisory lock makes nodes that start at the same moment migrate once
+ * (the others wait, then find nothing left to do). Steps are append-only: never edit a released one.
+ */
+import type pg from "pg";
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "users, sessions, rooms, conversations, messages, settings, peers",
+    sql: `
+      CREATE TABLE users (
+        id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        username      TEXT NOT NULL,
+        display_name  TEXT NOT NULL,
+        first_name    TEXT,
+        last_name     TEXT,
+        password_hash TEXT NOT NULL,
+        created_at    BIGINT NOT NULL,
+        last_seen     BIGINT
+      );
+      -- Names are unique ignoring case; the record keeps the spelling given.
+      CREATE UNIQUE INDEX users_username_key ON users (lower(username));
+      CREATE INDEX users_display_name_idx ON users (lower(display_name) text_pattern_ops);
+      CREATE INDEX users_username_prefix_idx ON users (lower(username) text_pattern_ops);
+
+      CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device     TEXT,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+      CREATE INDEX sessions_user_idx ON sessions (user_id);
+
+      -- One row per room or DM; last_seq is bumped in the transaction that stores a message.
+      CREATE TABLE conversations (
+        id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind     TEXT NOT NULL CHECK (kind IN ('room', 'dm')),
+        last_seq BIGINT NOT NULL DEFAULT 0,
+        dm_low   BIGINT REFERENCES users (id) ON DELETE CASCADE,
+        dm_high  BIGINT REFERENCES users (id) ON DELETE CASCADE,
+        CHECK ((kind = 'dm') = (dm_low IS NOT NULL AND dm_high IS NOT NULL)),
+        CHECK (dm_low IS NULL OR dm_low <= dm_high)
+      );
+      CREATE UNIQUE INDEX conversations_dm_key ON conversations (dm_low, dm_high) WHERE kind = 'dm';
+      CREATE INDEX conversations_dm_high_idx ON conversations (dm_high) WHERE kind = 'dm';
+
+      CREATE TABLE rooms (
+        id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        name          TEXT NOT NULL,
+        conv_id       BIGINT NOT NULL UNIQUE REFERENCES conversations (id),
+        description   TEXT,
+        password_hash TEXT,
+        capacity      INTEGER,
+        created_at    BIGINT NOT NULL
+      );
+      CREATE UNIQUE INDEX rooms_name_key ON rooms (lower(name));
+
+      CREATE TABLE members (
+        room_id    BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        joined_at  BIGINT NOT NULL,
+        -- Breaks ties between members who joined in the same millisecond (succession order).
+        join_order BIGINT GENERATED ALWAYS AS IDENTITY,
+        PRIMARY KEY (room_id, user_id)
+      );
+      CREATE INDEX members_user_idx ON members (user_id);
+
+      CREATE TABLE bans (
+        room_id    BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        by_user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        at         BIGINT NOT NULL,
+        reason     TEXT,
+        PRIMARY KEY (room_id, user_id)
+      );
+
+      CREATE TABLE messages (
+        id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        conv_id      BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq          BIGINT NOT NULL,
+        ts           BIGINT NOT NULL,
+        from_user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        body         TEXT NOT NULL,
+        cid          TEXT NOT NULL,
+        hidden_for   BIGINT REFERENCES users (id) ON DELETE CASCADE,
+        UNIQUE (conv_id, seq),
+        -- A retried send (same sender, same client id) is stored once.
+        UNIQUE (from_user_id, cid)
+      );
+
+      CREATE TABLE read_markers (
+        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        conv_id BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq     BIGINT NOT NULL,
+        PRIMARY KEY (user_id, conv_id)
+      );
+
+      CREATE TABLE room_mutes (
+        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        room_id BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, room_id)
+      );
+
+      CREATE TABLE user_mutes (
+        user_id  BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        muted_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, muted_id)
+      );
+
+      CREATE TABLE blocks (
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        blocked_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        PRIMARY KEY (user_id, blocked_id)
+      );
+
+      CREATE TABLE peers (
+        user_id    BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        endpoints  JSONB NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+    `,
+  },
+  {
+    version: 2,
+    description: "append_message(): seq, cid idempotency and the stored row in one round trip",
+    sql: `
+      -- One call instead of BEGIN/UPDATE/INSERT/SELECT/COMMIT: fewer round trips under load, and the
+      -- append reaches the server as one statement, so writes issued after it cannot overtake it.
+      CREATE FUNCTION append_message(p_conv BIGINT, p_from BIGINT, p_body TEXT, p_cid TEXT, p_ts BIGINT,
+                                     p_hidden BIGINT)
+      RETURNS TABLE (id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT, from_name TEXT,
+                     body TEXT, cid TEXT, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      DECLARE
+        v_id BIGINT;
+        v_seq BIGINT;
+        v_duplicate BOOLEAN := FALSE;
+      BEGIN
+        SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+        IF FOUND THEN
+          v_duplicate := TRUE;
+        ELSE
+          BEGIN
+            -- The row lock taken here orders concurrent appends to one conversation, on any node.
+            UPDATE conversations c SET last_seq = c.last_seq + 1 WHERE c.id = p_conv RETURNING c.last_seq INTO v_seq;
+            IF NOT FOUND THEN
+              RAISE EXCEPTION 'no conversation with id %', p_conv USING ERRCODE = 'no_data_found';
+            END IF;
+            INSERT INTO messages AS m (conv_id, seq, ts, from_user_id, body, cid, hidden_for)
+            VALUES (p_conv, v_seq, p_ts, p_from, p_body, p_cid, p_hidden) RETURNING m.id INTO v_id;
+          EXCEPTION WHEN unique_violation THEN
+            -- A concurrent retry of the same send committed first. Leaving this block undoes our
+            -- seq bump with the failed insert, so no seq is skipped.
+            SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+            v_duplicate := TRUE;
+          END;
+        END IF;
+        RETURN QUERY
+          SELECT m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid, v_duplicate
+          FROM messages m JOIN users u ON u.id = m.from_user_id WHERE m.id = v_id;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 3,
+    description: "append_messages(): several appends to one conversation in one transaction",
+    sql: `
+      -- A hot room's appends queue behind each other's commits; this stores a queue in one commit.
+      -- In order: item i gets its seq before item i + 1. The caller keeps batches small (each
+      -- append_message opens a subtransaction, and more than 64 in one transaction cost everyone).
+      CREATE FUNCTION append_messages(p_conv BIGINT, p_from BIGINT[], p_body TEXT[], p_cid TEXT[], p_ts BIGINT[],
+                                      p_hidden BIGINT[])
+      RETURNS TABLE (n INTEGER, id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT,
+                     from_name TEXT, body TEXT, cid TEXT, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_from, 1), 0) LOOP
+          RETURN QUERY SELECT i, a.* FROM append_message(p_conv, p_from[i], p_body[i], p_cid[i], p_ts[i], p_hidden[i]) AS a;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
+];
+
+/**
+ * Brings `schema` (already first in `client`'s search_path; the default schema when absent) up to the
+ * newest version, creating it if needed. Returns the versions applied. `client` must be a dedicated
+ * connection: the advisory lock belongs to the session. `schema` must be a validated identifier.
+ */
+export async function migrate(
+  client: pg.ClientBase,
+  schema?: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
+  // Keyed by schema, so separate schemas (tests, tenants) do not wait for each other. The name comes
+  // from the caller because current_schema() is NULL until the schema exists.
+  const lockKey = "SELECT hashtext('parley.migrate.' || coalesce($1::text, current_schema(), ''))";
+  await client.query(`SELECT pg_advisory_lock((${lockKey}))`, [schema ?? null]);
+  try {
+    // Inside the lock: CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent twin.
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    );
+    const { rows } = await client.query<{ v: number | null }>("SELECT max(version) AS v FROM schema_version");
+    const current = rows[0]?.v ?? 0;
+    const newest = migrations.at(-1)?.version ?? 0;
+    if (current > newest) {
+      throw new Error(
+        `database schema version ${current} is newer than this hub knows (${newest}); upgrade the hub`,
+      );
+    }
+    const applied: number[] = [];
+    for (const step of migrations) {
+      if (step.version <= current) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(step.sql);
+        await client.query("INSERT INTO schema_version (version, description) VALUES ($1, $2)", [
+          step.version,
+          step.description,
+        ]);
+        await client.query("COMMIT");
+      } catch (err) {
+        await client.query("ROLLBACK");
+        throw new Error(`migration ${step.version} (${step.description}) failed: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      applied.push(step.version);
+    }
+    return applied;
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock((${lockKey}))`, [schema ?? null]);
+  }
+}

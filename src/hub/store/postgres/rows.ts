@@ -1,0 +1,102 @@
+/** Row shapes as `pg` returns them (snake_case, NULL for absent) and their mapping to store records. */
+import type { Role } from "../../../protocol/model.js";
+import type { MemberRecord, MessageRecord, RoomRecord, UserRecord } from "../store.js";
+
+export interface UserRow {
+  id: number;
+  username: string;
+  display_name: string;
+  first_name: string | null;
+  last_name: string | null;
+  password_hash: string;
+  created_at: number;
+  last_seen: number | null;
+}
+
+export const USER_COLUMNS =
+  "u.id, u.username, u.display_name, u.first_name, u.last_name, u.password_hash, u.created_at, u.last_seen";
+
+export function userFromRow(row: UserRow): UserRecord {
+  const user: UserRecord = {
+    id: row.id,
+    username: row.username,
+    displayName: row.display_name,
+    passwordHash: row.password_hash,
+    createdAt: row.created_at,
+  };
+  if (row.first_name !== null) user.firstName = row.first_name;
+  if (row.last_name !== null) user.lastName = row.last_name;
+  if (row.last_seen !== null) user.lastSeen = row.last_seen;
+  return user;
+}
+
+export interface RoomRow {
+  id: number;
+  name: string;
+  conv_id: number;
+  description: string | null;
+  password_hash: string | null;
+  capacity: number | null;
+  created_at: number;
+  last_seq: number;
+  member_count: number;
+}
+
+/** Selects a room with its sequence and member count; use with `FROM rooms r JOIN conversations c`. */
+export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.created_at,
+  c.last_seq, (SELECT count(*) FROM members m WHERE m.room_id = r.id) AS member_count`;
+
+export function roomFromRow(row: RoomRow): RoomRecord {
+  const room: RoomRecord = {
+    id: row.id,
+    name: row.name,
+    convId: row.conv_id,
+    createdAt: row.created_at,
+    lastSeq: row.last_seq,
+    memberCount: row.member_count,
+  };
+  if (row.description !== null) room.description = row.description;
+  if (row.password_hash !== null) room.passwordHash = row.password_hash;
+  if (row.capacity !== null) room.capacity = row.capacity;
+  return room;
+}
+
+export interface MemberRow {
+  user_id: number;
+  username: string;
+  role: Role;
+  joined_at: number;
+}
+
+export function memberFromRow(row: MemberRow): MemberRecord {
+  return { userId: row.user_id, username: row.username, role: row.role, joinedAt: row.joined_at };
+}
+
+export interface MessageRow {
+  id: number;
+  conv_id: number;
+  seq: number;
+  ts: number;
+  from_user_id: number;
+  from_name: string;
+  body: string;
+  cid: string | null;
+}
+
+/** The sender's current name, so history follows renames; use with `FROM messages msg JOIN users u`. */
+export const MESSAGE_COLUMNS =
+  "msg.id, msg.conv_id, msg.seq, msg.ts, msg.from_user_id, u.username AS from_name, msg.body, msg.cid";
+
+export function messageFromRow(row: MessageRow): MessageRecord {
+  const message: MessageRecord = {
+    id: row.id,
+    convId: row.conv_id,
+    seq: row.seq,
+    ts: row.ts,
+    fromUserId: row.from_user_id,
+    from: row.from_name,
+    body: row.body,
+  };
+  if (row.cid !== null) message.cid = row.cid;
+  return message;
+}

@@ -1,0 +1,157 @@
+/**
+ * Group commit for `appendMessage`.
+ *
+ * Calls are queued and written together in one transaction when the queue is flushed: on `setImmediate`
+ * by default, i.e. after the current poll phase, so the frames of many sockets read in the same turn share
+ * one commit (and, with synchronous=FULL, one fsync). Each promise resolves only after the transaction
+ * that holds its message has committed — the hub acknowledges on it.
+ */
+import type { Database } from "better-sqlite3";
+import type { AppendResult, NewMessage } from "../store.js";
+import { must, stmt } from "./keys.js";
+import { MESSAGE_SELECT, toMessage, type MessageRow } from "./messages.js";
+
+/** When queued appends are written: `immediate` (after I/O of this turn), `microtask`, or `off` (one transaction each). */
+export type GroupCommit = "immediate" | "microtask" | "off";
+
+interface Pending {
+  message: NewMessage;
+  resolve: (result: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+export class Appender {
+  /** Counts for tests and benchmarks: transactions that wrote appends, and appends written. */
+  readonly stats = { commits: 0, appends: 0 };
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private readonly byCid;
+  private readonly bumpSeq;
+  private readonly insert;
+  private readonly byId;
+  private readonly username;
+  private readonly writeBatch;
+
+  constructor(
+    db: Database,
+    private readonly mode: GroupCommit,
+  ) {
+    // Covered by messages_cid (from_user_id, cid, rowid): no table access unless it is a duplicate.
+    this.byCid = stmt<{ from: number; cid: string }, { id: number }>(
+      db,
+      `SELECT id FROM messages WHERE from_user_id = :from AND cid = :cid`,
+    );
+    // seq is taken inside the storing transaction, so it is gap-free and ordered per conversation.
+    this.bumpSeq = stmt<{ conv: number }, { last_seq: number }>(
+      db,
+      `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = :conv RETURNING last_seq`,
+    );
+    this.insert = stmt<Record<string, unknown>, { id: number }>(
+      db,
+      `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for)
+       VALUES (:conv, :seq, :ts, :from, :body, :cid, :hidden) RETURNING id`,
+    );
+    this.username = stmt<{ id: number }, { username: string }>(
+      db,
+      `SELECT username FROM users WHERE id = :id`,
+    );
+    this.byId = stmt<{ id: number }, MessageRow>(db, `${MESSAGE_SELECT} WHERE m.id = :id`);
+    // IMMEDIATE takes the write lock up front instead of upgrading a read lock mid-transaction.
+    const tx = db.transaction((batch: readonly NewMessage[]) => {
+      // Sender names for this batch; no rename can interleave, since every other write flushes the queue first.
+      const names = new Map<number, string>();
+      return batch.map((m) => this.writeOne(m, names));
+    });
+    this.writeBatch = (batch: readonly NewMessage[]) => {
+      const results = tx.immediate(batch);
+      this.stats.commits++;
+      this.stats.appends += batch.length;
+      return results;
+    };
+  }
+
+  append(message: NewMessage): Promise<AppendResult> {
+    if (this.mode === "off") {
+      try {
+        return Promise.resolve(must(this.writeBatch([message])[0], "batch result"));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      if (this.scheduled) return;
+      this.scheduled = true;
+      if (this.mode === "microtask") queueMicrotask(() => this.flush());
+      else setImmediate(() => this.flush());
+    });
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Writes everything queued now; also called before any other write so writes keep their call order. */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    let results: AppendResult[];
+    try {
+      results = this.writeBatch(batch.map((p) => p.message));
+    } catch {
+      // One bad message (e.g. an unknown conversation) rolled the batch back; the others must not fail
+      // with it, so write them one transaction each and fail only the bad ones.
+      for (const p of batch) {
+        try {
+          p.resolve(must(this.writeBatch([p.message])[0], "batch result"));
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(must(results[i], "batch result")));
+  }
+
+  /** Runs inside the batch transaction; a duplicate earlier in the same batch is already visible here. */
+  private writeOne(m: NewMessage, names: Map<number, string>): AppendResult {
+    const existing = this.byCid.get({ from: m.fromUserId, cid: m.cid });
+    if (existing) {
+      const first = must(this.byId.get({ id: existing.id }), "duplicate message not found");
+      return { message: toMessage(first), duplicate: true };
+    }
+    const seq = this.bumpSeq.get({ conv: m.convId });
+    if (!seq) throw new Error(`no conversation with id ${m.convId}`);
+    const { id } = must(
+      this.insert.get({
+        conv: m.convId,
+        seq: seq.last_seq,
+        ts: m.ts,
+        from: m.fromUserId,
+        body: m.body,
+        cid: m.cid,
+        hidden: m.hiddenFor ?? null,
+      }),
+      "message insert returned no row",
+    );
+    let from = names.get(m.fromUserId);
+    if (from === undefined) {
+      // The foreign key on from_user_id already guaranteed the user exists.
+      from = must(this.username.get({ id: m.fromUserId }), `no user with id ${m.fromUserId}`).username;
+      names.set(m.fromUserId, from);
+    }
+    const message = {
+      id,
+      convId: m.convId,
+      seq: seq.last_seq,
+      ts: m.ts,
+      fromUserId: m.fromUserId,
+      from,
+      body: m.body,
+      cid: m.cid,
+    };
+    return { message, duplicate: false };
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Versioned schema migrations for the SQLite store.
+ *
+ * The database's `PRAGMA user_version` holds the number of the last step applied. Steps run in order,
+ * each in its own transaction together with the bump of `user_version`, so a failing step leaves the
+ * database exactly at the previous version. A released step is never edited: a change is a new step
+ * appended to the list (test/unit/store-migrations.test.ts keeps a frozen copy of v1 to catch this).
+ */
+import type { Database } from "better-sqlite3";
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export class SchemaTooNewError extends Error {
+  constructor(
+    public readonly found: number,
+    public readonly known: number,
+  ) {
+    super(
+      `database schema is v${found} but this version of parley knows only up to v${known}; upgrade parley`,
+    );
+    this.name = "SchemaTooNewError";
+  }
+}
+
+/*
+ * v1 — the first schema.
+ * - Everything is keyed by integer ids, so a rename keeps history, roles, mutes and blocks.
+ * - Names are unique ignoring case through a lowercased `*_key` column with a UNIQUE index; the
+ *   spelling given is kept in the plain column.
+ * - A room owns one conversation; a DM conversation is between user_a <= user_b (normalised).
+ * - Each index below serves a query path named beside it.
+ */
+const V1 = `
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  username      TEXT    NOT NULL,
+  username_key  TEXT    NOT NULL,
+  display_name  TEXT    NOT NULL,
+  display_key   TEXT    NOT NULL,
+  first_name    TEXT,
+  last_name     TEXT,
+  password_hash TEXT    NOT NULL,
+  created_at    INTEGER NOT NULL,
+  last_seen     INTEGER
+) STRICT;
+CREATE UNIQUE INDEX users_username_key ON users (username_key); -- login, lookup by name, search
+CREATE INDEX users_display_key ON users (display_key);         -- search by display name
+
+CREATE TABLE sessions (
+  token_hash TEXT    PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device     TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sessions_user ON sessions (user_id);              -- end all of a user's sessions
+
+CREATE TABLE conversations (
+  id       INTEGER PRIMARY KEY,
+  kind     TEXT    NOT NULL CHECK (kind IN ('room', 'dm')),
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  user_a   INTEGER REFERENCES users (id),
+  user_b   INTEGER REFERENCES users (id),
+  CHECK ((kind = 'dm') = (user_a IS NOT NULL AND user_b IS NOT NULL AND user_a <= user_b))
+) STRICT;
+CREATE UNIQUE INDEX conversations_dm ON conversations (user_a, user_b) WHERE kind = 'dm'; -- DM lookup
+CREATE INDEX conversations_dm_b ON conversations (user_b) WHERE kind = 'dm';             -- DM list
+
+CREATE TABLE rooms (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT    NOT NULL,
+  name_key      TEXT    NOT NULL,
+  conv_id       INTEGER NOT NULL REFERENCES conversations (id),
+  description   TEXT,
+  password_hash TEXT,
+  capacity      INTEGER,
+  created_at    INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX rooms_name_key ON rooms (name_key);       -- lookup by name, list by prefix
+CREATE UNIQUE INDEX rooms_conv ON rooms (conv_id);
+
+-- The rowid breaks ties between equal joined_at: a newer row always gets a larger rowid than any
+-- existing one, which is the join order the succession rule needs.
+CREATE TABLE members (
+  room_id   INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id   INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role      TEXT    NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  joined_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX members_room_user ON members (room_id, user_id); -- membership checks
+CREATE INDEX members_room_order ON members (room_id, joined_at);     -- members by room, succession
+CREATE INDEX members_user ON members (user_id);                      -- rooms of a user
+
+CREATE TABLE bans (
+  room_id    INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  by_user_id INTEGER NOT NULL REFERENCES users (id),
+  at         INTEGER NOT NULL,
+  reason     TEXT,
+  PRIMARY KEY (room_id, user_id)                                   -- bans by room, isBanned
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE messages (
+  id           INTEGER PRIMARY KEY,
+  conv_id      INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  seq          INTEGER NOT NULL,
+  ts           INTEGER NOT NULL,
+  from_user_id INTEGER NOT NULL REFERENCES users (id),
+  body         TEXT    NOT NULL,
+  cid          TEXT,
+  hidden_for   INTEGER REFERENCES users (id)
+) STRICT;
+CREATE UNIQUE INDEX messages_conv_seq ON messages (conv_id, seq);  -- history, unread, cascade
+CREATE UNIQUE INDEX messages_cid ON messages (from_user_id, cid);  -- idempotent sends
+
+CREATE TABLE read_markers (
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  conv_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, conv_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX read_markers_conv ON read_markers (conv_id);          -- cascade on room deletion
+
+CREATE TABLE room_mutes (
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  room_id INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, room_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX room_mutes_room ON room_mutes (room_id);              -- cascade on room deletion
+
+CREATE TABLE user_mutes (
+  user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  muted_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, muted_id)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE blocks (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  blocked_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, blocked_id)                                -- isBlocked, settings
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE peers (
+  user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  key        TEXT    NOT NULL,
+  endpoints  TEXT    NOT NULL, -- JSON array of {host, port}
+  updated_at INTEGER NOT NULL
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: V1 }];
+
+export function schemaVersion(db: Database): number {
+  return db.pragma("user_version", { simple: true }) as number; // the pragma always yields an integer
+}
+
+/** Brings the database up to the last step of `migrations`; returns the version it started from. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  migrations.forEach((step, i) => {
+    // Steps are numbered 1, 2, 3… with no gap, so "already applied" is a plain comparison.
+    if (step.version !== i + 1)
+      throw new Error(`migration "${step.name}" is numbered ${step.version}, expected ${i + 1}`);
+  });
+  const known = migrations.at(-1)?.version ?? 0;
+  const start = schemaVersion(db);
+  if (start > known) throw new SchemaTooNewError(start, known);
+  for (const step of migrations) {
+    if (step.version <= schemaVersion(db)) continue;
+    db.transaction(() => {
+      db.exec(step.sql);
+      // user_version lives in the database header, which is part of the transaction.
+      db.pragma(`user_version = ${step.version}`);
+    }).immediate();
+  }
+  return start;
+}

@@ -1,0 +1,302 @@
+/** Rooms, their members and bans. */
+import type { Database } from "better-sqlite3";
+import type { Role } from "../../../protocol/model.js";
+import {
+  StoreConflictError,
+  type AddMemberResult,
+  type BanRecord,
+  type MemberRecord,
+  type NewRoom,
+  type RoomId,
+  type RoomPatch,
+  type RoomRecord,
+  type UserId,
+} from "../store.js";
+import { isUniqueViolation, must, nameKey, compact, opt, prefixRange, stmt } from "./keys.js";
+
+interface RoomRow {
+  id: number;
+  name: string;
+  conv_id: number;
+  description: string | null;
+  password_hash: string | null;
+  capacity: number | null;
+  created_at: number;
+  last_seq: number;
+  member_count: number;
+}
+
+interface MemberRow {
+  user_id: number;
+  username: string;
+  role: Role;
+  joined_at: number;
+}
+
+interface BanRow {
+  user_id: number;
+  username: string;
+  by_username: string;
+  at: number;
+  reason: string | null;
+}
+
+// The member count is counted, not kept in a column, so it can never drift from the members table;
+// members_room_order makes the count an index scan.
+const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.created_at,
+  c.last_seq, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count
+  FROM rooms r JOIN conversations c ON c.id = r.conv_id`;
+
+const MEMBER_SELECT = `SELECT m.user_id, u.username, m.role, m.joined_at
+  FROM members m JOIN users u ON u.id = m.user_id`;
+
+function toRoom(row: RoomRow): RoomRecord {
+  return compact({
+    id: row.id,
+    name: row.name,
+    convId: row.conv_id,
+    description: opt(row.description),
+    passwordHash: opt(row.password_hash),
+    capacity: opt(row.capacity),
+    createdAt: row.created_at,
+    lastSeq: row.last_seq,
+    memberCount: row.member_count,
+  });
+}
+
+function toMember(row: MemberRow): MemberRecord {
+  return { userId: row.user_id, username: row.username, role: row.role, joinedAt: row.joined_at };
+}
+
+function toBan(row: BanRow): BanRecord {
+  return compact({
+    userId: row.user_id,
+    username: row.username,
+    byUsername: row.by_username,
+    at: row.at,
+    reason: opt(row.reason),
+  });
+}
+
+export class RoomRepo {
+  private readonly insertConv;
+  private readonly insertRoom;
+  private readonly byKey;
+  private readonly byId;
+  private readonly list;
+  private readonly listPrefix;
+  private readonly update;
+  private readonly convOf;
+  private readonly deleteRoomRow;
+  private readonly deleteConv;
+  private readonly members;
+  private readonly member;
+  private readonly countMembers;
+  private readonly insertMember;
+  private readonly deleteMember;
+  private readonly role;
+  private readonly ofUser;
+  private readonly upsertBan;
+  private readonly deleteBan;
+  private readonly bans;
+  private readonly banned;
+
+  constructor(private readonly db: Database) {
+    this.insertConv = stmt<Record<string, never>, { id: number }>(
+      db,
+      `INSERT INTO conversations (kind) VALUES ('room') RETURNING id`,
+    );
+    this.insertRoom = stmt<Record<string, unknown>, { id: number }>(
+      db,
+      `INSERT INTO rooms (name, name_key, conv_id, description, password_hash, capacity, created_at)
+       VALUES (:name, :name_key, :conv_id, :description, :password_hash, :capacity, :created_at) RETURNING id`,
+    );
+    this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
+    this.byId = stmt<{ id: number }, RoomRow>(db, `${ROOM_SELECT} WHERE r.id = :id`);
+    this.list = stmt<Record<string, never>, RoomRow>(db, `${ROOM_SELECT} ORDER BY r.name_key`);
+    this.listPrefix = stmt<{ low: string; high: string }, RoomRow>(
+      db,
+      `${ROOM_SELECT} WHERE r.name_key >= :low AND r.name_key < :high ORDER BY r.name_key`,
+    );
+    this.update = stmt<Record<string, unknown>>(
+      db,
+      `UPDATE rooms SET
+         description   = CASE WHEN :set_description THEN :description ELSE description END,
+         password_hash = CASE WHEN :set_password THEN :password_hash ELSE password_hash END,
+         capacity      = CASE WHEN :set_capacity THEN :capacity ELSE capacity END
+       WHERE id = :id`,
+    );
+    this.convOf = stmt<{ id: number }, { conv_id: number }>(db, `SELECT conv_id FROM rooms WHERE id = :id`);
+    this.deleteRoomRow = stmt<{ id: number }>(db, `DELETE FROM rooms WHERE id = :id`);
+    this.deleteConv = stmt<{ id: number }>(db, `DELETE FROM conversations WHERE id = :id`);
+    this.members = stmt<{ room: number }, MemberRow>(
+      db,
+      `${MEMBER_SELECT} WHERE m.room_id = :room ORDER BY m.joined_at, m.rowid`,
+    );
+    this.member = stmt<{ room: number; user: number }, MemberRow>(
+      db,
+      `${MEMBER_SELECT} WHERE m.room_id = :room AND m.user_id = :user`,
+    );
+    this.countMembers = stmt<{ room: number }, { n: number }>(
+      db,
+      `SELECT COUNT(*) AS n FROM members WHERE room_id = :room`,
+    );
+    this.insertMember = stmt<{ room: number; user: number; role: Role; at: number }>(
+      db,
+      `INSERT INTO members (room_id, user_id, role, joined_at) VALUES (:room, :user, :role, :at)
+       ON CONFLICT (room_id, user_id) DO NOTHING`,
+    );
+    this.deleteMember = stmt<{ room: number; user: number }>(
+      db,
+      `DELETE FROM members WHERE room_id = :room AND user_id = :user`,
+    );
+    this.role = stmt<{ room: number; user: number; role: Role }>(
+      db,
+      `UPDATE members SET role = :role WHERE room_id = :room AND user_id = :user`,
+    );
+    this.ofUser = stmt<{ user: number }, RoomRow & { role: Role }>(
+      db,
+      `SELECT room.*, m.role FROM members m JOIN (${ROOM_SELECT}) AS room ON room.id = m.room_id
+       WHERE m.user_id = :user ORDER BY room.name_key`,
+    );
+    this.upsertBan = stmt<Record<string, unknown>>(
+      db,
+      `INSERT INTO bans (room_id, user_id, by_user_id, at, reason) VALUES (:room, :user, :by, :at, :reason)
+       ON CONFLICT (room_id, user_id) DO UPDATE SET by_user_id = excluded.by_user_id, at = excluded.at,
+         reason = excluded.reason`,
+    );
+    this.deleteBan = stmt<{ room: number; user: number }>(
+      db,
+      `DELETE FROM bans WHERE room_id = :room AND user_id = :user`,
+    );
+    this.bans = stmt<{ room: number }, BanRow>(
+      db,
+      `SELECT b.user_id, u.username, banner.username AS by_username, b.at, b.reason
+       FROM bans b JOIN users u ON u.id = b.user_id JOIN users banner ON banner.id = b.by_user_id
+       WHERE b.room_id = :room ORDER BY b.at, u.username_key`,
+    );
+    this.banned = stmt<{ room: number; user: number }, { one: number }>(
+      db,
+      `SELECT 1 AS one FROM bans WHERE room_id = :room AND user_id = :user`,
+    );
+  }
+
+  create(room: NewRoom): RoomRecord {
+    return this.db.transaction(() => {
+      const conv = must(this.insertConv.get({}), "conversation insert returned no row");
+      let id: number;
+      try {
+        id = must(
+          this.insertRoom.get({
+            name: room.name,
+            name_key: nameKey(room.name),
+            conv_id: conv.id,
+            description: room.description ?? null,
+            password_hash: room.passwordHash ?? null,
+            capacity: room.capacity ?? null,
+            created_at: room.createdAt,
+          }),
+          "room insert returned no row",
+        ).id;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new StoreConflictError("room");
+        throw err;
+      }
+      this.insertMember.run({ room: id, user: room.ownerId, role: "owner", at: room.createdAt });
+      return this.mustGet(id);
+    })();
+  }
+
+  byName(name: string): RoomRecord | undefined {
+    const row = this.byKey.get({ key: nameKey(name) });
+    return row && toRoom(row);
+  }
+
+  listRooms(prefix?: string): RoomRecord[] {
+    const rows = prefix === undefined ? this.list.all({}) : this.listPrefix.all(prefixRange(prefix));
+    return rows.map(toRoom);
+  }
+
+  updateRoom(id: RoomId, patch: RoomPatch): RoomRecord {
+    this.update.run({
+      id,
+      set_description: patch.description !== undefined ? 1 : 0,
+      description: patch.description ?? null,
+      set_password: patch.passwordHash !== undefined ? 1 : 0,
+      password_hash: patch.passwordHash ?? null,
+      set_capacity: patch.capacity !== undefined ? 1 : 0,
+      capacity: patch.capacity ?? null,
+    });
+    return this.mustGet(id);
+  }
+
+  /** Members, bans and mutes go by ON DELETE CASCADE from the room; messages and read markers from its conversation. */
+  deleteRoom(id: RoomId): void {
+    this.db.transaction(() => {
+      const row = this.convOf.get({ id });
+      if (!row) return;
+      this.deleteRoomRow.run({ id });
+      this.deleteConv.run({ id: row.conv_id });
+    })();
+  }
+
+  getMembers(id: RoomId): MemberRecord[] {
+    return this.members.all({ room: id }).map(toMember);
+  }
+
+  getMember(id: RoomId, userId: UserId): MemberRecord | undefined {
+    const row = this.member.get({ room: id, user: userId });
+    return row && toMember(row);
+  }
+
+  /** The check and the insert share one transaction, so two joins cannot both take the last place. */
+  addMember(id: RoomId, userId: UserId, role: Role, joinedAt: number, capacity?: number): AddMemberResult {
+    return this.db
+      .transaction((): AddMemberResult => {
+        if (this.member.get({ room: id, user: userId })) return "exists";
+        if (capacity !== undefined && must(this.countMembers.get({ room: id }), "count").n >= capacity)
+          return "full";
+        this.insertMember.run({ room: id, user: userId, role, at: joinedAt });
+        return "added";
+      })
+      .immediate();
+  }
+
+  removeMember(id: RoomId, userId: UserId, successor?: UserId): number {
+    return this.db
+      .transaction(() => {
+        this.deleteMember.run({ room: id, user: userId });
+        if (successor !== undefined) this.role.run({ room: id, user: successor, role: "owner" });
+        return must(this.countMembers.get({ room: id }), "count").n;
+      })
+      .immediate();
+  }
+
+  setRole(id: RoomId, userId: UserId, role: Role): void {
+    this.role.run({ room: id, user: userId, role });
+  }
+
+  roomsOfUser(userId: UserId): Array<{ room: RoomRecord; role: Role }> {
+    return this.ofUser.all({ user: userId }).map((row) => ({ room: toRoom(row), role: row.role }));
+  }
+
+  addBan(id: RoomId, userId: UserId, byUserId: UserId, at: number, reason?: string): void {
+    this.upsertBan.run({ room: id, user: userId, by: byUserId, at, reason: reason ?? null });
+  }
+
+  removeBan(id: RoomId, userId: UserId): boolean {
+    return this.deleteBan.run({ room: id, user: userId }).changes > 0;
+  }
+
+  getBans(id: RoomId): BanRecord[] {
+    return this.bans.all({ room: id }).map(toBan);
+  }
+
+  isBanned(id: RoomId, userId: UserId): boolean {
+    return this.banned.get({ room: id, user: userId }) !== undefined;
+  }
+
+  private mustGet(id: RoomId): RoomRecord {
+    return toRoom(must(this.byId.get({ id }), `no room with id ${id}`));
+  }
+}

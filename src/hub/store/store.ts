@@ -1,0 +1,248 @@
+/**
+ * The storage contract. Every backend (SQLite embedded, PostgreSQL for clusters) implements it and
+ * passes the same contract suite (test/contract/store.contract.ts).
+ *
+ * Contract, for every implementation:
+ * - Names (usernames, room names) are matched ignoring case; records carry the spelling given at creation
+ *   or rename.
+ * - A method resolves only after its change is durable (committed). `appendMessage` in particular never
+ *   resolves before the message is committed: the hub acknowledges on that promise.
+ * - Unique violations (username, room name) reject with `StoreConflictError`; nothing else is thrown for
+ *   expected outcomes — they are in the return values.
+ * - `seq` is per conversation, starts at 1 and increases by exactly 1 per stored message, assigned inside
+ *   the transaction that stores it, so it is strictly ordered even with several hub nodes.
+ * - The same (fromUserId, cid) appended twice stores one message; the second call returns the first with
+ *   `duplicate: true`.
+ * - `appendMessage` calls are stored in call order: a message appended after another (without waiting
+ *   for the first to resolve) gets the higher seq in a shared conversation. The hub relies on this to
+ *   pipeline one client's sends.
+ * - The store holds no business rules: who may do what is decided by the domain before calling it.
+ */
+import type { Endpoint, Role } from "../../protocol/model.js";
+
+export class StoreConflictError extends Error {
+  constructor(public readonly what: "username" | "room") {
+    super(`${what} already exists`);
+    this.name = "StoreConflictError";
+  }
+}
+
+export type UserId = number;
+export type RoomId = number;
+export type ConvId = number;
+
+export interface UserRecord {
+  id: UserId;
+  username: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  passwordHash: string;
+  createdAt: number;
+  lastSeen?: number;
+}
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  firstName?: string;
+  lastName?: string;
+  passwordHash: string;
+  createdAt: number;
+}
+
+export interface ProfilePatch {
+  displayName?: string;
+  firstName?: string | null;
+  lastName?: string | null;
+}
+
+export interface SessionRecord {
+  tokenHash: string;
+  userId: UserId;
+  device?: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface RoomRecord {
+  id: RoomId;
+  name: string;
+  convId: ConvId;
+  description?: string;
+  passwordHash?: string;
+  capacity?: number;
+  createdAt: number;
+  lastSeq: number;
+  memberCount: number;
+}
+
+export interface NewRoom {
+  name: string;
+  description?: string;
+  passwordHash?: string;
+  capacity?: number;
+  createdAt: number;
+  ownerId: UserId;
+}
+
+export interface RoomPatch {
+  description?: string | null;
+  passwordHash?: string | null;
+  capacity?: number | null;
+}
+
+export interface MemberRecord {
+  userId: UserId;
+  username: string;
+  role: Role;
+  joinedAt: number;
+}
+
+export interface BanRecord {
+  userId: UserId;
+  username: string;
+  byUsername: string;
+  at: number;
+  reason?: string;
+}
+
+export interface MessageRecord {
+  id: number;
+  convId: ConvId;
+  seq: number;
+  ts: number;
+  fromUserId: UserId;
+  from: string;
+  body: string;
+  cid?: string;
+}
+
+export interface NewMessage {
+  convId: ConvId;
+  fromUserId: UserId;
+  body: string;
+  cid: string;
+  ts: number;
+  /** A DM from a blocked sender: stored (the sender sees it) but never shown to this user. */
+  hiddenFor?: UserId;
+}
+
+export interface AppendResult {
+  message: MessageRecord;
+  duplicate: boolean;
+}
+
+export interface HistoryQuery {
+  before?: number;
+  after?: number;
+  limit: number;
+}
+
+export interface DmConversationRecord {
+  convId: ConvId;
+  otherUserId: UserId;
+  otherUsername: string;
+  lastSeq: number;
+  readSeq: number;
+  /** Messages after readSeq from the other party that are not hidden for this user. */
+  unread: number;
+}
+
+export interface SettingsRecord {
+  mutedRooms: string[];
+  mutedUsers: string[];
+  blocked: string[];
+}
+
+export interface PeerRecord {
+  key: string;
+  endpoints: Endpoint[];
+  updatedAt: number;
+}
+
+export type AddMemberResult = "added" | "full" | "exists";
+
+export interface Store {
+  // users
+  createUser(user: NewUser): Promise<UserRecord>;
+  getUserByName(username: string): Promise<UserRecord | undefined>;
+  getUserById(id: UserId): Promise<UserRecord | undefined>;
+  getUsersByIds(ids: readonly UserId[]): Promise<UserRecord[]>;
+  /** Username or display name starts with `prefix`, ignoring case; ordered by username. */
+  searchUsers(prefix: string, limit: number): Promise<UserRecord[]>;
+  updateProfile(id: UserId, patch: ProfilePatch): Promise<UserRecord>;
+  renameUser(id: UserId, username: string): Promise<UserRecord>;
+  setPasswordHash(id: UserId, hash: string): Promise<void>;
+  setLastSeen(id: UserId, ts: number): Promise<void>;
+
+  // sessions (tokens are stored only as hashes)
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(tokenHash: string): Promise<SessionRecord | undefined>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Ends all of a user's sessions but `keepTokenHash`. */
+  deleteUserSessions(id: UserId, keepTokenHash?: string): Promise<void>;
+
+  // rooms and membership
+  /** Creates the room, its conversation and the owner's membership in one transaction. */
+  createRoom(room: NewRoom): Promise<RoomRecord>;
+  getRoom(name: string): Promise<RoomRecord | undefined>;
+  /** All rooms, or those whose name starts with `prefix` (ignoring case), ordered by name. */
+  listRooms(prefix?: string): Promise<RoomRecord[]>;
+  updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord>;
+  /** Removes the room with its members, bans, messages, read markers and mutes. */
+  deleteRoom(id: RoomId): Promise<void>;
+  /** Ordered by joinedAt, then join order: the first is the longest-standing. */
+  getMembers(id: RoomId): Promise<MemberRecord[]>;
+  getMember(id: RoomId, userId: UserId): Promise<MemberRecord | undefined>;
+  /** Adds a member unless already one, or unless `capacity` is given and reached (checked atomically). */
+  addMember(
+    id: RoomId,
+    userId: UserId,
+    role: Role,
+    joinedAt: number,
+    capacity?: number,
+  ): Promise<AddMemberResult>;
+  /**
+   * Removes a member; in the same transaction gives `successor` the owner role when set.
+   * Returns how many members remain.
+   */
+  removeMember(id: RoomId, userId: UserId, successor?: UserId): Promise<number>;
+  setRole(id: RoomId, userId: UserId, role: Role): Promise<void>;
+  /** The rooms a user is a member of, with their role. */
+  roomsOfUser(userId: UserId): Promise<Array<{ room: RoomRecord; role: Role }>>;
+  addBan(id: RoomId, userId: UserId, byUserId: UserId, at: number, reason?: string): Promise<void>;
+  /** false when there was no ban. */
+  removeBan(id: RoomId, userId: UserId): Promise<boolean>;
+  getBans(id: RoomId): Promise<BanRecord[]>;
+  isBanned(id: RoomId, userId: UserId): Promise<boolean>;
+
+  // conversations and messages
+  /** The DM conversation between two users, created on first use when `create` is set. */
+  getDmConversation(a: UserId, b: UserId, create: boolean): Promise<ConvId | undefined>;
+  appendMessage(message: NewMessage): Promise<AppendResult>;
+  /**
+   * Oldest first. With `before`: the `limit` messages right before it; with `after`: the `limit` messages
+   * right after it (paging forward); with neither: the latest `limit`. Bounds are exclusive. Messages
+   * hidden for `viewerId` are left out.
+   */
+  history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]>;
+  lastSeq(convId: ConvId): Promise<number>;
+  dmConversations(userId: UserId): Promise<DmConversationRecord[]>;
+  /** Moves the read marker forward only. */
+  setRead(userId: UserId, convId: ConvId, seq: number): Promise<void>;
+  getRead(userId: UserId, convId: ConvId): Promise<number>;
+
+  // settings that follow the user
+  setMute(userId: UserId, target: { roomId: RoomId } | { userId: UserId }, on: boolean): Promise<void>;
+  setBlock(userId: UserId, blockedId: UserId, on: boolean): Promise<void>;
+  getSettings(userId: UserId): Promise<SettingsRecord>;
+  isBlocked(userId: UserId, byUserId: UserId): Promise<boolean>;
+
+  // peer-to-peer identity
+  setPeer(userId: UserId, peer: PeerRecord): Promise<void>;
+  getPeer(userId: UserId): Promise<PeerRecord | undefined>;
+
+  /** Flushes pending writes and closes. */
+  close(): Promise<void>;
+}

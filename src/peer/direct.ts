@@ -1,0 +1,70 @@
+/** Dialing a peer directly: every announced endpoint at once, the first authenticated one wins. */
+import type { Endpoint } from "../protocol/model.js";
+import { PeerError, PeerKeyMismatchError } from "./errors.js";
+import { clientHandshake, type SecureChannel } from "./handshake.js";
+import type { Identity } from "./identity.js";
+
+/** How long to try the direct path before falling back to the relay (PROTOCOL.md). */
+export const DIRECT_TIMEOUT_MS = 5_000;
+
+export interface DialOptions {
+  identity: Identity;
+  expectedKey: string;
+  endpoints: readonly Endpoint[];
+  timeoutMs?: number;
+}
+
+/**
+ * Resolves with the first endpoint that completes the handshake as `expectedKey`. Rejects when none
+ * does within the timeout — with a `PeerKeyMismatchError` if any endpoint presented a wrong key (that
+ * must reach the user, never be hidden behind "unreachable"), else `UNREACHABLE`.
+ */
+export function dialDirect(options: DialOptions): Promise<SecureChannel> {
+  const timeoutMs = options.timeoutMs ?? DIRECT_TIMEOUT_MS;
+  if (options.endpoints.length === 0) {
+    return Promise.reject(new PeerError("UNREACHABLE", "the peer announced no endpoints"));
+  }
+  return new Promise<SecureChannel>((resolve, reject) => {
+    let done = false;
+    let failures = 0;
+    let mismatch: PeerKeyMismatchError | undefined;
+    const reasons: string[] = [];
+    const timer = setTimeout(() => finishFailed(`no endpoint answered within ${timeoutMs} ms`), timeoutMs);
+
+    function finishFailed(summary: string): void {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      reject(mismatch ?? new PeerError("UNREACHABLE", `${summary} (${reasons.join("; ") || "no answer"})`));
+    }
+
+    for (const endpoint of options.endpoints) {
+      const where = endpointLabel(endpoint);
+      clientHandshake(endpoint, {
+        identity: options.identity,
+        expectedKey: options.expectedKey,
+        where,
+        timeoutMs,
+      }).then(
+        (channel) => {
+          if (done) {
+            channel.socket.destroy();
+            return;
+          }
+          done = true;
+          clearTimeout(timer);
+          resolve(channel);
+        },
+        (err: Error) => {
+          if (err instanceof PeerKeyMismatchError) mismatch ??= err;
+          reasons.push(`${where}: ${err.message}`);
+          if (++failures === options.endpoints.length) finishFailed("no endpoint could be reached");
+        },
+      );
+    }
+  });
+}
+
+function endpointLabel({ host, port }: Endpoint): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,0 +1,76 @@
+/** Events the hub pushes, by name. One table, so an event name is never a loose string elsewhere. */
+import { z } from "zod";
+import {
+  endpointSchema,
+  messageSchema,
+  presenceReasonSchema,
+  roleSchema,
+  roomSchema,
+  userSchema,
+} from "./model.js";
+
+export const events = {
+  message: messageSchema.describe("A room or DM message (also replayed after `resume`)."),
+  presence: z
+    .object({ username: z.string(), online: z.boolean(), reason: presenceReasonSchema })
+    .describe("A user who shares a room or DM with you came online or went offline."),
+  "user.updated": z.object({ user: userSchema }).describe("A user's profile changed."),
+  "user.renamed": z.object({ from: z.string(), to: z.string() }).describe("A user changed username."),
+  "member.joined": z
+    .object({ room: z.string(), username: z.string(), role: roleSchema })
+    .describe("Someone joined a room you are in."),
+  "member.left": z
+    .object({
+      room: z.string(),
+      username: z.string(),
+      reason: z.enum(["left", "kicked", "banned"]),
+      by: z.string().optional().describe("who kicked or banned"),
+    })
+    .describe("Someone left or was removed from a room you are in."),
+  "role.changed": z
+    .object({
+      room: z.string(),
+      username: z.string(),
+      role: roleSchema,
+      by: z.string().optional(),
+      reason: z.enum(["promoted", "demoted", "succession"]),
+    })
+    .describe("A member's role changed."),
+  "room.updated": z
+    .object({ room: roomSchema, by: z.string().optional().describe("who changed it") })
+    .describe("A room's description, password or capacity changed."),
+  "room.deleted": z.object({ room: z.string() }).describe("A room you were in no longer exists."),
+  kicked: z
+    .object({ room: z.string(), by: z.string(), reason: z.string().optional() })
+    .describe("You were kicked from a room."),
+  banned: z
+    .object({ room: z.string(), by: z.string(), reason: z.string().optional() })
+    .describe("You were banned from a room."),
+  "settings.changed": z
+    .object({
+      muted: z.object({ rooms: z.array(z.string()), users: z.array(z.string()) }),
+      blocked: z.array(z.string()),
+    })
+    .describe("Your mutes or blocks changed (on another device, or this one)."),
+  "read.changed": z
+    .object({ room: z.string().optional(), user: z.string().optional(), seq: z.number().int() })
+    .describe("Your read marker moved on another device."),
+  "p2p.request": z
+    .object({ requestId: z.string(), from: z.string(), key: z.string() })
+    .describe("Someone asks you for a direct chat."),
+  "p2p.answered": z
+    .object({
+      requestId: z.string(),
+      accept: z.boolean(),
+      endpoints: z.array(endpointSchema).optional(),
+      key: z.string().optional(),
+    })
+    .describe("Your direct-chat request was answered."),
+  "session.ended": z
+    .object({ reason: z.enum(["logout", "password", "shutdown"]) })
+    .describe("The hub ended this connection's session."),
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;
+export type AnyEvent = { [E in EventName]: { ev: E } & EventData<E> }[EventName];

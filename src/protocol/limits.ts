@@ -1,0 +1,51 @@
+/** Protocol-wide limits and timings. Hubs may be configured below these, never above the frame cap. */
+export const PROTOCOL_VERSION = 1;
+export const SUBPROTOCOL = "parley.v1";
+export const WS_PATH = "/v1";
+export const DEFAULT_PORT = 7447;
+export const DEFAULT_HOST = "127.0.0.1";
+
+export const MAX_FRAME_BYTES = 64 * 1024;
+export const MAX_BODY_CHARS = 4000;
+export const HISTORY_PAGE = 50;
+export const HISTORY_MAX = 200;
+/** How many missed messages per conversation `resume` replays before the client must page with history. */
+export const RESUME_REPLAY_MAX = 1000;
+export const SEARCH_MAX = 20;
+
+export const USERNAME_RE = /^[a-z0-9_-]{3,32}$/;
+export const ROOM_NAME_RE = /^[a-z0-9_-]{1,48}$/;
+export const PASSWORD_MIN = 8;
+export const PASSWORD_MAX = 1024;
+export const DISPLAY_NAME_MAX = 64;
+export const DESCRIPTION_MAX = 500;
+export const CID_MAX = 64;
+export const CAPACITY_MIN = 2;
+export const CAPACITY_MAX = 10_000;
+
+export const PING_INTERVAL_MS = 15_000;
+/** A connection that misses this many pongs in a row is closed (reason `timeout`). */
+export const MISSED_PONGS_LIMIT = 2;
+export const HELLO_TIMEOUT_MS = 10_000;
+export const AUTH_TIMEOUT_MS = 60_000;
+
+export const RATE_PER_SECOND = 20;
+export const RATE_BURST = 60;
+export const BAD_FRAMES_PER_MINUTE = 20;
+
+export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** WebSocket close codes used by the hub. */
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  policy: 1008,
+  tooBig: 1009,
+  internal: 1011,
+} as const;
+
+export interface HubLimits {
+  maxFrameBytes: number;
+  maxBodyChars: number;
+  historyPage: number;
+}

@@ -1,0 +1,87 @@
+/** Shapes of the objects that travel inside replies and events. */
+import { z } from "zod";
+
+export const roleSchema = z.enum(["owner", "admin", "member"]);
+export type Role = z.infer<typeof roleSchema>;
+
+export const userSchema = z.object({
+  username: z.string(),
+  displayName: z.string(),
+  firstName: z.string().optional(),
+  lastName: z.string().optional(),
+  online: z.boolean(),
+  lastSeen: z.number().int().optional().describe("ms since epoch; present when offline"),
+});
+export type User = z.infer<typeof userSchema>;
+
+export const sessionSchema = z.object({
+  token: z.string(),
+  expiresAt: z.number().int(),
+});
+export type SessionInfo = z.infer<typeof sessionSchema>;
+
+export const roomSchema = z.object({
+  name: z.string(),
+  description: z.string().optional(),
+  members: z.number().int(),
+  online: z.number().int().optional(),
+  capacity: z.number().int().optional(),
+  locked: z.boolean().describe("true when the room has a password"),
+  joined: z.boolean(),
+  owner: z.string().optional(),
+  createdAt: z.number().int().optional(),
+  lastSeq: z.number().int().optional(),
+  readSeq: z.number().int().optional().describe("your read marker, for rooms you are in"),
+});
+export type Room = z.infer<typeof roomSchema>;
+
+export const briefRoomSchema = z.object({
+  name: z.string(),
+  locked: z.boolean(),
+  joined: z.boolean(),
+});
+
+export const memberSchema = z.object({
+  username: z.string(),
+  role: roleSchema,
+  joinedAt: z.number().int(),
+  online: z.boolean(),
+});
+export type Member = z.infer<typeof memberSchema>;
+
+export const banSchema = z.object({
+  username: z.string(),
+  by: z.string(),
+  at: z.number().int(),
+  reason: z.string().optional(),
+});
+export type Ban = z.infer<typeof banSchema>;
+
+export const messageSchema = z.object({
+  id: z.string(),
+  seq: z.number().int(),
+  ts: z.number().int(),
+  from: z.string(),
+  room: z.string().optional(),
+  user: z.string().optional().describe("for DMs: the other party as seen by the receiver"),
+  body: z.string(),
+  cid: z.string().optional().describe("only on the sender's own copies"),
+  muted: z.boolean().optional(),
+});
+export type Message = z.infer<typeof messageSchema>;
+
+export const conversationSchema = z.object({
+  user: z.string(),
+  lastSeq: z.number().int(),
+  unread: z.number().int(),
+});
+export type Conversation = z.infer<typeof conversationSchema>;
+
+export const endpointSchema = z.object({
+  host: z.string().min(1).max(255),
+  port: z.number().int().min(1).max(65535),
+});
+export type Endpoint = z.infer<typeof endpointSchema>;
+
+export const presenceReasonSchema = z.enum(["login", "logout", "timeout", "disconnect"]);
+export type PresenceReason = z.infer<typeof presenceReasonSchema>;

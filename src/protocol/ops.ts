@@ -1,0 +1,348 @@
+/**
+ * The op table: every request a client may send, its params and its result.
+ * The gateway validates with these schemas, the docs are generated from them,
+ * and the client SDK takes its types from them, so a rule about a frame's shape lives here only.
+ */
+import { z } from "zod";
+import {
+  banSchema,
+  briefRoomSchema,
+  conversationSchema,
+  endpointSchema,
+  memberSchema,
+  messageSchema,
+  roomSchema,
+  sessionSchema,
+  userSchema,
+} from "./model.js";
+import { CAPACITY_MAX, CAPACITY_MIN, CID_MAX, HISTORY_MAX } from "./limits.js";
+
+// Loose bounds only: the domain owns the real rules (and their specific error codes).
+const name = z.string().max(256);
+const text = z.string().max(1024);
+const seq = z.number().int().min(0);
+const limit = z.number().int().min(1).max(HISTORY_MAX);
+const target = { room: name.optional(), user: name.optional() };
+const empty = z.object({});
+
+export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
+  params: P;
+  result: R;
+  /** false for the ops allowed before authentication. */
+  auth: boolean;
+  summary: string;
+  errors: readonly string[];
+}
+
+function op<P extends z.ZodType, R extends z.ZodType>(spec: OpSpec<P, R>): OpSpec<P, R> {
+  return spec;
+}
+
+export const ops = {
+  hello: op({
+    params: z.object({ client: z.string().max(200), protocol: z.number().int() }),
+    result: z.object({
+      server: z.string(),
+      protocol: z.number().int(),
+      limits: z.object({
+        maxFrameBytes: z.number().int(),
+        maxBodyChars: z.number().int(),
+        historyPage: z.number().int(),
+      }),
+    }),
+    auth: false,
+    summary: "Opens the conversation; must be the first frame.",
+    errors: ["UNSUPPORTED_PROTOCOL"],
+  }),
+  register: op({
+    params: z.object({
+      username: name,
+      password: text,
+      displayName: name.optional(),
+      firstName: name.optional(),
+      lastName: name.optional(),
+    }),
+    result: z.object({ user: userSchema }),
+    auth: false,
+    summary: "Creates an account. Does not log in.",
+    errors: ["USERNAME_TAKEN", "INVALID_USERNAME", "WEAK_PASSWORD", "RATE_LIMITED"],
+  }),
+  login: op({
+    params: z.object({ username: name, password: text, device: name.optional() }),
+    result: z.object({ user: userSchema, session: sessionSchema }),
+    auth: false,
+    summary: "Logs in and opens a session on this connection.",
+    errors: ["BAD_CREDENTIALS", "RATE_LIMITED"],
+  }),
+  resume: op({
+    params: z.object({
+      token: z.string().max(256),
+      cursors: z.record(z.string().max(300), seq).optional(),
+    }),
+    result: z.object({ user: userSchema, session: sessionSchema }),
+    auth: false,
+    summary:
+      'Resumes a session by token; then replays missed `message` events, oldest first, for each cursor ("room:NAME" or "dm:USER" → last seq seen) and for conversations without a cursor from the read marker.',
+    errors: ["SESSION_EXPIRED"],
+  }),
+  logout: op({
+    params: empty,
+    result: empty,
+    auth: true,
+    summary: "Ends this session (the token stops working).",
+    errors: [],
+  }),
+  "users.online": op({
+    params: empty,
+    result: z.object({ users: z.array(userSchema) }),
+    auth: true,
+    summary: "Everyone online now.",
+    errors: [],
+  }),
+  "users.search": op({
+    params: z.object({ query: z.string().max(64) }),
+    result: z.object({ users: z.array(userSchema) }),
+    auth: true,
+    summary: "Users whose username or display name starts with `query` (case-insensitive), at most 20.",
+    errors: [],
+  }),
+  "me.update": op({
+    params: z.object({
+      displayName: name.optional(),
+      firstName: name.nullable().optional(),
+      lastName: name.nullable().optional(),
+    }),
+    result: z.object({ user: userSchema }),
+    auth: true,
+    summary: "Changes your profile; null clears a name.",
+    errors: ["INVALID_PARAMS"],
+  }),
+  "me.rename": op({
+    params: z.object({ username: name, password: text }),
+    result: z.object({ user: userSchema }),
+    auth: true,
+    summary: "Changes your username, keeping history, memberships and roles.",
+    errors: ["USERNAME_TAKEN", "INVALID_USERNAME", "BAD_CREDENTIALS"],
+  }),
+  "me.password": op({
+    params: z.object({ old: text, new: text }),
+    result: empty,
+    auth: true,
+    summary: "Changes your password; other sessions are ended.",
+    errors: ["BAD_CREDENTIALS", "WEAK_PASSWORD"],
+  }),
+  "rooms.list": op({
+    params: z.object({
+      detail: z.boolean().optional(),
+      query: z.string().max(64).optional(),
+      joined: z.boolean().optional().describe("only the rooms you are a member of"),
+    }),
+    result: z.object({ rooms: z.array(z.union([roomSchema, briefRoomSchema])) }),
+    auth: true,
+    summary:
+      "Rooms on the hub; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
+    errors: [],
+  }),
+  "room.create": op({
+    params: z.object({
+      name,
+      description: z.string().max(2000).optional(),
+      password: text.optional(),
+      capacity: z.number().int().min(CAPACITY_MIN).max(CAPACITY_MAX).optional(),
+    }),
+    result: z.object({ room: roomSchema }),
+    auth: true,
+    summary: "Creates a room; you become its owner and first member.",
+    errors: ["ROOM_EXISTS", "INVALID_NAME", "INVALID_PARAMS"],
+  }),
+  "room.join": op({
+    params: z.object({ room: name, password: text.optional() }),
+    result: z.object({
+      room: roomSchema,
+      members: z.array(memberSchema),
+      history: z.array(messageSchema),
+      lastSeq: seq,
+    }),
+    auth: true,
+    summary: "Joins a room; returns its members, the latest page of history and its last seq.",
+    errors: ["NO_SUCH_ROOM", "WRONG_PASSWORD", "ROOM_FULL", "BANNED", "ALREADY_MEMBER"],
+  }),
+  "room.leave": op({
+    params: z.object({ room: name }),
+    result: empty,
+    auth: true,
+    summary: "Leaves a room (owner leaving triggers succession; the last member leaving deletes it).",
+    errors: ["NOT_MEMBER"],
+  }),
+  "room.members": op({
+    params: z.object({ room: name }),
+    result: z.object({ members: z.array(memberSchema) }),
+    auth: true,
+    summary: "Members with roles and presence.",
+    errors: ["NOT_MEMBER"],
+  }),
+  "room.history": op({
+    params: z.object({ room: name, before: seq.optional(), after: seq.optional(), limit: limit.optional() }),
+    result: z.object({ messages: z.array(messageSchema) }),
+    auth: true,
+    summary: "A page of room messages, oldest first: before a seq, after a seq, or the latest.",
+    errors: ["NOT_MEMBER", "INVALID_PARAMS"],
+  }),
+  "room.kick": op({
+    params: z.object({ room: name, username: name, reason: z.string().max(500).optional() }),
+    result: empty,
+    auth: true,
+    summary: "Removes a member of lower rank; they may rejoin.",
+    errors: ["FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER"],
+  }),
+  "room.ban": op({
+    params: z.object({ room: name, username: name, reason: z.string().max(500).optional() }),
+    result: empty,
+    auth: true,
+    summary: "Bans a user of lower rank (removing them if present).",
+    errors: ["FORBIDDEN", "NO_SUCH_USER"],
+  }),
+  "room.unban": op({
+    params: z.object({ room: name, username: name }),
+    result: empty,
+    auth: true,
+    summary: "Lifts a ban.",
+    errors: ["FORBIDDEN", "NOT_BANNED"],
+  }),
+  "room.bans": op({
+    params: z.object({ room: name }),
+    result: z.object({ bans: z.array(banSchema) }),
+    auth: true,
+    summary: "The room's bans (admins and owner only).",
+    errors: ["FORBIDDEN"],
+  }),
+  "room.promote": op({
+    params: z.object({ room: name, username: name }),
+    result: empty,
+    auth: true,
+    summary: "Member → admin (admins and owner).",
+    errors: ["FORBIDDEN", "NOT_MEMBER"],
+  }),
+  "room.demote": op({
+    params: z.object({ room: name, username: name }),
+    result: empty,
+    auth: true,
+    summary: "Admin → member (owner only).",
+    errors: ["FORBIDDEN", "NOT_MEMBER"],
+  }),
+  "room.update": op({
+    params: z.object({
+      room: name,
+      description: z.string().max(2000).nullable().optional(),
+      password: text.nullable().optional(),
+      capacity: z.number().int().min(CAPACITY_MIN).max(CAPACITY_MAX).nullable().optional(),
+    }),
+    result: z.object({ room: roomSchema }),
+    auth: true,
+    summary: "Changes description, password or capacity (null removes). Admins and owner.",
+    errors: ["FORBIDDEN", "INVALID_PARAMS"],
+  }),
+  "room.delete": op({
+    params: z.object({ room: name }),
+    result: empty,
+    auth: true,
+    summary: "Deletes the room and its history (owner only).",
+    errors: ["FORBIDDEN"],
+  }),
+  "msg.send": op({
+    params: z.object({ ...target, body: z.string().max(100_000), cid: z.string().min(1).max(CID_MAX) }),
+    result: z.object({ id: z.string(), seq, ts: z.number().int() }),
+    auth: true,
+    summary: "Sends to a room or a user. Stored before the reply; a repeated cid returns the first result.",
+    errors: [
+      "NO_SUCH_ROOM",
+      "NOT_MEMBER",
+      "NO_SUCH_USER",
+      "EMPTY_BODY",
+      "BODY_TOO_LONG",
+      "RATE_LIMITED",
+      "INVALID_PARAMS",
+    ],
+  }),
+  "dm.history": op({
+    params: z.object({ user: name, before: seq.optional(), after: seq.optional(), limit: limit.optional() }),
+    result: z.object({ messages: z.array(messageSchema) }),
+    auth: true,
+    summary: "A page of the conversation with a user, oldest first.",
+    errors: ["NO_SUCH_USER", "INVALID_PARAMS"],
+  }),
+  "dm.list": op({
+    params: empty,
+    result: z.object({ conversations: z.array(conversationSchema) }),
+    auth: true,
+    summary: "Your DM conversations with last seq and unread count.",
+    errors: [],
+  }),
+  read: op({
+    params: z.object({ ...target, seq }),
+    result: empty,
+    auth: true,
+    summary: "Marks a room or conversation read up to seq (moves forward only).",
+    errors: ["INVALID_PARAMS"],
+  }),
+  mute: op({
+    params: z.object({ ...target, on: z.boolean() }),
+    result: empty,
+    auth: true,
+    summary: "Mutes or unmutes notifications from a room or user.",
+    errors: ["INVALID_PARAMS"],
+  }),
+  block: op({
+    params: z.object({ user: name, on: z.boolean() }),
+    result: empty,
+    auth: true,
+    summary: "Blocks or unblocks a user's DMs (silently).",
+    errors: ["NO_SUCH_USER"],
+  }),
+  settings: op({
+    params: empty,
+    result: z.object({
+      muted: z.object({ rooms: z.array(z.string()), users: z.array(z.string()) }),
+      blocked: z.array(z.string()),
+    }),
+    auth: true,
+    summary: "Your mutes and blocks.",
+    errors: [],
+  }),
+  "peer.announce": op({
+    params: z.object({ endpoints: z.array(endpointSchema).max(16), key: z.string().min(1).max(2048) }),
+    result: empty,
+    auth: true,
+    summary: "Publishes this device's peer endpoints and public identity key.",
+    errors: ["INVALID_PARAMS"],
+  }),
+  "p2p.request": op({
+    params: z.object({ user: name }),
+    result: z.object({ requestId: z.string() }),
+    auth: true,
+    summary: "Asks a user for a direct chat.",
+    errors: ["NO_SUCH_USER", "NOT_ONLINE", "BLOCKED", "INVALID_PARAMS", "RATE_LIMITED"],
+  }),
+  "p2p.answer": op({
+    params: z.object({ requestId: z.string().max(64), accept: z.boolean() }),
+    result: z.object({ endpoints: z.array(endpointSchema).optional(), key: z.string().optional() }),
+    auth: true,
+    summary: "Accepts or declines a direct-chat request.",
+    errors: ["NO_SUCH_REQUEST", "INVALID_PARAMS"],
+  }),
+  "p2p.relay": op({
+    params: z.object({ requestId: z.string().max(64) }),
+    result: z.object({ channel: z.number().int() }),
+    auth: true,
+    summary: "Opens (or joins) the hub relay channel for an accepted request.",
+    errors: ["NO_SUCH_REQUEST"],
+  }),
+} as const;
+
+export type OpName = keyof typeof ops;
+export type OpParams<O extends OpName> = z.infer<(typeof ops)[O]["params"]>;
+export type OpResult<O extends OpName> = z.infer<(typeof ops)[O]["result"]>;
+
+export function isOpName(value: string): value is OpName {
+  return Object.prototype.hasOwnProperty.call(ops, value);
+}

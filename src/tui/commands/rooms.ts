@@ -1,0 +1,174 @@
+/** Commands about rooms: finding, joining, creating, leaving, and the room's settings. */
+import { roomKey } from "../../client/index.js";
+import type { Room } from "../../protocol/index.js";
+import { currentRoom, roomName } from "./targets.js";
+import { UsageError, type CommandSpec } from "./types.js";
+
+function describeRoom(r: Room): string {
+  const flags = [r.joined ? "joined" : undefined, r.locked ? "password" : undefined].filter(Boolean);
+  const counts = `${r.members} member${r.members === 1 ? "" : "s"}${r.online !== undefined ? `, ${r.online} online` : ""}`;
+  const cap = r.capacity ? ` of ${r.capacity}` : "";
+  return `#${r.name} — ${counts}${cap}${flags.length ? ` [${flags.join(", ")}]` : ""}${r.description ? ` — ${r.description}` : ""}`;
+}
+
+// Commands that change a room's settings print nothing on success: the hub's `room.updated` event
+// tells every member, you included, and its notice says what changed.
+export const roomCommands: CommandSpec[] = [
+  {
+    name: "join",
+    aliases: ["j"],
+    usage: "/join ROOM [PASSWORD]",
+    summary: "Join a room (password if it has one) and switch to it.",
+    min: 1,
+    max: 2,
+    async run(ctx, { positional: [room = "", password] }) {
+      const name = roomName(room);
+      if (ctx.state.rooms[name]) {
+        ctx.focus(roomKey(name));
+        return;
+      }
+      await ctx.client.joinRoom(name, password);
+      ctx.focus(roomKey(name));
+    },
+  },
+  {
+    name: "create",
+    usage: "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT]",
+    summary: "Create a room; you become its owner.",
+    details: 'Quote values with spaces: /create book-club --desc "Books, monthly" --capacity 20',
+    args: { flags: { password: "string", capacity: "number", desc: "string" } },
+    min: 1,
+    max: 1,
+    async run(ctx, { positional: [room = ""], flags }) {
+      const name = roomName(room);
+      await ctx.client.createRoom({
+        name,
+        ...(flags["password"] !== undefined ? { password: String(flags["password"]) } : {}),
+        ...(flags["capacity"] !== undefined ? { capacity: Number(flags["capacity"]) } : {}),
+        ...(flags["desc"] !== undefined ? { description: String(flags["desc"]) } : {}),
+      });
+      ctx.focus(roomKey(name));
+      ctx.print(`Created #${name}; you are its owner`);
+    },
+  },
+  {
+    name: "leave",
+    aliases: ["part"],
+    usage: "/leave [ROOM]",
+    summary: "Leave a room (the current one by default).",
+    max: 1,
+    async run(ctx, { positional: [room] }) {
+      const name = room !== undefined ? roomName(room) : currentRoom(ctx);
+      await ctx.client.leaveRoom(name);
+      ctx.focus("status");
+      ctx.print(`You left #${name}`);
+    },
+  },
+  {
+    name: "rooms",
+    usage: "/rooms [PREFIX]",
+    summary: "List the hub's rooms (optionally those starting with PREFIX).",
+    max: 1,
+    async run(ctx, { positional: [query] }) {
+      const { rooms } = await ctx.client.call("rooms.list", { detail: true, ...(query ? { query } : {}) });
+      if (rooms.length === 0) {
+        ctx.print(query ? `No room starts with "${query}"` : "No rooms yet: /create ROOM makes one");
+        return;
+      }
+      ctx.print(`${rooms.length} room${rooms.length === 1 ? "" : "s"}:`);
+      for (const r of rooms) ctx.print(`  ${"members" in r ? describeRoom(r) : `#${r.name}`}`);
+    },
+  },
+  {
+    name: "who",
+    aliases: ["names"],
+    usage: "/who [ROOM]",
+    summary: "Members of a room with their roles and who is online.",
+    max: 1,
+    async run(ctx, { positional: [room] }) {
+      const name = room !== undefined ? roomName(room) : currentRoom(ctx);
+      const { members } = await ctx.client.call("room.members", { room: name });
+      const rank = { owner: 0, admin: 1, member: 2 } as const;
+      const sorted = [...members].sort(
+        (a, b) => rank[a.role] - rank[b.role] || a.username.localeCompare(b.username),
+      );
+      ctx.print(`#${name}: ${members.length} member${members.length === 1 ? "" : "s"}`);
+      for (const m of sorted) {
+        ctx.print(`  ${m.username} — ${m.role}${m.online ? ", online" : ""}`);
+      }
+    },
+  },
+  {
+    name: "topic",
+    usage: "/topic [TEXT] | /topic --clear",
+    summary: "Show or set the current room's description.",
+    args: { flags: { clear: "boolean" }, restFrom: 0 },
+    max: 1,
+    async run(ctx, { positional: [text], flags }) {
+      const name = currentRoom(ctx);
+      if (flags["clear"]) {
+        await ctx.client.call("room.update", { room: name, description: null });
+        return;
+      }
+      if (text === undefined || text === "") {
+        const desc = ctx.state.rooms[name]?.info.description;
+        ctx.print(desc ? `Topic of #${name}: ${desc}` : `#${name} has no topic; /topic TEXT sets one`);
+        return;
+      }
+      await ctx.client.call("room.update", { room: name, description: text });
+    },
+  },
+  {
+    name: "lock",
+    usage: "/lock",
+    summary: "Set a password on the current room (asked hidden); members stay.",
+    max: 0,
+    async run(ctx) {
+      const name = currentRoom(ctx);
+      const password = await ctx.ask(`New password for #${name}`);
+      if (password === "") throw new UsageError("the password is empty; use /unlock to remove one");
+      await ctx.client.call("room.update", { room: name, password });
+    },
+  },
+  {
+    name: "unlock",
+    usage: "/unlock",
+    summary: "Remove the current room's password.",
+    max: 0,
+    async run(ctx) {
+      const name = currentRoom(ctx);
+      await ctx.client.call("room.update", { room: name, password: null });
+    },
+  },
+  {
+    name: "capacity",
+    usage: "/capacity N | /capacity --none",
+    summary: "Set or remove the current room's member limit.",
+    args: { flags: { none: "boolean" } },
+    max: 1,
+    async run(ctx, { positional: [n], flags }) {
+      const name = currentRoom(ctx);
+      if (flags["none"]) {
+        await ctx.client.call("room.update", { room: name, capacity: null });
+        return;
+      }
+      const capacity = Number(n);
+      if (n === undefined || !Number.isInteger(capacity))
+        throw new UsageError("give the limit as a whole number");
+      await ctx.client.call("room.update", { room: name, capacity });
+    },
+  },
+  {
+    name: "delete",
+    usage: "/delete ROOM",
+    summary: "Delete a room and its history (owner only); type its name to confirm.",
+    min: 1,
+    max: 1,
+    async run(ctx, { positional: [room = ""] }) {
+      const name = roomName(room);
+      await ctx.client.call("room.delete", { room: name });
+      ctx.focus("status");
+      ctx.print(`Deleted #${name}`);
+    },
+  },
+];

@@ -1,0 +1,52 @@
+/** The declarative command table's shapes: each command states its usage, arity and options; one dispatcher checks them. */
+import type { ClientState, ParleyClient } from "../../client/index.js";
+import type { NoticeLevel } from "../model/lines.js";
+import type { ViewKey } from "../controller/view-keys.js";
+import type { ArgSpec, ParsedArgs } from "./args.js";
+import type { P2pTui } from "../p2p/p2p-tui.js";
+
+/** What a command may do; the controller provides it. */
+export interface CommandContext {
+  client: ParleyClient;
+  /** The client state when the command was typed. */
+  state: ClientState;
+  /** The view the command was typed in. */
+  view: ViewKey;
+  /** Prints a line into the view the command was typed in. */
+  print(text: string, level?: NoticeLevel): void;
+  /** Shows another view. */
+  focus(view: ViewKey): void;
+  /** Asks for a secret on the input line (typed hidden); rejects when the user presses Esc. */
+  ask(label: string): Promise<string>;
+  openUrl(url: string): Promise<void>;
+  /** The links of the current view, in the numbering the pane shows. */
+  links(): readonly string[];
+  logout(): Promise<void>;
+  quit(): void;
+  /** Direct (peer-to-peer) chats, when the app has them. */
+  p2p?: P2pTui;
+  commands: readonly CommandSpec[];
+}
+
+export interface CommandSpec {
+  name: string;
+  aliases?: readonly string[];
+  /** e.g. "/join ROOM [PASSWORD]" */
+  usage: string;
+  summary: string;
+  /** Longer text for `/help name`. */
+  details?: string;
+  args?: ArgSpec;
+  /** Positional argument count bounds (checked before `run`). */
+  min?: number;
+  max?: number;
+  run(ctx: CommandContext, args: ParsedArgs): Promise<void> | void;
+}
+
+/** Wrong use of a command: the dispatcher prints the message and the usage line. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

@@ -1,0 +1,478 @@
+/**
+ * The app's state and behaviour apart from rendering: which screen and view are shown, the notices,
+ * scrolling, notifications, the command dispatcher and the password prompt. It listens to the SDK
+ * (ParleyClient) and exposes an immutable snapshot for React (`subscribe` + `getSnapshot`, as
+ * `useSyncExternalStore` wants), so the views only draw and forward keys.
+ */
+import {
+  HubError,
+  parseKey,
+  type ClientState,
+  type ConnectionStatus,
+  type MessageNotice,
+  type ParleyClient,
+  type PeerChats,
+} from "../../client/index.js";
+import type { AnyEvent, OpParams, Room } from "../../protocol/index.js";
+import { runCommand } from "../commands/registry.js";
+import { describeError } from "../commands/errors.js";
+import { splitCommand } from "../commands/args.js";
+import type { Notice, NoticeLevel } from "../model/lines.js";
+import { buildPane } from "../model/pane.js";
+import { linksOf } from "../model/lines.js";
+import { sanitize } from "../render/sanitize.js";
+import { noticesFor } from "./event-notices.js";
+import { notificationFor } from "./notify.js";
+import { STATUS_VIEW, viewTitle, type ViewKey } from "./view-keys.js";
+import type { SessionFile } from "../session-file.js";
+import type { DirectViews } from "../p2p/lines.js";
+import { P2pTui } from "../p2p/p2p-tui.js";
+
+export type Phase = "login" | "chat" | "fatal";
+
+export interface Flash {
+  text: string;
+  level: NoticeLevel;
+  /** The view it is about; showing that view clears it. */
+  view: ViewKey;
+}
+
+export interface ViewState {
+  phase: Phase;
+  /** Why the app cannot go on (phase "fatal"), e.g. a changed hub certificate. */
+  fatal: string | null;
+  client: ClientState;
+  status: ConnectionStatus;
+  view: ViewKey;
+  notices: Readonly<Record<string, readonly Notice[]>>;
+  /** The one-line notice bar above the input. */
+  flash: Flash | null;
+  /** Lines scrolled up from the bottom, per view. */
+  scroll: Readonly<Record<string, number>>;
+  /** A hidden question on the input line (passwords). */
+  prompt: { label: string } | null;
+  /** A login or registration is in flight. */
+  busy: boolean;
+  loginError: string | null;
+  /** Direct (peer-to-peer) chats by username, shown in their DM views. */
+  direct: DirectViews;
+}
+
+export interface ControllerDeps {
+  bell(): void;
+  openUrl(url: string): Promise<void>;
+  /** Called once, after the client is closed, when the user quits. */
+  exit(): void;
+  now?: () => number;
+  /** With `--remember`: where session tokens are kept, and the key (the hub URL) to keep them under. */
+  remember?: { file: SessionFile; hub: string; username?: string };
+  /** Starts the peer-to-peer side (identity, listener); without it there are no direct chats. */
+  p2p?: () => Promise<PeerChats>;
+}
+
+const MAX_NOTICES_PER_VIEW = 500;
+const BELL_MIN_INTERVAL_MS = 1000;
+/** How long a login typed while the first connection is still being made waits for it. */
+const LOGIN_WAIT_MS = 15_000;
+
+export class ChatController {
+  private snapshot: ViewState;
+  private readonly listeners = new Set<() => void>();
+  private readonly unsubscribe: Array<() => void> = [];
+  private nextNoticeId = 1;
+  private lastBell = 0;
+  private loggingOut = false;
+  private quitting = false;
+  private everOnline = false;
+  private readonly rooms = new Map<string, Room>();
+  private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
+  private readonly now: () => number;
+  private readonly p2p: P2pTui | undefined;
+
+  constructor(
+    private readonly client: ParleyClient,
+    private readonly deps: ControllerDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.snapshot = {
+      phase: "login",
+      fatal: null,
+      client: client.state,
+      status: client.status,
+      view: STATUS_VIEW,
+      notices: {},
+      flash: null,
+      scroll: {},
+      prompt: null,
+      busy: false,
+      loginError: null,
+      direct: {},
+    };
+    this.p2p = deps.p2p
+      ? new P2pTui(deps.p2p, {
+          print: (text, level, view) => this.print(text, level, view),
+          flash: (text, level, view) => this.flash(text, level, view),
+          bell: () => this.ring(),
+          focus: (view) => this.switchTo(view),
+          currentView: () => this.snapshot.view,
+          setDirect: (direct) => this.update({ direct }),
+          openDm: async (user) => {
+            await this.client.openDm(user);
+          },
+        })
+      : undefined;
+  }
+
+  // --- React binding -------------------------------------------------------------------------
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ViewState => this.snapshot;
+
+  private update(patch: Partial<ViewState>): void {
+    this.snapshot = { ...this.snapshot, ...patch };
+    for (const l of this.listeners) l();
+  }
+
+  // --- lifecycle -------------------------------------------------------------------------------
+
+  /** Starts listening to the client and connects (retrying with backoff until the hub answers). */
+  start(): void {
+    this.unsubscribe.push(
+      this.client.on("status", (status) => this.onStatus(status)),
+      this.client.on("change", (state) => this.onChange(state)),
+      this.client.on("message", (n) => this.onMessage(n)),
+      this.client.on("event", (ev) => this.onEvent(ev)),
+      this.client.on("sendFailed", ({ entry, error }) =>
+        this.print(`Not sent: ${describeError(error)}`, "error", entry.key),
+      ),
+      this.client.on("sessionLost", ({ reason }) => {
+        if (reason === "logout" && this.loggingOut) return;
+        this.print(`Your session ended (${reason}); log in again`, "error", STATUS_VIEW);
+        this.update({ phase: "login", loginError: `Your session ended (${reason}); log in again` });
+      }),
+      this.client.on("warning", ({ message }) => this.print(message, "info", STATUS_VIEW)),
+    );
+    this.p2p?.begin();
+    this.connect();
+  }
+
+  private connect(): void {
+    this.client.connect({ retry: true }).then(
+      (hub) => {
+        const how = hub.insecure ? "without TLS (insecure hub)" : `TLS fingerprint ${hub.fingerprint ?? "?"}`;
+        this.print(`Connected to ${hub.url} (${hub.server}), ${how}`, "info", STATUS_VIEW);
+        void this.resumeRemembered();
+      },
+      // With retry on, the client gives up only for good reasons: a changed certificate (whose
+      // message explains what to do) or a hub that refuses us.
+      (error: unknown) => this.update({ phase: "fatal", fatal: describeError(error) }),
+    );
+  }
+
+  async quit(): Promise<void> {
+    if (this.quitting) return;
+    this.quitting = true;
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.pendingPrompt?.reject(new Error("quitting"));
+    try {
+      // Tells direct-chat peers goodbye, so they switch to stored DMs at once — but a peer that does
+      // not answer must not keep the app from quitting.
+      if (this.p2p) await Promise.race([this.p2p.close().catch(() => {}), sleep(2000)]);
+      await this.client.close();
+    } finally {
+      this.deps.exit();
+    }
+  }
+
+  // --- login screen ----------------------------------------------------------------------------
+
+  async login(username: string, password: string): Promise<boolean> {
+    return this.authenticate(async () => {
+      await this.client.login(username, password);
+    });
+  }
+
+  async register(params: OpParams<"register">): Promise<boolean> {
+    return this.authenticate(async () => {
+      await this.client.register(params);
+      await this.client.login(params.username, params.password);
+    });
+  }
+
+  /** With `--remember` and a kept session for this hub: straight in, no password. */
+  private async resumeRemembered(): Promise<void> {
+    const remember = this.deps.remember;
+    if (!remember || this.snapshot.phase !== "login" || this.client.state.me) return;
+    const kept = remember.file.get(remember.hub, remember.username, this.now());
+    if (!kept) return;
+    const ok = await this.authenticate(async () => {
+      await this.client.resume(kept.token);
+    });
+    if (!ok) {
+      // Expired or revoked on the hub: forget it, and ask for the password as usual.
+      remember.file.delete(remember.hub);
+      this.update({ loginError: `Your saved session for ${kept.username} has ended; log in again` });
+    }
+  }
+
+  private async authenticate(step: () => Promise<void>): Promise<boolean> {
+    this.update({ busy: true, loginError: null });
+    try {
+      if (this.client.status.state === "offline") this.connect();
+      await this.waitOnline(LOGIN_WAIT_MS);
+      await step();
+      const state = this.client.state;
+      const session = this.client.session;
+      const remember = this.deps.remember;
+      if (remember && session && state.me) {
+        remember.file.set(remember.hub, { username: state.me.username, ...session });
+      }
+      const first = this.views(state)[1] ?? STATUS_VIEW;
+      this.update({ phase: "chat", busy: false, client: state });
+      this.print(
+        `Welcome, ${state.me?.username ?? "?"}. /help lists the commands; Alt+number switches views.`,
+        "info",
+        STATUS_VIEW,
+      );
+      this.switchTo(first);
+      return true;
+    } catch (error) {
+      this.update({ busy: false, loginError: describeError(error) });
+      return false;
+    }
+  }
+
+  /** Resolves when the client is online, or after `ms` (the request then fails with a clear reason). */
+  private waitOnline(ms: number): Promise<void> {
+    if (this.client.status.state === "online") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.client.on("status", (s) => {
+        if (s.state === "online" || s.state === "offline") done();
+      });
+    });
+  }
+
+  async logout(): Promise<void> {
+    this.loggingOut = true;
+    try {
+      this.deps.remember?.file.delete(this.deps.remember.hub);
+      await this.client.logout();
+    } finally {
+      this.loggingOut = false;
+    }
+    this.update({ phase: "login", view: STATUS_VIEW, notices: {}, flash: null, loginError: null });
+  }
+
+  // --- views -----------------------------------------------------------------------------------
+
+  /** Views in sidebar order: status, rooms by name, DMs by name. Alt+N picks the N-th. */
+  views(state: ClientState = this.snapshot.client): ViewKey[] {
+    const rooms = Object.values(state.rooms).map((r) => r.key);
+    const dms = Object.values(state.dms).map((d) => d.key);
+    const byName = (a: string, b: string): number => a.localeCompare(b);
+    return [STATUS_VIEW, ...rooms.sort(byName), ...dms.sort(byName)];
+  }
+
+  switchTo(view: ViewKey): void {
+    const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
+    this.update({ view, flash });
+    this.client.focus(view === STATUS_VIEW ? null : view);
+  }
+
+  /** Alt+N: the N-th view (1-based); ignored when there is none. */
+  selectIndex(n: number): void {
+    const view = this.views()[n - 1];
+    if (view !== undefined) this.switchTo(view);
+  }
+
+  cycle(delta: number): void {
+    const views = this.views();
+    const i = views.indexOf(this.snapshot.view);
+    const next = views[(i + delta + views.length) % views.length];
+    if (next !== undefined) this.switchTo(next);
+  }
+
+  /** Scrolls the current view by `lines` (positive = older); loads older history at the top. */
+  scrollBy(lines: number, pageSize: number): void {
+    const view = this.snapshot.view;
+    const total = buildPane(this.snapshot, view).length;
+    const current = this.snapshot.scroll[view] ?? 0;
+    const max = Math.max(0, total - pageSize);
+    const next = Math.min(max, Math.max(0, current + lines));
+    this.update({ scroll: { ...this.snapshot.scroll, [view]: next } });
+    const conv = this.conversation(view);
+    if (lines > 0 && conv?.hasOlder && current + lines > max && view !== STATUS_VIEW) {
+      this.client.loadOlder(view).catch((error: unknown) => this.print(describeError(error), "error", view));
+    }
+  }
+
+  private conversation(view: ViewKey) {
+    const parsed = parseKey(view);
+    if (!parsed) return undefined;
+    return parsed.kind === "room"
+      ? this.snapshot.client.rooms[parsed.name]
+      : this.snapshot.client.dms[parsed.name];
+  }
+
+  // --- input -----------------------------------------------------------------------------------
+
+  /** The input line was submitted: a prompt answer, a command, or a message to the current view. */
+  async submit(line: string): Promise<void> {
+    if (this.pendingPrompt) {
+      const { resolve } = this.pendingPrompt;
+      this.pendingPrompt = null;
+      this.update({ prompt: null });
+      resolve(line);
+      return;
+    }
+    if (line.trim() === "") return;
+    // A bare y/n answers a waiting direct-chat request.
+    if (this.p2p?.answer(line)) return;
+    const view = this.snapshot.view;
+    if (splitCommand(line)) {
+      const result = await runCommand(line, {
+        client: this.client,
+        state: this.snapshot.client,
+        view,
+        // Output goes where the user is looking when it arrives (a /join or /dm has switched views by then).
+        print: (text, level) => this.print(text, level ?? "info", this.snapshot.view),
+        focus: (v) => this.switchTo(v),
+        ask: (label) => this.ask(label),
+        openUrl: (url) => this.deps.openUrl(url),
+        links: () => linksOf(buildPane(this.snapshot, this.snapshot.view)),
+        logout: () => this.logout(),
+        ...(this.p2p ? { p2p: this.p2p } : {}),
+        quit: () => {
+          void this.quit();
+        },
+      });
+      if (!result.ok)
+        this.print(result.message, "error", this.snapshot.phase === "chat" ? view : STATUS_VIEW);
+      return;
+    }
+    const body = line.startsWith("//") ? line.slice(1) : line;
+    if (view === STATUS_VIEW) {
+      this.print(
+        "This is the status view: switch to a room or DM (Alt+number), or /join ROOM, /dm USER",
+        "error",
+        view,
+      );
+      return;
+    }
+    // Scrolling back to the bottom on send, like every chat client: you want to see what you wrote.
+    this.update({ scroll: { ...this.snapshot.scroll, [view]: 0 } });
+    if (this.p2p?.send(view, body)) return;
+    this.client.send(view, body).catch((error: unknown) => {
+      // Refusals for good also arrive as `sendFailed`; only report what that event does not cover.
+      if (!(error instanceof HubError)) this.print(describeError(error), "error", view);
+    });
+  }
+
+  /** Asks a hidden question on the input line. */
+  ask(label: string): Promise<string> {
+    this.pendingPrompt?.reject(new Error("replaced by another question"));
+    return new Promise<string>((resolve, reject) => {
+      this.pendingPrompt = { resolve, reject };
+      this.update({ prompt: { label } });
+    });
+  }
+
+  cancelPrompt(): void {
+    if (!this.pendingPrompt) return;
+    const { reject } = this.pendingPrompt;
+    this.pendingPrompt = null;
+    this.update({ prompt: null });
+    reject(new Error("cancelled"));
+  }
+
+  // --- notices and notifications ---------------------------------------------------------------
+
+  print(text: string, level: NoticeLevel, view: ViewKey = this.snapshot.view): void {
+    const notice: Notice = { id: this.nextNoticeId++, ts: this.now(), level, text };
+    const list = [...(this.snapshot.notices[view] ?? []), notice].slice(-MAX_NOTICES_PER_VIEW);
+    this.update({ notices: { ...this.snapshot.notices, [view]: list } });
+  }
+
+  private flash(text: string, level: NoticeLevel, view: ViewKey): void {
+    this.update({ flash: { text: sanitize(text), level, view } });
+  }
+
+  private ring(): void {
+    const t = this.now();
+    if (t - this.lastBell < BELL_MIN_INTERVAL_MS) return;
+    this.lastBell = t;
+    this.deps.bell();
+  }
+
+  private onChange(state: ClientState): void {
+    const view = this.snapshot.view;
+    const parsed = parseKey(view);
+    const exists =
+      parsed?.kind === "room" ? state.rooms[parsed.name] : parsed ? state.dms[parsed.name] : undefined;
+    this.rememberRooms(state);
+    if (view === STATUS_VIEW || exists) {
+      this.update({ client: state });
+      return;
+    }
+    // The current room is gone (left, kicked, banned, deleted): fall back to the status view. The
+    // snapshot changes first, because focus() makes the client emit `change` again, synchronously.
+    this.update({ client: state, view: STATUS_VIEW });
+    this.client.focus(null);
+  }
+
+  /** Room settings as last seen, so a `room.updated` notice can say what changed. */
+  private rememberRooms(state: ClientState): void {
+    for (const [name, room] of Object.entries(state.rooms)) {
+      if (!this.rooms.has(name)) this.rooms.set(name, room.info);
+    }
+  }
+
+  /** Drops and recoveries also go into the status view, so there is a record of them. */
+  private onStatus(status: ConnectionStatus): void {
+    const before = this.snapshot.status.state;
+    this.update({ status });
+    if (before === "online" && status.state === "reconnecting") {
+      const why = status.lastError ? ` (${status.lastError})` : "";
+      this.print(`Lost the connection to the hub${why}; reconnecting by itself`, "error", STATUS_VIEW);
+    } else if (before !== "online" && status.state === "online" && this.everOnline) {
+      this.print("Reconnected; missed messages are being fetched", "info", STATUS_VIEW);
+    }
+    if (status.state === "online") this.everOnline = true;
+  }
+
+  private onMessage(n: MessageNotice): void {
+    const what = notificationFor(n);
+    if (what.notice) {
+      const where = n.key.startsWith("dm:")
+        ? `from ${n.message.from}`
+        : `in ${viewTitle(n.key)} from ${n.message.from}`;
+      const body = sanitize(n.message.body).slice(0, 80);
+      this.flash(`New message ${where}: ${body}`, "info", n.key);
+    }
+    if (what.bell) this.ring();
+  }
+
+  private onEvent(ev: AnyEvent): void {
+    const me = this.snapshot.client.me?.username ?? "";
+    const previous = ev.ev === "room.updated" ? this.rooms.get(ev.room.name) : undefined;
+    if (ev.ev === "room.updated") this.rooms.set(ev.room.name, ev.room);
+    for (const n of noticesFor(ev, this.client.state, me, previous)) {
+      this.print(n.text, n.level, n.view);
+      if (n.flash) this.flash(n.text, n.level, n.view);
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

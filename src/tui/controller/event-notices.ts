@@ -1,0 +1,125 @@
+/**
+ * The system notices the client prints for hub events (joins, leaves, kicks, role changes, presence …):
+ * which view each goes to and what it says. Texts here may contain names from the network; the pane
+ * sanitizes every notice before printing.
+ */
+import type { AnyEvent, Room } from "../../protocol/index.js";
+import { dmKey, roomKey, type ClientState } from "../../client/index.js";
+import type { NoticeLevel } from "../model/lines.js";
+import { STATUS_VIEW, type ViewKey } from "./view-keys.js";
+
+export interface EventNotice {
+  view: ViewKey;
+  text: string;
+  level: NoticeLevel;
+  /** Also show it on the one-line notice bar (it concerns you directly). */
+  flash?: boolean;
+}
+
+function because(reason: string | undefined): string {
+  return reason ? ` (${reason})` : "";
+}
+
+/** Views that show a user's presence: rooms you share with them and your DM with them. */
+function viewsOf(state: ClientState, username: string): ViewKey[] {
+  const views: ViewKey[] = [];
+  for (const room of Object.values(state.rooms)) if (room.members[username]) views.push(room.key);
+  if (state.dms[username]) views.push(dmKey(username));
+  return views;
+}
+
+/**
+ * @param state the client state after the event was applied (a kicked user's room is already gone).
+ * @param me your username.
+ * @param previous for `room.updated`: the room's settings before, so the notice says what changed.
+ */
+export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previous?: Room): EventNotice[] {
+  const system = (view: ViewKey, text: string, flash = false): EventNotice => ({
+    view,
+    text,
+    level: "system",
+    flash,
+  });
+  switch (ev.ev) {
+    case "member.joined":
+      return [system(roomKey(ev.room), `${ev.username} joined #${ev.room}`)];
+    case "member.left": {
+      const what = { left: "left", kicked: "was kicked from", banned: "was banned from" }[ev.reason];
+      if (ev.username === me) return [];
+      return [system(roomKey(ev.room), `${ev.username} ${what} #${ev.room}`)];
+    }
+    case "role.changed": {
+      const role = ev.role === "owner" ? "the owner" : `${ev.role === "admin" ? "an" : "a"} ${ev.role}`;
+      const who = ev.username === me ? "You are" : `${ev.username} is`;
+      const how =
+        ev.reason === "succession" ? "the previous owner left" : `${ev.reason} by ${ev.by ?? "an admin"}`;
+      return [system(roomKey(ev.room), `${who} now ${role} of #${ev.room} (${how})`, ev.username === me)];
+    }
+    case "room.updated":
+      return roomChanges(previous, ev.room).map((text) => system(roomKey(ev.room.name), text));
+    case "room.deleted":
+      return [system(STATUS_VIEW, `#${ev.room} was deleted`, true)];
+    case "kicked":
+      return [
+        {
+          view: STATUS_VIEW,
+          text: `You were kicked from #${ev.room} by ${ev.by}${because(ev.reason)}; /join ${ev.room} to come back`,
+          level: "error",
+          flash: true,
+        },
+      ];
+    case "banned":
+      return [
+        {
+          view: STATUS_VIEW,
+          text: `You were banned from #${ev.room} by ${ev.by}${because(ev.reason)}`,
+          level: "error",
+          flash: true,
+        },
+      ];
+    case "presence": {
+      if (ev.username === me) return [];
+      const text = ev.online ? `${ev.username} is online` : `${ev.username} went offline (${ev.reason})`;
+      return viewsOf(state, ev.username).map((v) => system(v, text));
+    }
+    case "user.renamed": {
+      const views = viewsOf(state, ev.to);
+      const text = `${ev.from} is now known as ${ev.to}`;
+      const fallback: ViewKey[] = [STATUS_VIEW];
+      return (views.length > 0 ? views : fallback).map((v) => system(v, text));
+    }
+    case "session.ended": {
+      const text = {
+        logout: "This session was logged out (from another device?); log in again",
+        password: "Your password was changed elsewhere; log in again",
+        shutdown: "The hub is restarting; the client reconnects by itself",
+      }[ev.reason];
+      return [{ view: STATUS_VIEW, text, level: ev.reason === "shutdown" ? "info" : "error", flash: true }];
+    }
+    default:
+      return [];
+  }
+}
+
+/** What a `room.updated` changed, one line each; everything when the old settings are unknown. */
+export function roomChanges(before: Room | undefined, after: Room): string[] {
+  const name = `#${after.name}`;
+  const lines: string[] = [];
+  if (!before || before.description !== after.description) {
+    lines.push(
+      after.description ? `Topic of ${name} is now: ${after.description}` : `${name} has no topic now`,
+    );
+  }
+  if (!before || before.locked !== after.locked) {
+    lines.push(after.locked ? `${name} now needs a password to join` : `${name} no longer needs a password`);
+  }
+  if (!before || before.capacity !== after.capacity) {
+    lines.push(
+      after.capacity
+        ? `${name} now takes at most ${after.capacity} members`
+        : `${name} has no member limit now`,
+    );
+  }
+  // A new password on a room that already had one changes nothing visible but is still news.
+  return lines.length > 0 ? lines : [`${name} has a new password`];
+}

@@ -1,0 +1,26 @@
+/**
+ * How many terminal rows a pane line takes at a given width, so the pane can show exactly the newest
+ * lines that fit (and scroll by rows' worth of lines). Uses the same wrapping as Ink's <Text> (wrap-ansi,
+ * hard, untrimmed) on the same visible text, so the count matches what Ink draws.
+ */
+import wrapAnsi from "wrap-ansi";
+import type { PaneLine } from "./lines.js";
+
+export const NOTICE_MARK = { system: "-!-", info: "---", error: "!!!" } as const;
+
+/** The visible text of a line's content column (everything after the time). */
+export function contentText(line: PaneLine, firstLinkNumber: number): string {
+  if (line.kind === "notice") return `${NOTICE_MARK[line.level]} ${line.text}`;
+  let body = "";
+  line.rich.segments.forEach((seg, i) => {
+    body += seg.text;
+    const last = seg.link !== undefined && line.rich.segments[i + 1]?.link !== seg.link;
+    if (last && seg.link !== undefined) body += `[${firstLinkNumber + seg.link}]`;
+  });
+  return `<${line.from}> ${body}${line.pending ? " …" : ""}`;
+}
+
+export function rowsOf(text: string, width: number): number {
+  if (width < 1) return 1;
+  return wrapAnsi(text, width, { trim: false, hard: true }).split("\n").length;
+}

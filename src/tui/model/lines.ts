@@ -1,0 +1,111 @@
+/**
+ * What the message pane shows for one view: the conversation's messages, the messages still in the
+ * outbox, and the client's own notices (joins, kicks, command output …), merged in time order.
+ * Everything that came from the network is sanitized here, once, before anything measures or prints it.
+ */
+import type { Message } from "../../protocol/index.js";
+import type { OutboxEntry } from "../../client/index.js";
+import { parseRichText, type RichText } from "../render/markdown.js";
+import { sanitize } from "../render/sanitize.js";
+
+export type NoticeLevel = "system" | "info" | "error";
+
+export interface Notice {
+  id: number;
+  ts: number;
+  level: NoticeLevel;
+  text: string;
+}
+
+export interface MessageLine {
+  kind: "message";
+  key: string;
+  ts: number;
+  from: string;
+  rich: RichText;
+  own: boolean;
+  mention: boolean;
+  /** Still in the outbox: not yet acknowledged by the hub (or, in a direct chat, by the peer). */
+  pending: boolean;
+  /** A direct-chat message the peer acknowledged: shown with a tick. */
+  tick?: boolean;
+}
+
+export interface NoticeLine {
+  kind: "notice";
+  key: string;
+  ts: number;
+  level: NoticeLevel;
+  text: string;
+}
+
+export type PaneLine = MessageLine | NoticeLine;
+
+// Messages are immutable snapshots from the SDK, so a parse can be kept as long as the object lives.
+const parsed = new WeakMap<object, RichText>();
+
+function richOf(source: Message | OutboxEntry): RichText {
+  let rich = parsed.get(source);
+  if (!rich) {
+    rich = parseRichText(sanitize(source.body, { multiline: true }));
+    parsed.set(source, rich);
+  }
+  return rich;
+}
+
+export function messageLine(m: Message, me: string | null, mention: (body: string) => boolean): MessageLine {
+  const own = me !== null && m.from.toLowerCase() === me.toLowerCase();
+  return {
+    kind: "message",
+    key: `m${m.id}`,
+    ts: m.ts,
+    from: sanitize(m.from),
+    rich: richOf(m),
+    own,
+    mention: !own && mention(m.body),
+    pending: false,
+  };
+}
+
+export function pendingLine(e: OutboxEntry, me: string): MessageLine {
+  return {
+    kind: "message",
+    key: `p${e.cid}`,
+    ts: e.createdAt,
+    from: sanitize(me),
+    rich: richOf(e),
+    own: true,
+    mention: false,
+    pending: true,
+  };
+}
+
+export function noticeLine(n: Notice): NoticeLine {
+  return { kind: "notice", key: `n${n.id}`, ts: n.ts, level: n.level, text: sanitize(n.text) };
+}
+
+/** Merges two lists already in time order; on equal times messages come first (a notice reacts to them). */
+export function mergeByTime(messages: readonly PaneLine[], notices: readonly PaneLine[]): PaneLine[] {
+  const out: PaneLine[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < messages.length || j < notices.length) {
+    const a = messages[i];
+    const b = notices[j];
+    if (b === undefined || (a !== undefined && a.ts <= b.ts)) {
+      if (a !== undefined) out.push(a);
+      i += 1;
+    } else {
+      out.push(b);
+      j += 1;
+    }
+  }
+  return out;
+}
+
+/** The link targets of the lines, in the numbering the pane shows (1-based: `/open 1` is the first). */
+export function linksOf(lines: readonly PaneLine[]): string[] {
+  const links: string[] = [];
+  for (const line of lines) if (line.kind === "message") links.push(...line.rich.links);
+  return links;
+}

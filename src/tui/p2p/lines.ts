@@ -1,0 +1,59 @@
+/**
+ * How a direct chat shows in the TUI: its messages as pane lines (own ones ticked once the peer
+ * acknowledged them) and the path as a word for the status line.
+ */
+import type { DirectMessage, DirectPath } from "../../client/index.js";
+import type { MessageLine } from "../model/lines.js";
+import { parseRichText } from "../render/markdown.js";
+import { sanitize } from "../render/sanitize.js";
+
+/** One user's direct chat, as the controller's snapshot holds it. */
+export interface DirectView {
+  /** `direct`/`relay` while connected, null while re-establishing, `hub` once it fell back; undefined when closed. */
+  path: DirectPath | null | undefined;
+  messages: readonly DirectMessage[];
+}
+
+export type DirectViews = Readonly<Record<string, DirectView>>;
+
+// Messages are replaced, never changed, when a tick arrives; the parse is kept per body.
+const parsed = new Map<string, ReturnType<typeof parseRichText>>();
+
+function richOf(body: string): ReturnType<typeof parseRichText> {
+  let rich = parsed.get(body);
+  if (!rich) {
+    rich = parseRichText(sanitize(body, { multiline: true }));
+    if (parsed.size > 2_000) parsed.clear();
+    parsed.set(body, rich);
+  }
+  return rich;
+}
+
+export function directLine(m: DirectMessage): MessageLine {
+  return {
+    kind: "message",
+    key: `d${m.id}`,
+    ts: m.ts,
+    from: sanitize(m.from),
+    rich: richOf(m.body),
+    own: m.own,
+    mention: false,
+    pending: m.own && !m.acked,
+    tick: m.own && m.acked,
+  };
+}
+
+/** The word the status line shows for a user's direct chat. */
+export function pathLabel(view: DirectView | undefined): string | undefined {
+  if (!view || view.path === undefined) return undefined;
+  switch (view.path) {
+    case "direct":
+      return "p2p direct";
+    case "relay":
+      return "p2p relayed";
+    case "hub":
+      return "p2p ended, hub DMs";
+    case null:
+      return "p2p reconnecting";
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The TUI side of peer-to-peer chats: starts the SDK's PeerChats, turns its requests into a y/n
+ * question, shows a direct chat inside the DM view of that person (so the conversation stays in one
+ * place when it falls back to stored DMs), sends what is typed there over the direct chat, and tells
+ * the user about paths, fallbacks and changed keys.
+ */
+import {
+  dmKey,
+  type DirectChat,
+  type IncomingRequest,
+  type KeyWarning,
+  type PeerChats,
+} from "../../client/index.js";
+import type { NoticeLevel } from "../model/lines.js";
+import { STATUS_VIEW, type ViewKey } from "../controller/view-keys.js";
+import { describeError } from "../commands/errors.js";
+import type { DirectViews } from "./lines.js";
+
+/** What P2pTui needs from the controller. */
+export interface P2pHost {
+  print(text: string, level: NoticeLevel, view: ViewKey): void;
+  flash(text: string, level: NoticeLevel, view: ViewKey): void;
+  /** The terminal bell (rate-limited by the host). */
+  bell(): void;
+  focus(view: ViewKey): void;
+  currentView(): ViewKey;
+  setDirect(direct: DirectViews): void;
+  /** Makes sure the DM view with `user` exists (and loads its history). */
+  openDm(user: string): Promise<void>;
+}
+
+const YES = new Set(["y", "yes"]);
+const NO = new Set(["n", "no"]);
+
+const PATH_TEXT = {
+  direct: "direct connection, end-to-end encrypted",
+  relay: "relayed through the hub, still end-to-end encrypted",
+} as const;
+
+export class P2pTui {
+  private chats: PeerChats | undefined;
+  private starting: Promise<PeerChats> | undefined;
+  private direct: DirectViews = {};
+  private closed = false;
+
+  constructor(
+    private readonly start: () => Promise<PeerChats>,
+    private readonly host: P2pHost,
+  ) {}
+
+  /** Starts the peer node in the background; a failure is reported and retried on first use. */
+  begin(): void {
+    this.ready().catch((error: unknown) =>
+      this.host.print(`Direct chats are unavailable: ${describeError(error)}`, "error", STATUS_VIEW),
+    );
+  }
+
+  ready(): Promise<PeerChats> {
+    if (this.chats) return Promise.resolve(this.chats);
+    this.starting ??= this.start().then(
+      (chats) => {
+        if (this.closed) {
+          void chats.close();
+          throw new Error("closing");
+        }
+        this.chats = chats;
+        this.wire(chats);
+        return chats;
+      },
+      (error: unknown) => {
+        this.starting = undefined;
+        throw error;
+      },
+    );
+    return this.starting;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chats?.close();
+  }
+
+  // --- input -----------------------------------------------------------------------------------
+
+  /** A bare y/n while a request waits answers the oldest one. True when the line was taken. */
+  answer(line: string): boolean {
+    const word = line.trim().toLowerCase();
+    if (!this.chats || (!YES.has(word) && !NO.has(word))) return false;
+    const request = this.chats.requests[0];
+    if (!request) return false;
+    void (YES.has(word) ? this.accept(request.from) : this.decline(request.from)).catch((error: unknown) =>
+      this.host.print(describeError(error), "error", this.host.currentView()),
+    );
+    return true;
+  }
+
+  /** Text typed in a DM view with an open direct chat goes over it. True when it was taken. */
+  send(view: ViewKey, body: string): boolean {
+    if (!view.startsWith("dm:")) return false;
+    const chat = this.chats?.chatWith(view.slice(3));
+    if (!chat || chat.path === "hub") return false;
+    chat
+      .send(body)
+      .catch((error: unknown) => this.host.print(`Not sent: ${describeError(error)}`, "error", view));
+    return true;
+  }
+
+  // --- commands --------------------------------------------------------------------------------
+
+  async request(user: string): Promise<void> {
+    const chats = await this.ready();
+    const name = user.toLowerCase();
+    this.host.print(`Asking ${name} for a direct chat…`, "info", this.host.currentView());
+    const chat = await chats.request(name);
+    await this.show(chat);
+  }
+
+  async accept(user?: string): Promise<void> {
+    const chats = await this.ready();
+    const request = this.pendingFrom(chats, user);
+    const chat = await chats.accept(request.requestId);
+    await this.show(chat);
+  }
+
+  async decline(user?: string): Promise<void> {
+    const chats = await this.ready();
+    const request = this.pendingFrom(chats, user);
+    await chats.decline(request.requestId);
+    this.host.print(`Declined ${request.from}'s direct chat`, "info", this.host.currentView());
+  }
+
+  async trustKey(user: string): Promise<boolean> {
+    return (await this.ready()).trustKey(user);
+  }
+
+  /** Ends the direct chat with `user` (or the one of the current view); later messages are hub DMs. */
+  async end(user?: string): Promise<string> {
+    const chats = await this.ready();
+    const view = this.host.currentView();
+    const name = (user ?? (view.startsWith("dm:") ? view.slice(3) : "")).toLowerCase();
+    const chat = name ? chats.chatWith(name) : undefined;
+    if (!chat)
+      throw new Error(name ? `no direct chat with ${name} is open` : "name the person: /endp2p USER");
+    chat.close();
+    this.setView(chat.peer, { path: undefined });
+    return chat.peer;
+  }
+
+  /** Lines for `/p2p` without arguments: this device's fingerprint, open chats and waiting requests. */
+  async describe(): Promise<string[]> {
+    const chats = await this.ready();
+    const lines = [`Your key fingerprint: ${chats.fingerprint}`];
+    for (const chat of chats.chats.values())
+      lines.push(`  direct chat with ${chat.peer}: ${chat.path ?? "reconnecting"}`);
+    for (const r of chats.requests)
+      lines.push(`  ${r.from} asks for a direct chat (/accept ${r.from} or /decline ${r.from})`);
+    if (lines.length === 1) lines.push("No direct chats open. /p2p USER asks someone for one.");
+    return lines;
+  }
+
+  // --- events ----------------------------------------------------------------------------------
+
+  private wire(chats: PeerChats): void {
+    chats.on("request", (r) => this.onRequest(r));
+    chats.on("requestGone", ({ from }) =>
+      this.host.print(`${from}'s direct-chat request expired`, "info", STATUS_VIEW),
+    );
+    chats.on("keyChanged", (w) => this.warnKey(w));
+    chats.on("warning", ({ message }) => this.host.print(message, "info", STATUS_VIEW));
+  }
+
+  private onRequest(r: IncomingRequest): void {
+    const view = this.host.currentView();
+    const question = `${r.from} wants a direct chat — accept? (y/n)`;
+    this.host.print(
+      `${question}  Their key: ${r.fingerprint}; safety number ${r.safetyNumber}`,
+      "system",
+      view,
+    );
+    if (view !== STATUS_VIEW) this.host.print(question, "system", STATUS_VIEW);
+    this.host.flash(question, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
+  }
+
+  private warnKey(w: KeyWarning): void {
+    const text =
+      `WARNING: ${w.user}'s key changed (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
+      `Safety number: ${w.safetyNumber} — compare it with ${w.user} in person or by phone; ` +
+      `a stranger may be posing as them. Accepting their request, or /trustkey ${w.user}, trusts the new key.`;
+    this.host.print(text, "error", this.host.currentView());
+    if (this.host.currentView() !== STATUS_VIEW) this.host.print(text, "error", STATUS_VIEW);
+    this.host.flash(`${w.user}'s key changed — safety number ${w.safetyNumber}`, "error", STATUS_VIEW);
+  }
+
+  private pendingFrom(chats: PeerChats, user: string | undefined): IncomingRequest {
+    const name = user?.toLowerCase();
+    const request = chats.requests.find((r) => name === undefined || r.from === name);
+    if (!request)
+      throw new Error(
+        name ? `${name} has not asked for a direct chat` : "nobody is asking for a direct chat",
+      );
+    return request;
+  }
+
+  /** A chat opened: its DM view shows it, with the path in the status line. */
+  private async show(chat: DirectChat): Promise<void> {
+    const view = dmKey(chat.peer);
+    await this.host.openDm(chat.peer).catch(() => {});
+    const update = (): void => this.setView(chat.peer, { path: chat.path, messages: chat.messages });
+    update();
+    chat.on("change", update);
+    chat.on("message", (m) => {
+      // Like a DM from the hub: a notice and the bell when the chat is not on screen.
+      if (this.host.currentView() === view) return;
+      this.host.flash(`New direct message from ${chat.peer}: ${m.body.slice(0, 80)}`, "info", view);
+      this.host.bell();
+    });
+    let shown = chat.path;
+    chat.on("path", (path) => {
+      if (path === null || path === "hub" || path === shown) return;
+      shown = path;
+      this.host.print(`Direct chat with ${chat.peer}: now ${PATH_TEXT[path]}`, "info", view);
+    });
+    chat.on("fallback", ({ reason, resent }) => {
+      const moved = resent > 0 ? `; ${resent} unacknowledged message${resent === 1 ? "" : "s"} and` : ";";
+      this.host.print(
+        `${reason}${moved} new messages go through the hub as stored direct messages`,
+        "error",
+        view,
+      );
+      if (this.host.currentView() !== view) {
+        this.host.flash(`Direct chat with ${chat.peer} ended: messages go through the hub`, "error", view);
+      }
+    });
+    this.host.focus(view);
+    this.host.print(
+      `Direct chat with ${chat.peer} (${chat.path === "relay" ? PATH_TEXT.relay : PATH_TEXT.direct}); their key ${chat.fingerprint}. /endp2p ends it.`,
+      "info",
+      view,
+    );
+  }
+
+  private setView(peer: string, patch: Partial<DirectViews[string]>): void {
+    const before = this.direct[peer] ?? { path: undefined, messages: [] };
+    this.direct = { ...this.direct, [peer]: { ...before, ...patch } };
+    this.host.setDirect(this.direct);
+  }
+}

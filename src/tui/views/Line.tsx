@@ -1,0 +1,60 @@
+/**
+ * One line of the message pane: the time in its own column, then a message (coloured name, formatted
+ * body) or a notice. Wrapped rows hang under the content, not under the time, as in irssi or weechat.
+ */
+import React from "react";
+import { Box, Text } from "ink";
+import type { PaneLine } from "../model/lines.js";
+import { NOTICE_MARK } from "../model/layout.js";
+import { formatTime } from "../render/time.js";
+import type { Theme } from "../render/theme.js";
+import { RichText } from "./RichText.js";
+
+export interface LineProps {
+  line: PaneLine;
+  theme: Theme;
+  firstLinkNumber: number;
+  now?: number;
+}
+
+/** Width of the time column for a line: its time and one space. */
+export function timeWidth(line: PaneLine, now?: number): number {
+  return formatTime(line.ts, now).length + 1;
+}
+
+export function Line({ line, theme, firstLinkNumber, now }: LineProps): React.JSX.Element {
+  const time = formatTime(line.ts, now);
+  return (
+    <Box flexDirection="row">
+      <Box width={time.length + 1} flexShrink={0}>
+        <Text {...theme.timestamp}>{time}</Text>
+      </Box>
+      <Box flexGrow={1} flexShrink={1}>
+        <Content line={line} theme={theme} firstLinkNumber={firstLinkNumber} />
+      </Box>
+    </Box>
+  );
+}
+
+function Content({ line, theme, firstLinkNumber }: LineProps): React.JSX.Element {
+  if (line.kind === "notice") {
+    const style = line.level === "error" ? theme.error : theme.system;
+    return (
+      <Text wrap="wrap" {...style}>
+        {NOTICE_MARK[line.level]} {line.text}
+      </Text>
+    );
+  }
+  const body = line.pending ? theme.muted : line.own ? theme.ownBody : {};
+  return (
+    <Text wrap="wrap">
+      <Text {...(line.mention ? theme.mention : theme.user(line.from, line.own))}>{`<${line.from}>`}</Text>
+      <Text {...body}>
+        {" "}
+        <RichText rich={line.rich} theme={theme} firstLinkNumber={firstLinkNumber} />
+        {line.pending ? <Text {...theme.muted}> …</Text> : null}
+        {line.tick ? <Text {...theme.muted}> ✓</Text> : null}
+      </Text>
+    </Text>
+  );
+}

@@ -1,0 +1,54 @@
+/** The status line: connection state, current view (and your role there), your name. */
+import React from "react";
+import { Text } from "ink";
+import type { ConnectionStatus, ClientState } from "../../client/index.js";
+import { parseKey } from "../../client/index.js";
+import { sanitize } from "../render/sanitize.js";
+import type { Theme } from "../render/theme.js";
+import { viewTitle, type ViewKey } from "../controller/view-keys.js";
+
+export function connectionText(status: ConnectionStatus, now: number = Date.now()): string {
+  switch (status.state) {
+    case "connecting":
+      return status.attempt > 1 ? `connecting (attempt ${status.attempt})` : "connecting";
+    case "online":
+      return status.insecure ? "online (no TLS)" : "online";
+    case "reconnecting":
+      return `reconnecting in ${Math.max(0, Math.ceil((status.retryAt - now) / 1000))}s`;
+    case "offline":
+      return `offline: ${status.reason}`;
+  }
+}
+
+export interface StatusLineProps {
+  status: ConnectionStatus;
+  client: ClientState;
+  view: ViewKey;
+  theme: Theme;
+  width: number;
+  /** How the current view's direct chat travels ("p2p direct", "p2p relayed" …), if it has one. */
+  path?: string | undefined;
+}
+
+export function StatusLine({ status, client, view, theme, width, path }: StatusLineProps): React.JSX.Element {
+  const parsed = parseKey(view);
+  const role = parsed?.kind === "room" ? client.rooms[parsed.name]?.myRole : null;
+  const me = client.me;
+  const who = me
+    ? `${me.username}${me.displayName && me.displayName !== me.username ? ` (${me.displayName})` : ""}`
+    : "not logged in";
+  const parts = [
+    `[${connectionText(status)}]`,
+    `${viewTitle(view)}${role ? ` (${role})` : ""}${path ? ` [${path}]` : ""}`,
+    who,
+  ];
+  const text = sanitize(` ${parts.join("  ")}`);
+  const color = theme.color
+    ? { color: status.state === "online" ? "green" : status.state === "offline" ? "red" : "yellow" }
+    : {};
+  return (
+    <Text wrap="truncate" {...theme.status} {...color}>
+      {text.padEnd(width)}
+    </Text>
+  );
+}

@@ -1,0 +1,20 @@
+/** The Store contract on SQLite: a temp file (as the hub runs it) and `:memory:`. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import { openSqliteStore } from "../../src/hub/store/sqlite/index.js";
+import { describeStoreContract } from "./store.contract.js";
+
+const dir = mkdtempSync(join(tmpdir(), "parley-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+describeStoreContract("sqlite file", () => openSqliteStore(join(dir, `t${++n}.db`)));
+describeStoreContract("sqlite :memory:", () => openSqliteStore(":memory:"));
+describeStoreContract("sqlite file, synchronous=full, microtask group commit", () =>
+  openSqliteStore(join(dir, `f${++n}.db`), { synchronous: "full", groupCommit: "microtask" }),
+);
+describeStoreContract("sqlite file, one transaction per append", () =>
+  openSqliteStore(join(dir, `o${++n}.db`), { groupCommit: "off" }),
+);

@@ -1,0 +1,770 @@
+/**
+ * The Store contract suite: every backend runs it unchanged (SQLite in sqlite.test.ts, PostgreSQL in its
+ * own test). It speaks only the `Store` interface — no SQL — and checks each clause of the contract in
+ * src/hub/store/store.ts.
+ *
+ * `open` must return an empty store; `cleanup`, when given, runs after the store is closed (e.g. to delete
+ * a file or drop a schema).
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  StoreConflictError,
+  type NewMessage,
+  type Store,
+  type UserRecord,
+} from "../../src/hub/store/store.js";
+
+const T0 = 1_700_000_000_000;
+
+export function describeStoreContract(
+  name: string,
+  open: () => Promise<Store>,
+  cleanup?: (s: Store) => Promise<void>,
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+    let cid = 0;
+
+    beforeEach(async () => {
+      store = await open();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await cleanup?.(store);
+    });
+
+    function user(username: string, extra: Partial<UserRecord> = {}): Promise<UserRecord> {
+      return store.createUser({
+        username,
+        displayName: extra.displayName ?? username,
+        firstName: extra.firstName,
+        lastName: extra.lastName,
+        passwordHash: `hash-of-${username}`,
+        createdAt: extra.createdAt ?? T0,
+      });
+    }
+
+    function send(convId: number, fromUserId: number, body: string, extra: Partial<NewMessage> = {}) {
+      return store.appendMessage({ convId, fromUserId, body, cid: `c${++cid}`, ts: T0 + cid, ...extra });
+    }
+
+    async function room(name: string, ownerId: number, extra: { capacity?: number } = {}) {
+      return store.createRoom({ name, ownerId, createdAt: T0, ...extra });
+    }
+
+    describe("users", () => {
+      it("creates a user and reads it back by name (ignoring case) and by id", async () => {
+        const alice = await user("Alice", { firstName: "Alice", lastName: "Liddell", displayName: "Al" });
+        expect(alice).toMatchObject({
+          username: "Alice",
+          displayName: "Al",
+          firstName: "Alice",
+          lastName: "Liddell",
+          passwordHash: "hash-of-Alice",
+          createdAt: T0,
+        });
+        expect(alice.lastSeen).toBeUndefined();
+        expect(await store.getUserByName("alice")).toEqual(alice);
+        expect(await store.getUserByName("ALICE")).toEqual(alice);
+        expect(await store.getUserById(alice.id)).toEqual(alice);
+        expect(await store.getUserByName("bob")).toBeUndefined();
+        expect(await store.getUserById(alice.id + 1000)).toBeUndefined();
+      });
+
+      it("rejects a username taken in another case with StoreConflictError and keeps the first", async () => {
+        const alice = await user("alice");
+        const err = await user("ALICE").catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect((err as StoreConflictError).what).toBe("username");
+        expect(await store.getUserByName("Alice")).toEqual(alice);
+        expect(await store.searchUsers("alice", 10)).toHaveLength(1);
+      });
+
+      it("gets several users by id in the order asked, each once, skipping unknown ids", async () => {
+        const a = await user("a1a");
+        const b = await user("b2b");
+        const c = await user("c3c");
+        const got = await store.getUsersByIds([c.id, a.id, 99_999, c.id]);
+        expect(got.map((u) => u.username)).toEqual(["c3c", "a1a"]);
+        expect(await store.getUsersByIds([])).toEqual([]);
+        expect((await store.getUsersByIds([b.id]))[0]).toEqual(b);
+      });
+
+      it("searches by username or display-name prefix ignoring case, ordered by username, limited", async () => {
+        await user("carol", { displayName: "Zed" });
+        await user("Alice", { displayName: "Queen" });
+        await user("bob", { displayName: "Alberto" });
+        await user("alan", { displayName: "Alan" });
+        await user("dave", { displayName: "dave" });
+        const names = async (p: string, n = 10) => (await store.searchUsers(p, n)).map((u) => u.username);
+        expect(await names("AL")).toEqual(["alan", "Alice", "bob"]);
+        expect(await names("al", 2)).toEqual(["alan", "Alice"]);
+        expect(await names("zE")).toEqual(["carol"]);
+        expect(await names("x")).toEqual([]);
+        // A name found through both its username and its display name appears once.
+        expect(await names("dav")).toEqual(["dave"]);
+      });
+
+      it("updates the profile: undefined keeps a field, null clears it", async () => {
+        const u = await user("erin", { firstName: "Erin", lastName: "E" });
+        const a = await store.updateProfile(u.id, { displayName: "Erin E." });
+        expect(a).toMatchObject({ displayName: "Erin E.", firstName: "Erin", lastName: "E" });
+        const b = await store.updateProfile(u.id, { firstName: null, lastName: "Eriksen" });
+        expect(b.displayName).toBe("Erin E.");
+        expect(b.firstName).toBeUndefined();
+        expect(b.lastName).toBe("Eriksen");
+        expect(await store.getUserById(u.id)).toEqual(b);
+        expect((await store.searchUsers("erin e", 5)).map((x) => x.username)).toEqual(["erin"]);
+      });
+
+      it("renames keeping the id; the old name is free, the new one taken ignoring case", async () => {
+        const u = await user("frank");
+        await user("grace");
+        const renamed = await store.renameUser(u.id, "Franky");
+        expect(renamed).toMatchObject({ id: u.id, username: "Franky", passwordHash: u.passwordHash });
+        expect(await store.getUserByName("frank")).toBeUndefined();
+        expect((await store.getUserByName("FRANKY"))?.id).toBe(u.id);
+        await expect(store.renameUser(u.id, "GRACE")).rejects.toBeInstanceOf(StoreConflictError);
+        expect((await store.getUserById(u.id))?.username).toBe("Franky");
+        // Changing only the case of one's own name is not a conflict.
+        expect((await store.renameUser(u.id, "franky")).username).toBe("franky");
+        const other = await user("frank");
+        expect(other.id).not.toBe(u.id);
+      });
+
+      it("sets the password hash and last seen", async () => {
+        const u = await user("heidi");
+        await store.setPasswordHash(u.id, "new-hash");
+        await store.setLastSeen(u.id, T0 + 5);
+        expect(await store.getUserById(u.id)).toMatchObject({ passwordHash: "new-hash", lastSeen: T0 + 5 });
+      });
+    });
+
+    describe("sessions", () => {
+      it("creates, reads and deletes sessions by token hash", async () => {
+        const u = await user("ivan");
+        const s = { tokenHash: "t1", userId: u.id, device: "laptop", createdAt: T0, expiresAt: T0 + 1000 };
+        await store.createSession(s);
+        await store.createSession({ tokenHash: "t2", userId: u.id, createdAt: T0, expiresAt: T0 + 2000 });
+        expect(await store.getSession("t1")).toEqual(s);
+        const t2 = await store.getSession("t2");
+        expect(t2).toMatchObject({ userId: u.id, expiresAt: T0 + 2000 });
+        expect(t2?.device).toBeUndefined();
+        await store.deleteSession("t1");
+        expect(await store.getSession("t1")).toBeUndefined();
+        expect(await store.getSession("t2")).toBeDefined();
+        await store.deleteSession("nope");
+      });
+
+      it("ends all of a user's sessions but the one kept, and only that user's", async () => {
+        const u = await user("judy");
+        const v = await user("karl");
+        for (const t of ["a", "b", "c"]) {
+          await store.createSession({ tokenHash: t, userId: u.id, createdAt: T0, expiresAt: T0 + 1 });
+        }
+        await store.createSession({ tokenHash: "v", userId: v.id, createdAt: T0, expiresAt: T0 + 1 });
+        await store.deleteUserSessions(u.id, "b");
+        expect(await store.getSession("a")).toBeUndefined();
+        expect(await store.getSession("b")).toBeDefined();
+        expect(await store.getSession("c")).toBeUndefined();
+        expect(await store.getSession("v")).toBeDefined();
+        await store.deleteUserSessions(u.id);
+        expect(await store.getSession("b")).toBeUndefined();
+        expect(await store.getSession("v")).toBeDefined();
+      });
+    });
+
+    describe("rooms", () => {
+      it("creates a room with its owner as first member; names ignore case", async () => {
+        const owner = await user("liam");
+        const r = await store.createRoom({
+          name: "General",
+          description: "talk",
+          passwordHash: "pw",
+          capacity: 5,
+          createdAt: T0,
+          ownerId: owner.id,
+        });
+        expect(r).toMatchObject({
+          name: "General",
+          description: "talk",
+          passwordHash: "pw",
+          capacity: 5,
+          createdAt: T0,
+          lastSeq: 0,
+          memberCount: 1,
+        });
+        expect(await store.getRoom("general")).toEqual(r);
+        expect(await store.getMembers(r.id)).toEqual([
+          { userId: owner.id, username: "liam", role: "owner", joinedAt: T0 },
+        ]);
+        const err = await room("GENERAL", owner.id).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(StoreConflictError);
+        expect((err as StoreConflictError).what).toBe("room");
+        expect(await store.listRooms()).toHaveLength(1);
+        expect(await store.getRoom("nope")).toBeUndefined();
+      });
+
+      it("gives every room its own conversation", async () => {
+        const o = await user("mia");
+        const a = await room("a", o.id);
+        const b = await room("b", o.id);
+        expect(a.convId).not.toBe(b.convId);
+        await send(a.convId, o.id, "x");
+        expect((await store.getRoom("a"))?.lastSeq).toBe(1);
+        expect((await store.getRoom("b"))?.lastSeq).toBe(0);
+      });
+
+      it("lists all rooms or those with a prefix ignoring case, ordered by name", async () => {
+        const o = await user("nina");
+        for (const n of ["beta", "Alpha", "alps", "gamma"]) await room(n, o.id);
+        const names = async (p?: string) => (await store.listRooms(p)).map((r) => r.name);
+        expect(await names()).toEqual(["Alpha", "alps", "beta", "gamma"]);
+        expect(await names("AL")).toEqual(["Alpha", "alps"]);
+        expect(await names("alph")).toEqual(["Alpha"]);
+        expect(await names("z")).toEqual([]);
+      });
+
+      it("updates a room: undefined keeps a field, null clears it", async () => {
+        const o = await user("omar");
+        const r = await store.createRoom({
+          name: "r",
+          description: "d",
+          passwordHash: "p",
+          capacity: 3,
+          createdAt: T0,
+          ownerId: o.id,
+        });
+        const a = await store.updateRoom(r.id, { description: "new" });
+        expect(a).toMatchObject({ description: "new", passwordHash: "p", capacity: 3 });
+        const b = await store.updateRoom(r.id, { passwordHash: null, capacity: null });
+        expect(b.description).toBe("new");
+        expect(b.passwordHash).toBeUndefined();
+        expect(b.capacity).toBeUndefined();
+        expect(await store.getRoom("r")).toEqual(b);
+      });
+
+      it("orders members by joinedAt, then by join order", async () => {
+        const o = await user("pat");
+        const [a, b, c] = [await user("quinn"), await user("rob"), await user("sam")];
+        const r = await room("r", o.id);
+        expect(await store.addMember(r.id, c.id, "member", T0 + 10)).toBe("added");
+        expect(await store.addMember(r.id, b.id, "admin", T0 + 5)).toBe("added");
+        expect(await store.addMember(r.id, a.id, "member", T0 + 5)).toBe("added");
+        const m = await store.getMembers(r.id);
+        expect(m.map((x) => x.username)).toEqual(["pat", "rob", "quinn", "sam"]);
+        expect(m[1]).toEqual({ userId: b.id, username: "rob", role: "admin", joinedAt: T0 + 5 });
+        expect(await store.getMember(r.id, c.id)).toEqual({
+          userId: c.id,
+          username: "sam",
+          role: "member",
+          joinedAt: T0 + 10,
+        });
+        expect(await store.getMember(r.id, 99_999)).toBeUndefined();
+        expect((await store.getRoom("r"))?.memberCount).toBe(4);
+      });
+
+      it("adds a member once; the capacity is checked atomically, also under concurrent joins", async () => {
+        const o = await user("tina");
+        const r = await room("r", o.id);
+        const others = await Promise.all(["u1", "u2", "u3", "u4", "u5"].map((n) => user(n)));
+        const first = others[0]!;
+        expect(await store.addMember(r.id, first.id, "member", T0, 3)).toBe("added");
+        expect(await store.addMember(r.id, first.id, "admin", T0, 3)).toBe("exists");
+        expect((await store.getMember(r.id, first.id))?.role).toBe("member");
+        const results = await Promise.all(
+          others.slice(1).map((u) => store.addMember(r.id, u.id, "member", T0, 3)),
+        );
+        expect(results.filter((x) => x === "added")).toHaveLength(1);
+        expect(results.filter((x) => x === "full")).toHaveLength(3);
+        expect((await store.getMembers(r.id)).length).toBe(3);
+        // A member already in is "exists", even when the room is full; no capacity means no limit.
+        expect(await store.addMember(r.id, first.id, "member", T0, 3)).toBe("exists");
+        expect(await store.addMember(r.id, others[4]!.id, "member", T0)).not.toBe("full");
+      });
+
+      it("removes a member, hands the owner role to the successor in the same step, counts the rest", async () => {
+        const o = await user("uma");
+        const a = await user("vic");
+        const b = await user("wes");
+        const r = await room("r", o.id);
+        await store.addMember(r.id, a.id, "admin", T0 + 1);
+        await store.addMember(r.id, b.id, "member", T0 + 2);
+        expect(await store.removeMember(r.id, o.id, a.id)).toBe(2);
+        expect(await store.getMember(r.id, o.id)).toBeUndefined();
+        expect((await store.getMember(r.id, a.id))?.role).toBe("owner");
+        expect((await store.getMember(r.id, b.id))?.role).toBe("member");
+        expect(await store.removeMember(r.id, b.id)).toBe(1);
+        expect((await store.getMember(r.id, a.id))?.role).toBe("owner");
+        expect(await store.removeMember(r.id, a.id)).toBe(0);
+        expect(await store.getMembers(r.id)).toEqual([]);
+      });
+
+      it("sets roles", async () => {
+        const o = await user("xena");
+        const a = await user("yuri");
+        const r = await room("r", o.id);
+        await store.addMember(r.id, a.id, "member", T0);
+        await store.setRole(r.id, a.id, "admin");
+        expect((await store.getMember(r.id, a.id))?.role).toBe("admin");
+        await store.setRole(r.id, a.id, "member");
+        expect((await store.getMember(r.id, a.id))?.role).toBe("member");
+      });
+
+      it("lists a user's rooms with role, ordered by name", async () => {
+        const o = await user("zack");
+        const u = await user("abby");
+        const rz = await room("Zulu", o.id);
+        const ra = await room("alpha", o.id);
+        await room("mike", o.id);
+        await store.addMember(rz.id, u.id, "admin", T0);
+        await store.addMember(ra.id, u.id, "member", T0);
+        const mine = await store.roomsOfUser(u.id);
+        expect(mine.map((x) => [x.room.name, x.role])).toEqual([
+          ["alpha", "member"],
+          ["Zulu", "admin"],
+        ]);
+        expect(mine[1]?.room).toEqual(await store.getRoom("zulu"));
+        expect((await store.roomsOfUser(o.id)).map((x) => x.role)).toEqual(["owner", "owner", "owner"]);
+      });
+
+      it("bans and unbans, with the banner's and the banned user's current names", async () => {
+        const o = await user("beth");
+        const a = await user("cody");
+        const r = await room("r", o.id);
+        expect(await store.isBanned(r.id, a.id)).toBe(false);
+        await store.addBan(r.id, a.id, o.id, T0 + 3, "spam");
+        expect(await store.isBanned(r.id, a.id)).toBe(true);
+        await store.renameUser(o.id, "Bethany");
+        expect(await store.getBans(r.id)).toEqual([
+          { userId: a.id, username: "cody", byUsername: "Bethany", at: T0 + 3, reason: "spam" },
+        ]);
+        expect(await store.removeBan(r.id, a.id)).toBe(true);
+        expect(await store.removeBan(r.id, a.id)).toBe(false);
+        expect(await store.isBanned(r.id, a.id)).toBe(false);
+        await store.addBan(r.id, a.id, o.id, T0 + 4);
+        const [ban] = await store.getBans(r.id);
+        expect(ban?.reason).toBeUndefined();
+      });
+
+      it("deletes a room with its members, bans, messages, read markers and mutes; the name is free again", async () => {
+        const o = await user("dana");
+        const a = await user("eli");
+        const r = await room("doomed", o.id);
+        const keep = await room("kept", o.id);
+        await store.addMember(r.id, a.id, "member", T0);
+        await store.addMember(keep.id, a.id, "member", T0);
+        await store.addBan(r.id, (await user("fay")).id, o.id, T0);
+        await send(r.convId, o.id, "one");
+        await send(keep.convId, o.id, "two");
+        await store.setRead(a.id, r.convId, 1);
+        await store.setMute(a.id, { roomId: r.id }, true);
+        await store.setMute(a.id, { roomId: keep.id }, true);
+        await store.deleteRoom(r.id);
+        expect(await store.getRoom("doomed")).toBeUndefined();
+        expect((await store.listRooms()).map((x) => x.name)).toEqual(["kept"]);
+        expect((await store.roomsOfUser(a.id)).map((x) => x.room.name)).toEqual(["kept"]);
+        expect(await store.getMembers(r.id)).toEqual([]);
+        expect(await store.getBans(r.id)).toEqual([]);
+        expect(await store.history(r.convId, { limit: 10 }, a.id)).toEqual([]);
+        expect(await store.getRead(a.id, r.convId)).toBe(0);
+        expect((await store.getSettings(a.id)).mutedRooms).toEqual(["kept"]);
+        expect(await store.history(keep.convId, { limit: 10 }, a.id)).toHaveLength(1);
+        const again = await room("DOOMED", o.id);
+        expect(again.lastSeq).toBe(0);
+        expect(await store.history(again.convId, { limit: 10 }, o.id)).toEqual([]);
+      });
+    });
+
+    describe("messages", () => {
+      it("stores a message and returns it with seq, id, sender name and cid", async () => {
+        const o = await user("gus");
+        const r = await room("r", o.id);
+        const res = await store.appendMessage({
+          convId: r.convId,
+          fromUserId: o.id,
+          body: "hello\nworld",
+          cid: "x1",
+          ts: T0 + 7,
+        });
+        expect(res.duplicate).toBe(false);
+        expect(res.message).toMatchObject({
+          convId: r.convId,
+          seq: 1,
+          ts: T0 + 7,
+          fromUserId: o.id,
+          from: "gus",
+          body: "hello\nworld",
+          cid: "x1",
+        });
+        expect(typeof res.message.id).toBe("number");
+        expect(await store.history(r.convId, { limit: 10 }, o.id)).toEqual([res.message]);
+        expect(await store.lastSeq(r.convId)).toBe(1);
+      });
+
+      it("numbers seq per conversation from 1, one by one", async () => {
+        const o = await user("hal");
+        const a = await room("a", o.id);
+        const b = await room("b", o.id);
+        const seqs: Array<[number, number]> = [];
+        for (const conv of [a.convId, b.convId, a.convId, a.convId, b.convId]) {
+          seqs.push([conv, (await send(conv, o.id, "m")).message.seq]);
+        }
+        expect(seqs).toEqual([
+          [a.convId, 1],
+          [b.convId, 1],
+          [a.convId, 2],
+          [a.convId, 3],
+          [b.convId, 2],
+        ]);
+        expect(await store.lastSeq(a.convId)).toBe(3);
+        expect(await store.lastSeq(b.convId)).toBe(2);
+      });
+
+      it("gives 200 concurrent appends to one conversation the seqs 1..200, each once", async () => {
+        const o = await user("ida");
+        const r = await room("r", o.id);
+        const results = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => send(r.convId, o.id, `m${i}`)),
+        );
+        expect(results.map((x) => x.message.seq).sort((x, y) => x - y)).toEqual(
+          Array.from({ length: 200 }, (_, i) => i + 1),
+        );
+        expect(new Set(results.map((x) => x.message.id)).size).toBe(200);
+        const page = await store.history(r.convId, { limit: 200 }, o.id);
+        expect(page.map((m) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      });
+
+      it("stores the same (sender, cid) once and returns the first with duplicate: true", async () => {
+        const o = await user("jon");
+        const p = await user("kim");
+        const r = await room("r", o.id);
+        const first = await store.appendMessage({
+          convId: r.convId,
+          fromUserId: o.id,
+          body: "a",
+          cid: "same",
+          ts: T0,
+        });
+        const again = await store.appendMessage({
+          convId: r.convId,
+          fromUserId: o.id,
+          body: "b",
+          cid: "same",
+          ts: T0 + 1,
+        });
+        expect(again).toEqual({ message: first.message, duplicate: true });
+        // Another sender may use the same cid.
+        const theirs = await store.appendMessage({
+          convId: r.convId,
+          fromUserId: p.id,
+          body: "c",
+          cid: "same",
+          ts: T0,
+        });
+        expect(theirs.duplicate).toBe(false);
+        expect(theirs.message.seq).toBe(2);
+        expect((await store.history(r.convId, { limit: 10 }, o.id)).map((m) => m.body)).toEqual(["a", "c"]);
+        expect(await store.lastSeq(r.convId)).toBe(2);
+      });
+
+      it("stores concurrent duplicates (same turn, same batch) once", async () => {
+        const o = await user("lea");
+        const r = await room("r", o.id);
+        const m = { convId: r.convId, fromUserId: o.id, body: "x", cid: "dup", ts: T0 };
+        const results = await Promise.all([
+          store.appendMessage(m),
+          store.appendMessage(m),
+          send(r.convId, o.id, "y"),
+          store.appendMessage(m),
+        ]);
+        expect(results.filter((x) => !x.duplicate && x.message.cid === "dup")).toHaveLength(1);
+        const ids = new Set(results.filter((x) => x.message.cid === "dup").map((x) => x.message.id));
+        expect(ids.size).toBe(1);
+        expect(results.filter((x) => x.duplicate)).toHaveLength(2);
+        expect(await store.history(r.convId, { limit: 10 }, o.id)).toHaveLength(2);
+        expect(await store.lastSeq(r.convId)).toBe(2);
+      });
+
+      it("fails only the bad append of a batch (unknown conversation)", async () => {
+        const o = await user("max");
+        const r = await room("r", o.id);
+        const [good, bad, good2] = await Promise.allSettled([
+          send(r.convId, o.id, "ok"),
+          send(r.convId + 10_000, o.id, "lost"),
+          send(r.convId, o.id, "ok2"),
+        ]);
+        expect(good.status).toBe("fulfilled");
+        expect(bad.status).toBe("rejected");
+        expect(good2.status).toBe("fulfilled");
+        expect((await store.history(r.convId, { limit: 10 }, o.id)).map((m) => m.body)).toEqual([
+          "ok",
+          "ok2",
+        ]);
+      });
+
+      it("shows the sender's current name after a rename (history keeps the author)", async () => {
+        const o = await user("ned");
+        const r = await room("r", o.id);
+        await send(r.convId, o.id, "before rename");
+        await store.renameUser(o.id, "edward");
+        const [m] = await store.history(r.convId, { limit: 1 }, o.id);
+        expect(m).toMatchObject({ fromUserId: o.id, from: "edward", body: "before rename" });
+        expect((await store.getMember(r.id, o.id))?.role).toBe("owner");
+      });
+
+      describe("history", () => {
+        let convId: number;
+        let viewer: number;
+        const seqs = (ms: Array<{ seq: number }>) => ms.map((m) => m.seq);
+
+        beforeEach(async () => {
+          const o = await user("olga");
+          viewer = o.id;
+          convId = (await room("h", o.id)).convId;
+          for (let i = 0; i < 10; i++) await send(convId, o.id, `m${i + 1}`);
+        });
+
+        it("without bounds gives the latest `limit`, oldest first", async () => {
+          expect(seqs(await store.history(convId, { limit: 3 }, viewer))).toEqual([8, 9, 10]);
+          expect(seqs(await store.history(convId, { limit: 50 }, viewer))).toHaveLength(10);
+        });
+
+        it("`before` gives the `limit` right before it, exclusive, oldest first", async () => {
+          expect(seqs(await store.history(convId, { before: 8, limit: 3 }, viewer))).toEqual([5, 6, 7]);
+          expect(seqs(await store.history(convId, { before: 3, limit: 5 }, viewer))).toEqual([1, 2]);
+          expect(seqs(await store.history(convId, { before: 1, limit: 5 }, viewer))).toEqual([]);
+        });
+
+        it("`after` gives the `limit` right after it, exclusive, oldest first", async () => {
+          expect(seqs(await store.history(convId, { after: 2, limit: 3 }, viewer))).toEqual([3, 4, 5]);
+          expect(seqs(await store.history(convId, { after: 8, limit: 5 }, viewer))).toEqual([9, 10]);
+          expect(seqs(await store.history(convId, { after: 10, limit: 5 }, viewer))).toEqual([]);
+          expect(seqs(await store.history(convId, { after: 0, limit: 2 }, viewer))).toEqual([1, 2]);
+        });
+
+        it("with both bounds stays inside them, paging forward from `after`", async () => {
+          expect(seqs(await store.history(convId, { after: 2, before: 6, limit: 10 }, viewer))).toEqual([
+            3, 4, 5,
+          ]);
+          expect(seqs(await store.history(convId, { after: 2, before: 9, limit: 2 }, viewer))).toEqual([
+            3, 4,
+          ]);
+        });
+
+        it("is empty for an unknown or empty conversation", async () => {
+          expect(await store.history(convId + 10_000, { limit: 5 }, viewer)).toEqual([]);
+          expect(await store.lastSeq(convId + 10_000)).toBe(0);
+        });
+      });
+    });
+
+    describe("direct messages", () => {
+      it("has one conversation per pair whichever side asks, created only on request", async () => {
+        const a = await user("pam");
+        const b = await user("ray");
+        const c = await user("sue");
+        expect(await store.getDmConversation(a.id, b.id, false)).toBeUndefined();
+        expect(await store.dmConversations(a.id)).toEqual([]);
+        const ab = await store.getDmConversation(a.id, b.id, true);
+        expect(ab).toBeDefined();
+        expect(await store.getDmConversation(b.id, a.id, false)).toBe(ab);
+        expect(await store.getDmConversation(b.id, a.id, true)).toBe(ab);
+        const ac = await store.getDmConversation(c.id, a.id, true);
+        expect(ac).not.toBe(ab);
+        const r = await room("r", a.id);
+        expect([r.convId]).not.toContain(ab);
+        expect((await send(ab!, a.id, "hi")).message.seq).toBe(1);
+        expect((await send(ac!, a.id, "hi")).message.seq).toBe(1);
+      });
+
+      it("lists DM conversations with the other party, ordered by their name, with unread counts", async () => {
+        const me = await user("tom");
+        const zoe = await user("Zoe");
+        const amy = await user("amy");
+        const withZoe = (await store.getDmConversation(me.id, zoe.id, true))!;
+        const withAmy = (await store.getDmConversation(amy.id, me.id, true))!;
+        await send(withZoe, zoe.id, "1");
+        await send(withZoe, me.id, "2"); // mine: never unread for me
+        await send(withZoe, zoe.id, "3");
+        await send(withAmy, amy.id, "a");
+        const list = await store.dmConversations(me.id);
+        expect(list).toEqual([
+          { convId: withAmy, otherUserId: amy.id, otherUsername: "amy", lastSeq: 1, readSeq: 0, unread: 1 },
+          { convId: withZoe, otherUserId: zoe.id, otherUsername: "Zoe", lastSeq: 3, readSeq: 0, unread: 2 },
+        ]);
+        const zoes = await store.dmConversations(zoe.id);
+        expect(zoes).toEqual([
+          { convId: withZoe, otherUserId: me.id, otherUsername: "tom", lastSeq: 3, readSeq: 0, unread: 1 },
+        ]);
+      });
+
+      it("counts unread only after the read marker", async () => {
+        const me = await user("una");
+        const bo = await user("bo");
+        const conv = (await store.getDmConversation(me.id, bo.id, true))!;
+        for (let i = 0; i < 4; i++) await send(conv, bo.id, `m${i}`);
+        await store.setRead(me.id, conv, 3);
+        expect(await store.dmConversations(me.id)).toMatchObject([{ readSeq: 3, unread: 1, lastSeq: 4 }]);
+        await store.setRead(me.id, conv, 4);
+        expect(await store.dmConversations(me.id)).toMatchObject([{ readSeq: 4, unread: 0 }]);
+      });
+
+      it("hides a message from the user it is hidden for, in history and unread, but not from others", async () => {
+        const me = await user("val");
+        const pest = await user("pest");
+        await store.setBlock(me.id, pest.id, true);
+        const conv = (await store.getDmConversation(me.id, pest.id, true))!;
+        const shown = await send(conv, pest.id, "before the block took effect");
+        const hidden = await send(conv, pest.id, "blocked", { hiddenFor: me.id });
+        expect(hidden.duplicate).toBe(false);
+        expect(hidden.message.seq).toBe(2);
+        expect(await store.history(conv, { limit: 10 }, me.id)).toEqual([shown.message]);
+        expect((await store.history(conv, { limit: 10 }, pest.id)).map((m) => m.seq)).toEqual([1, 2]);
+        expect(await store.dmConversations(me.id)).toMatchObject([
+          { otherUsername: "pest", unread: 1, lastSeq: 2 },
+        ]);
+        // Hidden messages do not count against the page size.
+        await send(conv, me.id, "mine");
+        expect((await store.history(conv, { limit: 2 }, me.id)).map((m) => m.seq)).toEqual([1, 3]);
+      });
+
+      it("shows the other party's current name after a rename", async () => {
+        const a = await user("wade");
+        const b = await user("xavi");
+        const conv = (await store.getDmConversation(a.id, b.id, true))!;
+        await send(conv, b.id, "yo");
+        await store.renameUser(b.id, "xavier");
+        expect(await store.dmConversations(a.id)).toMatchObject([
+          { otherUserId: b.id, otherUsername: "xavier" },
+        ]);
+        expect(await store.getDmConversation(a.id, b.id, false)).toBe(conv);
+      });
+    });
+
+    describe("read markers", () => {
+      it("start at 0 and only move forward", async () => {
+        const o = await user("yara");
+        const p = await user("zane");
+        const r = await room("r", o.id);
+        expect(await store.getRead(o.id, r.convId)).toBe(0);
+        await store.setRead(o.id, r.convId, 5);
+        expect(await store.getRead(o.id, r.convId)).toBe(5);
+        await store.setRead(o.id, r.convId, 3);
+        expect(await store.getRead(o.id, r.convId)).toBe(5);
+        await store.setRead(o.id, r.convId, 7);
+        expect(await store.getRead(o.id, r.convId)).toBe(7);
+        // Per user and per conversation.
+        expect(await store.getRead(p.id, r.convId)).toBe(0);
+        const other = await room("s", o.id);
+        expect(await store.getRead(o.id, other.convId)).toBe(0);
+      });
+    });
+
+    describe("settings", () => {
+      it("mutes rooms and users and blocks users, idempotently, reported by current names", async () => {
+        const me = await user("adam");
+        const b = await user("Bea");
+        const c = await user("cy");
+        const r1 = await room("zeta", me.id);
+        const r2 = await room("Eta", me.id);
+        expect(await store.getSettings(me.id)).toEqual({ mutedRooms: [], mutedUsers: [], blocked: [] });
+        await store.setMute(me.id, { roomId: r1.id }, true);
+        await store.setMute(me.id, { roomId: r2.id }, true);
+        await store.setMute(me.id, { roomId: r2.id }, true);
+        await store.setMute(me.id, { userId: c.id }, true);
+        await store.setMute(me.id, { userId: b.id }, true);
+        await store.setBlock(me.id, c.id, true);
+        await store.setBlock(me.id, c.id, true);
+        expect(await store.getSettings(me.id)).toEqual({
+          mutedRooms: ["Eta", "zeta"],
+          mutedUsers: ["Bea", "cy"],
+          blocked: ["cy"],
+        });
+        await store.renameUser(c.id, "cyrus");
+        expect(await store.getSettings(me.id)).toEqual({
+          mutedRooms: ["Eta", "zeta"],
+          mutedUsers: ["Bea", "cyrus"],
+          blocked: ["cyrus"],
+        });
+        await store.setMute(me.id, { roomId: r1.id }, false);
+        await store.setMute(me.id, { userId: b.id }, false);
+        await store.setMute(me.id, { userId: b.id }, false);
+        await store.setBlock(me.id, c.id, false);
+        expect(await store.getSettings(me.id)).toEqual({
+          mutedRooms: ["Eta"],
+          mutedUsers: ["cyrus"],
+          blocked: [],
+        });
+        // Settings are the user's own.
+        expect(await store.getSettings(c.id)).toEqual({ mutedRooms: [], mutedUsers: [], blocked: [] });
+      });
+
+      it("isBlocked(user, by) is directional", async () => {
+        const a = await user("ann");
+        const b = await user("ben");
+        await store.setBlock(a.id, b.id, true);
+        expect(await store.isBlocked(b.id, a.id)).toBe(true);
+        expect(await store.isBlocked(a.id, b.id)).toBe(false);
+        await store.setBlock(a.id, b.id, false);
+        expect(await store.isBlocked(b.id, a.id)).toBe(false);
+      });
+    });
+
+    describe("peers", () => {
+      it("stores one peer record per user and replaces it", async () => {
+        const a = await user("cat");
+        const b = await user("dan");
+        expect(await store.getPeer(a.id)).toBeUndefined();
+        const p1 = {
+          key: "key-1",
+          endpoints: [
+            { host: "127.0.0.1", port: 4000 },
+            { host: "::1", port: 4001 },
+          ],
+          updatedAt: T0,
+        };
+        await store.setPeer(a.id, p1);
+        expect(await store.getPeer(a.id)).toEqual(p1);
+        const p2 = { key: "key-2", endpoints: [], updatedAt: T0 + 1 };
+        await store.setPeer(a.id, p2);
+        expect(await store.getPeer(a.id)).toEqual(p2);
+        expect(await store.getPeer(b.id)).toBeUndefined();
+      });
+    });
+
+    describe("durability", () => {
+      it("resolves appendMessage only once the message can be read back", async () => {
+        const o = await user("eve");
+        const r = await room("r", o.id);
+        const pending = send(r.convId, o.id, "x");
+        const res = await pending;
+        expect(await store.history(r.convId, { after: res.message.seq - 1, limit: 1 }, o.id)).toEqual([
+          res.message,
+        ]);
+      });
+
+      it("keeps the order of writes issued while appends are pending", async () => {
+        const o = await user("fin");
+        const r = await room("r", o.id);
+        // Not awaited on purpose: the room is deleted after the append was issued, so the append goes first.
+        const appended = send(r.convId, o.id, "last words");
+        const deleted = store.deleteRoom(r.id);
+        const [res] = await Promise.all([appended, deleted]);
+        expect(res.message.seq).toBe(1);
+        expect(await store.getRoom("r")).toBeUndefined();
+      });
+
+      it("close() writes appends still queued", async () => {
+        const o = await user("gil");
+        const r = await room("r", o.id);
+        const pending = Array.from({ length: 5 }, (_, i) => send(r.convId, o.id, `m${i}`));
+        await store.close();
+        const results = await Promise.all(pending);
+        expect(results.map((x) => x.message.seq)).toEqual([1, 2, 3, 4, 5]);
+        store = await open(); // afterEach closes this one
+      });
+    });
+  });
+}

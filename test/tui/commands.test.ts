@@ -1,0 +1,262 @@
+/**
+ * The slash commands through the app's controller, on the real SDK, against a real hub over TLS: what
+ * each command prints, the one-line errors, notifications and the hidden password question. (The
+ * screen itself is covered by the tmux end-to-end test; this covers every command quickly.)
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParleyClient, type MessageNotice } from "../../src/client/index.js";
+import { ChatController } from "../../src/tui/controller/controller.js";
+import type { ViewKey } from "../../src/tui/controller/view-keys.js";
+import { COMMANDS } from "../../src/tui/commands/registry.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+
+let hub: TestHub;
+let dir: string;
+let app: ChatController;
+let aliceClient: ParleyClient;
+let bob: ParleyClient;
+let bells = 0;
+const opened: string[] = [];
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function texts(view: ViewKey = app.getSnapshot().view): string[] {
+  return (app.getSnapshot().notices[view] ?? []).map((n) => n.text);
+}
+
+/** Runs a command line and returns the lines it printed (in whatever view is current afterwards). */
+async function run(line: string): Promise<string[]> {
+  const before = new Set(Object.values(app.getSnapshot().notices).flatMap((list) => list.map((n) => n.id)));
+  await app.submit(line);
+  return Object.values(app.getSnapshot().notices)
+    .flatMap((list) => list)
+    .filter((n) => !before.has(n.id))
+    .map((n) => n.text);
+}
+
+beforeAll(async () => {
+  hub = await startHub();
+  dir = await mkdtemp(join(tmpdir(), "parley-tui-commands-"));
+  aliceClient = new ParleyClient({ urls: hub.url, configDir: join(dir, "alice") });
+  app = new ChatController(aliceClient, {
+    bell: () => {
+      bells += 1;
+    },
+    openUrl: async (url) => {
+      opened.push(url);
+    },
+    exit: () => {},
+  });
+  app.start();
+  expect(await app.register({ username: "alice", password: "correct horse 1", firstName: "Alice" })).toBe(
+    true,
+  );
+  bob = new ParleyClient({ urls: hub.url, configDir: join(dir, "bob") });
+  await bob.connect();
+  await bob.register({ username: "bob", password: "battery staple 2" });
+  await bob.login("bob", "battery staple 2");
+});
+
+afterAll(async () => {
+  await app?.quit();
+  await bob?.close();
+  await hub?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("slash commands", () => {
+  it("/help lists every command and the keys; /help NAME explains one", async () => {
+    const all = await run("/help");
+    for (const c of COMMANDS) expect(all.some((l) => l.includes(c.usage))).toBe(true);
+    expect(all.some((l) => l.includes("Alt+1 … Alt+9"))).toBe(true);
+    expect(await run("/help create")).toContain(
+      "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT] — Create a room; you become its owner.",
+    );
+    expect(await run("/help nope")).toEqual([
+      "/help: there is no /nope; /help lists the commands — usage: /help [COMMAND]",
+    ]);
+  });
+
+  it("an unknown command, bad arguments and a command out of place each get one line saying what to do", async () => {
+    expect(await run("/jion x")).toEqual([
+      "unknown command /jion — did you mean /join? /help lists the commands",
+    ]);
+    expect(await run("/create")).toEqual([
+      "/create: missing argument — usage: /create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT]",
+    ]);
+    expect((await run("/create r --capacity lots"))[0]).toContain(
+      '--capacity needs a whole number, got "lots"',
+    );
+    expect((await run("/kick bob"))[0]).toContain("switch to a room first");
+    expect(await run("hello?")).toEqual([
+      "This is the status view: switch to a room or DM (Alt+number), or /join ROOM, /dm USER",
+    ]);
+  });
+
+  it("hub errors become one line with advice", async () => {
+    expect((await run("/join nosuchroom"))[0]).toMatch(
+      /^\/join: .* — check the name \(\/rooms lists them\) or \/create it$/,
+    );
+  });
+
+  it("/create, /topic, /who, /rooms, /promote, /demote", async () => {
+    expect(await run('/create general --desc "General talk" --capacity 10')).toContain(
+      "Created #general; you are its owner",
+    );
+    expect(app.getSnapshot().view).toBe("room:general");
+    await bob.joinRoom("general");
+    await until(() => texts().includes("bob joined #general"), "the join notice");
+
+    expect(await run("/topic")).toEqual(["Topic of #general: General talk"]);
+    await run("/topic Books and more");
+    // The confirmation is the hub's room.updated event, which says what changed.
+    await until(() => texts().includes("Topic of #general is now: Books and more"), "the topic notice");
+    await until(
+      () => bob.state.rooms["general"]?.info.description === "Books and more",
+      "bob to see the topic",
+    );
+
+    expect(await run("/who")).toEqual([
+      "#general: 2 members",
+      "  alice — owner, online",
+      "  bob — member, online",
+    ]);
+    const rooms = await run("/rooms");
+    expect(rooms[0]).toBe("1 room:");
+    expect(rooms[1]).toMatch(/^ {2}#general — 2 members, 2 online of 10 \[joined\] — Books and more$/);
+
+    await run("/promote bob");
+    await until(
+      () => texts().includes("bob is now an admin of #general (promoted by alice)"),
+      "promotion notice",
+    );
+    await run("/demote @bob");
+    await until(
+      () => texts().includes("bob is now a member of #general (demoted by alice)"),
+      "demotion notice",
+    );
+  });
+
+  it("/users, /search, /nick, /realname", async () => {
+    const users = await run("/users");
+    expect(users[0]).toBe("2 online:");
+    expect(users).toContain("  alice — Alice — online");
+    expect(await run("/search bo")).toEqual(["  user bob — online"]);
+    expect(await run("/nick Ally Cat")).toEqual(["Your display name is now Ally Cat"]);
+    expect(await run("/realname Alice Liddell")).toEqual(["Your name is now Alice Liddell"]);
+    expect((await run("/search al"))[0]).toBe("  user alice (Ally Cat) — Alice Liddell — online");
+  });
+
+  it("links are numbered per view and /open N opens the N-th", async () => {
+    await bob.send("room:general", "two links: https://example.com/one and https://example.org/two");
+    await until(() => (aliceClient.state.rooms["general"]?.messages.length ?? 0) > 0, "bob's message");
+    expect(await run("/open 2")).toEqual(["Opened https://example.org/two"]);
+    expect(opened).toEqual(["https://example.org/two"]);
+    expect((await run("/open 3"))[0]).toContain("links here are numbered 1 to 2");
+  });
+
+  it("a mention rings the bell and shows a notice when you look elsewhere; mute silences both", async () => {
+    app.selectIndex(1);
+    expect(app.getSnapshot().view).toBe("status");
+    const rang = bells;
+    await bob.send("room:general", "ping @alice");
+    await until(
+      () => app.getSnapshot().flash?.text === "New message in #general from bob: ping @alice",
+      "notice",
+    );
+    expect(bells).toBe(rang + 1);
+    expect(aliceClient.state.rooms["general"]?.unread).toBeGreaterThan(0);
+
+    expect(await run("/mute #general")).toEqual(["Muted #general: no notices or bell from it"]);
+    const seen = new Promise<MessageNotice>((resolve) => {
+      const off = aliceClient.on("message", (n) => {
+        off();
+        resolve(n);
+      });
+    });
+    await bob.send("room:general", "ping again @alice");
+    expect((await seen).muted).toBe(true);
+    expect(app.getSnapshot().flash?.text).not.toContain("ping again");
+    expect(bells).toBe(rang + 1);
+    expect(await run("/unmute #general")).toEqual(["Unmuted #general"]);
+  });
+
+  it("/msg sends a DM without switching; /dm opens it; /history pages back", async () => {
+    const got = new Promise<MessageNotice>((resolve) => {
+      const off = bob.on("message", (n) => {
+        if (n.key === "dm:alice") {
+          off();
+          resolve(n);
+        }
+      });
+    });
+    expect(await run("/msg bob see you *soon*")).toEqual(["→ bob: see you *soon*"]);
+    expect((await got).message.body).toBe("see you *soon*");
+    expect(app.getSnapshot().view).toBe("status");
+    await run("/dm bob");
+    expect(app.getSnapshot().view).toBe("dm:bob");
+    expect(await run("/history")).toEqual(["No older messages"]);
+  });
+
+  it("/lock asks the password hidden on the input line; Esc cancels a question", async () => {
+    app.switchTo("room:general");
+    const done = app.submit("/lock");
+    await until(() => app.getSnapshot().prompt !== null, "the question");
+    expect(app.getSnapshot().prompt?.label).toBe("New password for #general");
+    await app.submit("a long secret");
+    await done;
+    await until(() => texts().includes("#general now needs a password to join"), "the lock notice");
+    // What the question was answered with is not printed anywhere.
+    expect(
+      Object.values(app.getSnapshot().notices)
+        .flat()
+        .some((n) => n.text.includes("a long secret")),
+    ).toBe(false);
+    const { rooms } = await bob.call("rooms.list", { detail: true });
+    expect(rooms.find((r) => r.name === "general")?.locked).toBe(true);
+
+    const cancelled = app.submit("/rename alicia");
+    await until(() => app.getSnapshot().prompt !== null, "the question");
+    app.cancelPrompt();
+    await cancelled;
+    expect(texts().at(-1)).toBe("/rename: cancelled");
+    expect(aliceClient.state.me?.username).toBe("alice");
+  });
+
+  it("/kick, /ban, /bans, /unban from the owner's side", async () => {
+    await run("/kick bob too loud");
+    await until(() => texts().includes("bob was kicked from #general"), "the kick notice");
+    await until(() => bob.state.rooms["general"] === undefined, "bob to be out");
+    await bob.joinRoom("general", "a long secret");
+    await run("/ban bob");
+    await until(() => texts().includes("bob was banned from #general"), "the ban notice");
+    const bans = await run("/bans");
+    expect(bans[0]).toBe("Banned from #general:");
+    expect(bans[1]).toMatch(/^ {2}bob — by alice, \d{4}-\d\d-\d\d \d\d:\d\d$/);
+    expect(await run("/unban bob")).toEqual(["bob may join #general again"]);
+    expect(await run("/unban bob")).toHaveLength(1);
+  });
+
+  it("/leave goes back to the status view; /logout returns to the login screen", async () => {
+    // Bob was banned, so alice was the last member: the room goes with her.
+    expect(await run("/leave")).toEqual(
+      expect.arrayContaining(["You left #general", "#general was deleted"]),
+    );
+    expect(app.getSnapshot().view).toBe("status");
+    await run("/logout");
+    expect(app.getSnapshot().phase).toBe("login");
+    expect(await app.login("alice", "wrong password!")).toBe(false);
+    expect(app.getSnapshot().loginError).toContain("check the username and password");
+    expect(await app.login("alice", "correct horse 1")).toBe(true);
+    expect(app.getSnapshot().phase).toBe("chat");
+  });
+});
