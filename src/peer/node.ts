@@ -73,6 +73,8 @@ interface Chat {
   /** Direct channels from the listener wait here while an acceptor establishes. */
   onDirect?: (channel: SecureChannel) => void;
   establishing: boolean;
+  /** Set once a path was up: only then can the other side hold a stale session to be told about. */
+  wasUp: boolean;
 }
 
 export class PeerNode extends EventEmitter<NodeEvents> {
@@ -199,7 +201,7 @@ export class PeerNode extends EventEmitter<NodeEvents> {
 
   private newChat(target: ChatTarget, role: PeerRole): Chat {
     const session = new PeerSession(target.peer, target.key, role, target.requestId, this.options.session);
-    const chat: Chat = { session, target, establishing: false };
+    const chat: Chat = { session, target, establishing: false, wasUp: false };
     this.chats.add(chat);
     if (role === "acceptor") {
       // A newer chat with the same peer takes over its direct connections.
@@ -266,6 +268,7 @@ export class PeerNode extends EventEmitter<NodeEvents> {
     try {
       if (chat.session.role === "requester") await this.establishAsRequester(chat);
       else await this.establishAsAcceptor(chat);
+      chat.wasUp = true;
     } finally {
       chat.establishing = false;
     }
@@ -363,8 +366,10 @@ export class PeerNode extends EventEmitter<NodeEvents> {
             relayStream?.destroy();
             const stream = mux.open(channelNo);
             relayStream = stream;
-            // A requester still holding a session on our old connection's side re-dials at once.
-            mux.signalRestart(channelNo);
+            // A requester still holding a session on our old connection's side re-dials at once. A
+            // first establishment has nothing stale to end, and must not touch the relay at all
+            // when the direct path wins (the hub would see an empty frame per chat for nothing).
+            if (chat.wasUp) mux.signalRestart(channelNo);
             serverHandshake(stream, {
               identity: this.identity,
               accepts: (key) => key === session.peerKey,

@@ -117,6 +117,21 @@ describe("peer chats through a real hub", () => {
     expect((await storeBytes(dataDir)).includes(Buffer.from("zebra-canary"))).toBe(false);
   });
 
+  it("direct over a slow path: the relay channel the acceptor holds ready never carries a byte", async () => {
+    const { url, wire } = await setup();
+    // Bob's listener is reached through a path slow enough that his relay channel is open first.
+    const slow = await startTcpProxy({ host: "127.0.0.1", port: 9 });
+    slow.connectDelayMs = 700;
+    cleanups.push(() => slow.close());
+    const alice = await peer(url, "alice");
+    const bob = await peer(url, "bob", { announce: [{ host: "127.0.0.1", port: slow.port }] });
+    slow.target = bob.node.endpoints()[0]!;
+    const { requester, acceptor } = await openChat(alice, bob);
+    expect([requester.path, acceptor.path]).toEqual(["direct", "direct"]);
+    await exchange(requester, acceptor, "tapir-canary-slow");
+    expect(hubView(wire).binaryFrames).toBe(0);
+  });
+
   it("relay: with bob's listener unreachable the chat falls back to the hub relay, which sees only ciphertext", async () => {
     const { url, dataDir, wire } = await setup();
     // A firewall in front of bob's listener: connections are accepted and then silently dropped.

@@ -18,6 +18,10 @@ export interface TcpProxy {
    * ones stop carrying bytes without closing (a link that died without a FIN, which only keep-alive notices).
    */
   mode: "pass" | "drop";
+  /** Where new connections go; settable, for a target that exists only after the proxy. */
+  target: { host: string; port: number };
+  /** Milliseconds a new connection waits before it reaches the target (a slow path). */
+  connectDelayMs: number;
   close(): Promise<void>;
 }
 
@@ -33,6 +37,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const proxy: TcpProxy = {
     port: 0,
     mode: "pass",
+    target,
+    connectDelayMs: 0,
     captured: () => Buffer.concat(chunks),
     streams: () => perConnection.map((c) => ({ up: Buffer.concat(c.up), down: Buffer.concat(c.down) })),
     cut: () => {
@@ -47,7 +53,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const server = createServer((client) => {
     track(client);
     if (proxy.mode === "drop") return; // held open, silent: like a firewall that drops packets
-    const upstream = connect(target);
+    // Until `forward` listens for data, the client's bytes wait in its socket.
+    if (proxy.connectDelayMs > 0) setTimeout(() => forward(client), proxy.connectDelayMs);
+    else forward(client);
+  });
+  const forward = (client: Socket): void => {
+    if (client.destroyed) return;
+    const upstream = connect(proxy.target);
     track(upstream);
     const record = { up: [] as Buffer[], down: [] as Buffer[] };
     perConnection.push(record);
@@ -65,7 +77,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("proxy not bound");
