@@ -630,6 +630,21 @@ export function describeStoreContract(
         expect((await store.history(conv, { limit: 2 }, me.id)).map((m) => m.seq)).toEqual([1, 3]);
       });
 
+      it("lists only conversations with a message the user can see", async () => {
+        const me = await user("wes");
+        const pest = await user("nag");
+        const conv = (await store.getDmConversation(pest.id, me.id, true))!;
+        expect(await store.dmConversations(me.id)).toEqual([]);
+        // A blocked user's messages alone do not make a conversation appear for the one who blocked.
+        await send(conv, pest.id, "let me in", { hiddenFor: me.id });
+        expect(await store.dmConversations(me.id)).toEqual([]);
+        expect(await store.dmConversations(pest.id)).toMatchObject([{ otherUsername: "wes", lastSeq: 1 }]);
+        await send(conv, me.id, "no");
+        expect(await store.dmConversations(me.id)).toMatchObject([
+          { otherUsername: "nag", lastSeq: 2, unread: 0 },
+        ]);
+      });
+
       it("shows the other party's current name after a rename", async () => {
         const a = await user("wade");
         const b = await user("xavi");

@@ -228,6 +228,10 @@ export interface Store {
    */
   history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]>;
   lastSeq(convId: ConvId): Promise<number>;
+  /**
+   * The user's DM conversations that hold at least one message the user can see (one a blocked user
+   * sent alone does not count), ordered by the other party's name.
+   */
   dmConversations(userId: UserId): Promise<DmConversationRecord[]>;
   /** Moves the read marker forward only. */
   setRead(userId: UserId, convId: ConvId, seq: number): Promise<void>;

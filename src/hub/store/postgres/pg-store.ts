@@ -690,6 +690,8 @@ export class PgStore implements Store {
        JOIN users other ON other.id = CASE WHEN c.dm_low = $1 THEN c.dm_high ELSE c.dm_low END
        LEFT JOIN read_markers rm ON rm.user_id = $1 AND rm.conv_id = c.id
        WHERE c.kind = 'dm' AND (c.dm_low = $1 OR c.dm_high = $1)
+         AND EXISTS (SELECT 1 FROM messages seen
+                     WHERE seen.conv_id = c.id AND seen.hidden_for IS DISTINCT FROM $1)
        ORDER BY lower(other.username) COLLATE "C"`,
       [userId],
     );

@@ -94,6 +94,8 @@ export class MessageRepo {
        JOIN users u ON u.id = CASE WHEN c.user_a = :me THEN c.user_b ELSE c.user_a END
        LEFT JOIN read_markers r ON r.user_id = :me AND r.conv_id = c.id
        WHERE c.kind = 'dm' AND (c.user_a = :me OR c.user_b = :me)
+         AND EXISTS (SELECT 1 FROM messages seen
+                     WHERE seen.conv_id = c.id AND (seen.hidden_for IS NULL OR seen.hidden_for <> :me))
        ORDER BY u.username_key`,
     );
     this.markRead = stmt<{ user: number; conv: number; seq: number }>(
