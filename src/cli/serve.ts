@@ -51,6 +51,12 @@ export function serveCommand(): Command {
       ),
     )
     .addOption(
+      new Option(
+        "--trust-proxy <addresses>",
+        "reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client, for per-address limits and logs [env PARLEY_TRUST_PROXY]",
+      ),
+    )
+    .addOption(
       new Option("--max-body-chars <n>", "longest message body [env PARLEY_MAX_BODY_CHARS] (default 4000)"),
     )
     .addOption(

@@ -23,6 +23,10 @@ export const hubConfigSchema = z.object({
   logFile: z.string().optional().describe("write logs to this file instead of stderr"),
   maxFrameBytes: z.coerce.number().int().min(1024).max(MAX_FRAME_BYTES).default(MAX_FRAME_BYTES),
   maxBodyChars: z.coerce.number().int().min(1).max(MAX_BODY_CHARS).default(MAX_BODY_CHARS),
+  trustProxy: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

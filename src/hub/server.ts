@@ -13,6 +13,7 @@ import { systemClock, type Clock } from "./clock.js";
 import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
+import { trustedProxies } from "./gateway/client-address.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
 import { openStore } from "./store/open.js";
@@ -123,6 +124,7 @@ export async function createHub(
     requestRate: rules.requests,
     orderMessages: config.bus !== undefined && config.bus !== "" && config.bus !== "local",
     extraHandlers: p2pHandlers(p2p),
+    trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
     ...(options.helloTimeoutMs !== undefined && { helloTimeoutMs: options.helloTimeoutMs }),

@@ -65,7 +65,9 @@ describe.skipIf(missing !== undefined)(
       fingerprint = identity.fingerprint;
       const cert = join(dir, "tls", "cert.pem");
       const key = join(dir, "tls", "key.pem");
-      cluster = await startCluster(2, { args: ["--tls-cert", cert, "--tls-key", key] });
+      cluster = await startCluster(2, {
+        args: ["--tls-cert", cert, "--tls-key", key, "--trust-proxy", "127.0.0.1"],
+      });
 
       const publicPort = await freePort();
       const example = await readFile(join(ROOT, "deploy", "nginx.conf"), "utf8");

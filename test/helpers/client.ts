@@ -24,6 +24,8 @@ export interface ConnectOptions {
   fingerprint?: string;
   hello?: boolean;
   protocols?: string[];
+  /** Extra HTTP headers on the upgrade request (e.g. what a reverse proxy adds). */
+  headers?: Record<string, string>;
 }
 
 export class TestClient {
@@ -59,6 +61,7 @@ export class TestClient {
     const ws = new WebSocket(url, opts.protocols ?? [SUBPROTOCOL], {
       rejectUnauthorized: false,
       maxPayload: 1 << 24,
+      ...(opts.headers && { headers: opts.headers }),
     });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());

@@ -26,6 +26,7 @@ import type { Clock } from "../clock.js";
 import type { Authenticated } from "../domain/accounts.js";
 import type { Domain } from "../domain/hub.js";
 import type { UserId } from "../store/store.js";
+import { clientAddress } from "./client-address.js";
 import { Connection } from "./connection.js";
 import { textFrame } from "./wire.js";
 import { failureReply, invalidParams } from "./errors.js";
@@ -52,7 +53,11 @@ export interface GatewayOptions {
   maxBufferedBytes?: number;
   /** Extra ops (e.g. the peer-to-peer ones), merged over the core table. */
   extraHandlers?: HandlerTable;
+  /** Reverse proxies believed about the client address they forward (client-address.ts). */
+  trustedProxies?: ReadonlySet<string>;
 }
+
+const NO_PROXIES: ReadonlySet<string> = new Set();
 
 /** Receives binary frames (the peer relay); absent → binary frames are bad frames. */
 export type BinaryHandler = (conn: Connection, data: Buffer) => void;
@@ -116,7 +121,11 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const address = req.socket.remoteAddress ?? "unknown";
+    const address = clientAddress(
+      req.socket.remoteAddress,
+      req.headers["x-forwarded-for"],
+      this.options.trustedProxies ?? NO_PROXIES,
+    );
     const conn = new Connection(
       `${this.options.nodeId}:${++this.nextConn}`,
       ws,
