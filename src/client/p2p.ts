@@ -76,7 +76,7 @@ export interface KeyWarning {
 export interface PeerChatsEvents {
   request: IncomingRequest;
   /** A request was withdrawn or expired before it was answered here. */
-  requestGone: { requestId: string; from: string };
+  requestGone: { requestId: string; from: string; reason: "expired" | "withdrawn" };
   /** A direct chat opened (as requester or acceptor). */
   chat: DirectChat;
   keyChanged: KeyWarning;
@@ -117,6 +117,9 @@ export class PeerChats {
   private readonly incoming = new Map<string, IncomingRequest>();
   private readonly waiting = new Map<string, (answer: Answered) => void>();
   private readonly early = new Map<string, { at: number; answer: Answered }>();
+  /** Incoming requests whose key is being checked, and those of them withdrawn meanwhile. */
+  private readonly checking = new Set<string>();
+  private readonly cancelledEarly = new Set<string>();
   private readonly chatsByPeer = new Map<string, DirectChat>();
   /** Keys seen for users whose key changed, so `trustKey` records the one the user was shown. */
   private readonly changedKeys = new Map<string, string>();
@@ -199,11 +202,19 @@ export class PeerChats {
   async request(user: string): Promise<DirectChat> {
     const name = user.toLowerCase();
     if (!this.announcedFor) await this.announce();
-    const { requestId } = await this.client.call("p2p.request", { user: name });
-    const answer = await this.answerOf(requestId, name);
+    const { requestId, key } = await this.client.call("p2p.request", { user: name });
+    // The reply names the key the hub holds for them: a changed one is refused before they answer,
+    // and the request withdrawn, so they are not left waiting on a chat that will not come.
+    if (key !== undefined) await this.refuseChangedKey(name, key, requestId);
+    let answer: Answered;
+    try {
+      answer = await this.answerOf(requestId, name);
+    } catch (error) {
+      this.withdraw(requestId);
+      throw error;
+    }
     if (!answer.accept || !answer.key) throw new P2pDeclinedError(name);
-    const check = await this.contacts.check(name, answer.key);
-    if (check.status === "changed") throw new P2pKeyChangedError(this.keyChanged(name, answer.key, check));
+    await this.refuseChangedKey(name, answer.key);
     const session = await this.node.connect({
       peer: name,
       key: answer.key,
@@ -212,6 +223,20 @@ export class PeerChats {
       openRelay: () => this.openRelay(requestId),
     });
     return this.adopt(session);
+  }
+
+  /** Throws P2pKeyChangedError (withdrawing `requestId`, if given) when `key` is not the one we know. */
+  private async refuseChangedKey(user: string, key: string, requestId?: string): Promise<void> {
+    const check = await this.contacts.check(user, key);
+    if (check.status !== "changed") return;
+    if (requestId !== undefined) this.withdraw(requestId);
+    throw new P2pKeyChangedError(this.keyChanged(user, key, check));
+  }
+
+  private withdraw(requestId: string): void {
+    this.client.call("p2p.cancel", { requestId }).catch(() => {
+      // Already answered or expired: nothing is left waiting on it.
+    });
   }
 
   /** Accepts an incoming request (trusting a changed key the user was warned about) and connects. */
@@ -272,6 +297,7 @@ export class PeerChats {
       this.client.on("event", (event) => {
         if (event.ev === "p2p.request") void this.onRequest(event);
         else if (event.ev === "p2p.answered") this.onAnswered(event);
+        else if (event.ev === "p2p.cancelled") this.onCancelled(event.requestId);
       }),
     );
     this.onStatus(this.client.status.state === "online");
@@ -302,12 +328,16 @@ export class PeerChats {
   private async onRequest(event: EventData<"p2p.request">): Promise<void> {
     const from = event.from.toLowerCase();
     let check: KeyCheck;
+    this.checking.add(event.requestId);
     try {
       check = await this.contacts.check(from, event.key);
     } catch (error) {
       this.warn(`could not check ${from}'s key: ${statusText(error)}`, error);
       return;
+    } finally {
+      this.checking.delete(event.requestId);
     }
+    if (this.cancelledEarly.delete(event.requestId)) return;
     const request: IncomingRequest = {
       requestId: event.requestId,
       from,
@@ -320,7 +350,7 @@ export class PeerChats {
     // The hub forgets unanswered requests after 2 minutes; so do we.
     setTimeout(() => {
       if (this.incoming.delete(request.requestId))
-        this.emitter.emit("requestGone", { requestId: request.requestId, from });
+        this.emitter.emit("requestGone", { requestId: request.requestId, from, reason: "expired" });
     }, ANSWER_WAIT_MS).unref();
     this.emitter.emit("request", request);
   }
@@ -342,6 +372,17 @@ export class PeerChats {
     if (!request) throw new Error(`no direct-chat request ${requestId} is waiting (answered, or expired)`);
     this.incoming.delete(requestId);
     return request;
+  }
+
+  private onCancelled(requestId: string): void {
+    const request = this.incoming.get(requestId);
+    if (!request) {
+      // Withdrawn while its key was still being checked: it is never shown.
+      if (this.checking.has(requestId)) this.cancelledEarly.add(requestId);
+      return;
+    }
+    this.incoming.delete(requestId);
+    this.emitter.emit("requestGone", { requestId, from: request.from, reason: "withdrawn" });
   }
 
   private onAnswered(answer: Answered): void {

@@ -579,6 +579,7 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
     }
     case "p2p.request":
     case "p2p.answered":
+    case "p2p.cancelled":
     case "session.ended":
       return state;
   }

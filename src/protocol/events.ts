@@ -66,6 +66,9 @@ export const events = {
       key: z.string().optional(),
     })
     .describe("Your direct-chat request was answered."),
+  "p2p.cancelled": z
+    .object({ requestId: z.string() })
+    .describe("A direct-chat request to you was withdrawn before you answered it."),
   "session.ended": z
     .object({ reason: z.enum(["logout", "password", "shutdown"]) })
     .describe("The hub ended this connection's session."),

@@ -318,7 +318,13 @@ export const ops = {
   }),
   "p2p.request": op({
     params: z.object({ user: name }),
-    result: z.object({ requestId: z.string() }),
+    result: z.object({
+      requestId: z.string(),
+      key: z
+        .string()
+        .optional()
+        .describe("the target's published key, if any: a requester that refuses it cancels at once"),
+    }),
     auth: true,
     summary: "Asks a user for a direct chat.",
     errors: ["NO_SUCH_USER", "NOT_ONLINE", "BLOCKED", "INVALID_PARAMS", "RATE_LIMITED"],
@@ -329,6 +335,13 @@ export const ops = {
     auth: true,
     summary: "Accepts or declines a direct-chat request.",
     errors: ["NO_SUCH_REQUEST", "INVALID_PARAMS"],
+  }),
+  "p2p.cancel": op({
+    params: z.object({ requestId: z.string().max(64) }),
+    result: empty,
+    auth: true,
+    summary: "Withdraws your unanswered direct-chat request (the target gets `p2p.cancelled`).",
+    errors: ["NO_SUCH_REQUEST"],
   }),
   "p2p.relay": op({
     params: z.object({ requestId: z.string().max(64) }),

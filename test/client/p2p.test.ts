@@ -227,6 +227,24 @@ describe("direct chats through the SDK", () => {
     expect(requester.messages.map((m) => m.body)).toEqual(["while you are here"]);
   });
 
+  it("takes a request off the list with a reason when the requester withdraws it", async () => {
+    const hub = await startHub();
+    cleanups.push(() => hub.stop());
+    const alice = await user(hub, "alice");
+    const bob = await user(hub, "bob");
+    const gone: Array<{ requestId: string; from: string; reason: string }> = [];
+    bob.p2p.on("requestGone", (g) => gone.push(g));
+    void alice.p2p.request("bob").catch(() => {});
+    await waitFor("bob is asked", () => bob.requests.length > 0);
+    const { requestId } = bob.requests[0]!;
+    expect(bob.p2p.requests.map((r) => r.requestId)).toEqual([requestId]);
+    await alice.client.call("p2p.cancel", { requestId });
+    await waitFor("bob is told", () => gone.length > 0);
+    expect(gone).toEqual([{ requestId, from: "alice", reason: "withdrawn" }]);
+    expect(bob.p2p.requests).toEqual([]);
+    await expect(bob.p2p.accept(requestId)).rejects.toThrow(/no direct-chat request/);
+  });
+
   it("warns with the safety number when a known contact's key changed, and goes on once trusted", async () => {
     const hub = await startHub();
     cleanups.push(() => hub.stop());
@@ -241,15 +259,24 @@ describe("direct chats through the SDK", () => {
     const bobAgain = await user(hub, "bob", { identity: await ephemeralIdentity() }, bob.dir);
     const warnings: unknown[] = [];
     alice.p2p.on("keyChanged", (w) => warnings.push(w));
-    const requesting = alice.p2p.request("bob");
-    await waitFor("bob is asked", () => bobAgain.requests.length > 0);
-    const request = bobAgain.requests.shift()!;
-    void bobAgain.p2p.accept(request.requestId).catch(() => {});
-    const err = await requesting.then(
+    const gone: Array<{ from: string; reason: string }> = [];
+    bobAgain.p2p.on("requestGone", (g) => gone.push(g));
+    let cancelled = 0;
+    bobAgain.client.on("event", (e) => void (e.ev === "p2p.cancelled" && cancelled++));
+    // Refused from the key in the request's reply, before bob has answered anything ...
+    const err = await alice.p2p.request("bob").then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(P2pKeyChangedError);
+    // ... and withdrawn, so bob is not left with a request that cannot succeed.
+    await waitFor("the request is withdrawn", () => cancelled > 0);
+    expect(bobAgain.p2p.requests).toEqual([]);
+    // Shown and then taken back, or (when the withdrawal came first) never shown at all.
+    if (bobAgain.requests.length > 0) {
+      await waitFor("bob is told", () => gone.length > 0);
+      expect(gone).toMatchObject([{ from: "alice", reason: "withdrawn" }]);
+    } else expect(gone).toEqual([]);
     const warning = (err as P2pKeyChangedError).warning;
     expect(warning.user).toBe("bob");
     expect(warning.previousFingerprint).toBe(bob.p2p.fingerprint);

@@ -32,8 +32,10 @@ describe("p2p rendezvous ops", () => {
     const bob = await user(url, "bob");
     await bob.call("peer.announce", { endpoints: [{ host: "127.0.0.2", port: 41000 }], key: bob.key });
 
-    const { requestId } = await alice.call("p2p.request", { user: "BOB" });
+    const { requestId, key } = await alice.call("p2p.request", { user: "BOB" });
     expect(requestId).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+    // The reply names the key the hub holds for bob, so alice can refuse a changed one at once.
+    expect(key).toBe(bob.key);
     const request = await bob.nextEvent("p2p.request");
     expect(request).toEqual({ ev: "p2p.request", requestId, from: "alice", key: alice.key });
 
@@ -63,6 +65,33 @@ describe("p2p rendezvous ops", () => {
     expect(await bob.call("p2p.answer", { requestId, accept: false })).toEqual({});
     expect(await alice.nextEvent("p2p.answered")).toEqual({ ev: "p2p.answered", requestId, accept: false });
     expect(await alice.codeOf("p2p.relay", { requestId })).toBe("NO_SUCH_REQUEST");
+  });
+
+  it("the requester may withdraw an unanswered request: the target is told, and it is gone", async () => {
+    const url = await hub();
+    const alice = await user(url, "alice");
+    const bob = await user(url, "bob");
+    const carol = await user(url, "carol");
+    const { requestId } = await alice.call("p2p.request", { user: "bob" });
+    await bob.nextEvent("p2p.request");
+    // Only the requester may withdraw it.
+    expect(await bob.codeOf("p2p.cancel", { requestId })).toBe("NO_SUCH_REQUEST");
+    expect(await carol.codeOf("p2p.cancel", { requestId })).toBe("NO_SUCH_REQUEST");
+    await alice.call("p2p.cancel", { requestId });
+    expect(await bob.nextEvent("p2p.cancelled")).toEqual({ ev: "p2p.cancelled", requestId });
+    expect(await bob.codeOf("p2p.answer", { requestId, accept: true })).toBe("NO_SUCH_REQUEST");
+    expect(await alice.codeOf("p2p.cancel", { requestId })).toBe("NO_SUCH_REQUEST");
+    // An answered request cannot be withdrawn (the chat is the parties' to end).
+    const second = await alice.call("p2p.request", { user: "bob" });
+    await bob.call("p2p.answer", { requestId: second.requestId, accept: true });
+    expect(await alice.codeOf("p2p.cancel", { requestId: second.requestId })).toBe("NO_SUCH_REQUEST");
+  });
+
+  it("leaves the key out of the request's reply when the target has announced none", async () => {
+    const url = await hub();
+    const alice = await user(url, "alice");
+    await user(url, "bob", false);
+    expect(await alice.call("p2p.request", { user: "bob" })).toEqual({ requestId: expect.any(String) });
   });
 
   it("refuses unknown, offline, blocking and keyless targets with their codes", async () => {

@@ -92,6 +92,7 @@ export class P2p {
       });
     }
     const me = await this.accounts.requireUser(actor.userId);
+    const theirs = await store.getPeer(target.id);
     const request: P2pRequest = {
       id: randomBytes(16).toString("base64url"),
       fromUserId: actor.userId,
@@ -110,7 +111,17 @@ export class P2p {
       from: me.username,
       key: mine.key,
     });
-    return { requestId: request.id };
+    return theirs ? { requestId: request.id, key: theirs.key } : { requestId: request.id };
+  }
+
+  /** The requester withdraws an unanswered request (e.g. it refuses the target's changed key). */
+  async cancel(actor: Actor, params: OpParams<"p2p.cancel">): Promise<void> {
+    const request = this.find(
+      params.requestId,
+      (r) => r.state === "pending" && r.fromUserId === actor.userId,
+    );
+    this.drop(request);
+    await notify(this.deps.bus, [request.toUserId], { ev: "p2p.cancelled", requestId: request.id });
   }
 
   async answer(actor: Actor, params: OpParams<"p2p.answer">): Promise<OpResult<"p2p.answer">> {

@@ -13,12 +13,13 @@ import type { Connection } from "./connection.js";
 import type { HandlerTable } from "./handlers.js";
 import type { Gateway } from "./websocket.js";
 
-/** The four p2p ops, for `GatewayOptions.extraHandlers`. */
+/** The p2p ops, for `GatewayOptions.extraHandlers`. */
 export function p2pHandlers(p2p: P2p): HandlerTable {
   return {
     "peer.announce": (ctx, p) => p2p.announce(ctx.actor, p),
     "p2p.request": (ctx, p) => p2p.request(ctx.actor, p),
     "p2p.answer": (ctx, p) => p2p.answer(ctx.actor, p),
+    "p2p.cancel": (ctx, p) => p2p.cancel(ctx.actor, p),
     "p2p.relay": async (ctx, p) => p2p.relay(ctx.actor, p),
   };
 }

@@ -162,8 +162,14 @@ export class P2pTui {
 
   private wire(chats: PeerChats): void {
     chats.on("request", (r) => this.onRequest(r));
-    chats.on("requestGone", ({ from }) =>
-      this.host.print(`${from}'s direct-chat request expired`, "info", STATUS_VIEW),
+    chats.on("requestGone", ({ from, reason }) =>
+      this.host.print(
+        reason === "withdrawn"
+          ? `${from} withdrew the direct-chat request`
+          : `${from}'s direct-chat request expired`,
+        "info",
+        STATUS_VIEW,
+      ),
     );
     chats.on("keyChanged", (w) => this.warnKey(w));
     chats.on("warning", ({ message }) => this.host.print(message, "info", STATUS_VIEW));
