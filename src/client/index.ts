@@ -57,6 +57,7 @@ export {
   P2pKeyChangedError,
   P2pTimeoutError,
   type IncomingRequest,
+  type RequestGone,
   type KeyWarning,
   type PeerChatsEvents,
   type PeerChatsOptions,

@@ -14,7 +14,7 @@
  * key is reported (`keyChanged`, with the safety number): an incoming request says so and accepting it
  * trusts the new key; an outgoing one is refused with P2pKeyChangedError until `trustKey(user)`.
  */
-import type { Endpoint, EventData } from "../protocol/index.js";
+import type { CancelReason, Endpoint, EventData } from "../protocol/index.js";
 import {
   KnownContacts,
   PeerNode,
@@ -75,8 +75,11 @@ export interface KeyWarning {
 
 export interface PeerChatsEvents {
   request: IncomingRequest;
-  /** A request was withdrawn or expired before it was answered here. */
-  requestGone: { requestId: string; from: string; reason: "expired" | "withdrawn" };
+  /**
+   * A request expired or was withdrawn before it was answered here. `untrusted`: the requester's
+   * client does not trust this device's key (a new device, say) — compare `safetyNumber` with them.
+   */
+  requestGone: RequestGone;
   /** A direct chat opened (as requester or acceptor). */
   chat: DirectChat;
   keyChanged: KeyWarning;
@@ -89,6 +92,13 @@ export class P2pDeclinedError extends Error {
     super(`${user} declined the direct chat`);
     this.name = "P2pDeclinedError";
   }
+}
+
+export interface RequestGone {
+  requestId: string;
+  from: string;
+  reason: "expired" | "withdrawn" | "untrusted";
+  safetyNumber: string;
 }
 
 export class P2pKeyChangedError extends Error {
@@ -119,7 +129,7 @@ export class PeerChats {
   private readonly early = new Map<string, { at: number; answer: Answered }>();
   /** Incoming requests whose key is being checked, and those of them withdrawn meanwhile. */
   private readonly checking = new Set<string>();
-  private readonly cancelledEarly = new Set<string>();
+  private readonly cancelledEarly = new Map<string, CancelReason>();
   private readonly chatsByPeer = new Map<string, DirectChat>();
   /** Keys seen for users whose key changed, so `trustKey` records the one the user was shown. */
   private readonly changedKeys = new Map<string, string>();
@@ -229,12 +239,12 @@ export class PeerChats {
   private async refuseChangedKey(user: string, key: string, requestId?: string): Promise<void> {
     const check = await this.contacts.check(user, key);
     if (check.status !== "changed") return;
-    if (requestId !== undefined) this.withdraw(requestId);
+    if (requestId !== undefined) this.withdraw(requestId, "key-changed");
     throw new P2pKeyChangedError(this.keyChanged(user, key, check));
   }
 
-  private withdraw(requestId: string): void {
-    this.client.call("p2p.cancel", { requestId }).catch(() => {
+  private withdraw(requestId: string, reason: CancelReason = "withdrawn"): void {
+    this.client.call("p2p.cancel", { requestId, reason }).catch(() => {
       // Already answered or expired: nothing is left waiting on it.
     });
   }
@@ -297,7 +307,7 @@ export class PeerChats {
       this.client.on("event", (event) => {
         if (event.ev === "p2p.request") void this.onRequest(event);
         else if (event.ev === "p2p.answered") this.onAnswered(event);
-        else if (event.ev === "p2p.cancelled") this.onCancelled(event.requestId);
+        else if (event.ev === "p2p.cancelled") this.onCancelled(event.requestId, event.reason);
       }),
     );
     this.onStatus(this.client.status.state === "online");
@@ -337,20 +347,38 @@ export class PeerChats {
     } finally {
       this.checking.delete(event.requestId);
     }
-    if (this.cancelledEarly.delete(event.requestId)) return;
+    const safetyNumber = this.safetyNumberWith(from, event.key);
+    const cancelled = this.cancelledEarly.get(event.requestId);
+    if (cancelled !== undefined) {
+      this.cancelledEarly.delete(event.requestId);
+      // A plain withdrawal of a request never shown needs no word; distrust of our key does.
+      if (cancelled === "key-changed")
+        this.emitter.emit("requestGone", {
+          requestId: event.requestId,
+          from,
+          reason: "untrusted",
+          safetyNumber,
+        });
+      return;
+    }
     const request: IncomingRequest = {
       requestId: event.requestId,
       from,
       key: event.key,
       fingerprint: keyFingerprint(event.key),
-      safetyNumber: this.safetyNumberWith(from, event.key),
+      safetyNumber,
       ...(check.status === "changed" ? { keyChanged: this.keyChanged(from, event.key, check) } : {}),
     };
     this.incoming.set(request.requestId, request);
     // The hub forgets unanswered requests after 2 minutes; so do we.
     setTimeout(() => {
       if (this.incoming.delete(request.requestId))
-        this.emitter.emit("requestGone", { requestId: request.requestId, from, reason: "expired" });
+        this.emitter.emit("requestGone", {
+          requestId: request.requestId,
+          from,
+          reason: "expired",
+          safetyNumber,
+        });
     }, ANSWER_WAIT_MS).unref();
     this.emitter.emit("request", request);
   }
@@ -374,15 +402,20 @@ export class PeerChats {
     return request;
   }
 
-  private onCancelled(requestId: string): void {
+  private onCancelled(requestId: string, reason: CancelReason = "withdrawn"): void {
     const request = this.incoming.get(requestId);
     if (!request) {
-      // Withdrawn while its key was still being checked: it is never shown.
-      if (this.checking.has(requestId)) this.cancelledEarly.add(requestId);
+      // Withdrawn while its key was still being checked: onRequest settles it.
+      if (this.checking.has(requestId)) this.cancelledEarly.set(requestId, reason);
       return;
     }
     this.incoming.delete(requestId);
-    this.emitter.emit("requestGone", { requestId, from: request.from, reason: "withdrawn" });
+    this.emitter.emit("requestGone", {
+      requestId,
+      from: request.from,
+      reason: reason === "key-changed" ? "untrusted" : "withdrawn",
+      safetyNumber: request.safetyNumber,
+    });
   }
 
   private onAnswered(answer: Answered): void {

@@ -1,6 +1,7 @@
 /** Events the hub pushes, by name. One table, so an event name is never a loose string elsewhere. */
 import { z } from "zod";
 import {
+  cancelReasonSchema,
   endpointSchema,
   messageSchema,
   presenceReasonSchema,
@@ -67,7 +68,7 @@ export const events = {
     })
     .describe("Your direct-chat request was answered."),
   "p2p.cancelled": z
-    .object({ requestId: z.string() })
+    .object({ requestId: z.string(), reason: cancelReasonSchema.optional() })
     .describe("A direct-chat request to you was withdrawn before you answered it."),
   "session.ended": z
     .object({ reason: z.enum(["logout", "password", "shutdown"]) })

@@ -77,6 +77,10 @@ export const conversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof conversationSchema>;
 
+/** Why a direct-chat request was withdrawn: plainly, or because the requester refuses the target's key. */
+export const cancelReasonSchema = z.enum(["withdrawn", "key-changed"]);
+export type CancelReason = z.infer<typeof cancelReasonSchema>;
+
 export const endpointSchema = z.object({
   host: z.string().min(1).max(255),
   port: z.number().int().min(1).max(65535),

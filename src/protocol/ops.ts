@@ -7,6 +7,7 @@ import { z } from "zod";
 import {
   banSchema,
   briefRoomSchema,
+  cancelReasonSchema,
   conversationSchema,
   endpointSchema,
   memberSchema,
@@ -337,7 +338,12 @@ export const ops = {
     errors: ["NO_SUCH_REQUEST", "INVALID_PARAMS"],
   }),
   "p2p.cancel": op({
-    params: z.object({ requestId: z.string().max(64) }),
+    params: z.object({
+      requestId: z.string().max(64),
+      reason: cancelReasonSchema
+        .optional()
+        .describe("`key-changed`: the key the hub gave for the target is not the one this client trusts"),
+    }),
     result: empty,
     auth: true,
     summary: "Withdraws your unanswered direct-chat request (the target gets `p2p.cancelled`).",

@@ -79,6 +79,15 @@ describe("p2p rendezvous ops", () => {
     expect(await carol.codeOf("p2p.cancel", { requestId })).toBe("NO_SUCH_REQUEST");
     await alice.call("p2p.cancel", { requestId });
     expect(await bob.nextEvent("p2p.cancelled")).toEqual({ ev: "p2p.cancelled", requestId });
+    // With the reason a client gives when it refuses the target's key, which the target is told.
+    const third = await alice.call("p2p.request", { user: "bob" });
+    await alice.call("p2p.cancel", { requestId: third.requestId, reason: "key-changed" });
+    expect(await bob.nextEvent("p2p.cancelled", (e) => e.requestId === third.requestId)).toEqual({
+      ev: "p2p.cancelled",
+      requestId: third.requestId,
+      reason: "key-changed",
+    });
+    expect(await alice.codeOf("p2p.cancel", { requestId: "x", reason: "bored" })).toBe("INVALID_PARAMS");
     expect(await bob.codeOf("p2p.answer", { requestId, accept: true })).toBe("NO_SUCH_REQUEST");
     expect(await alice.codeOf("p2p.cancel", { requestId })).toBe("NO_SUCH_REQUEST");
     // An answered request cannot be withdrawn (the chat is the parties' to end).

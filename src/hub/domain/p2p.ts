@@ -121,7 +121,11 @@ export class P2p {
       (r) => r.state === "pending" && r.fromUserId === actor.userId,
     );
     this.drop(request);
-    await notify(this.deps.bus, [request.toUserId], { ev: "p2p.cancelled", requestId: request.id });
+    await notify(this.deps.bus, [request.toUserId], {
+      ev: "p2p.cancelled",
+      requestId: request.id,
+      ...(params.reason === "key-changed" && { reason: params.reason }),
+    });
   }
 
   async answer(actor: Actor, params: OpParams<"p2p.answer">): Promise<OpResult<"p2p.answer">> {

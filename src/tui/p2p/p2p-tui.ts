@@ -10,6 +10,7 @@ import {
   type IncomingRequest,
   type KeyWarning,
   type PeerChats,
+  type RequestGone,
 } from "../../client/index.js";
 import type { NoticeLevel } from "../model/lines.js";
 import { STATUS_VIEW, type ViewKey } from "../controller/view-keys.js";
@@ -162,15 +163,7 @@ export class P2pTui {
 
   private wire(chats: PeerChats): void {
     chats.on("request", (r) => this.onRequest(r));
-    chats.on("requestGone", ({ from, reason }) =>
-      this.host.print(
-        reason === "withdrawn"
-          ? `${from} withdrew the direct-chat request`
-          : `${from}'s direct-chat request expired`,
-        "info",
-        STATUS_VIEW,
-      ),
-    );
+    chats.on("requestGone", (gone) => this.onRequestGone(gone));
     chats.on("keyChanged", (w) => this.warnKey(w));
     chats.on("warning", ({ message }) => this.host.print(message, "info", STATUS_VIEW));
   }
@@ -185,6 +178,30 @@ export class P2pTui {
     );
     if (view !== STATUS_VIEW) this.host.print(question, "system", STATUS_VIEW);
     this.host.flash(question, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
+  }
+
+  private onRequestGone({ from, reason, safetyNumber }: RequestGone): void {
+    if (reason !== "untrusted") {
+      const text =
+        reason === "withdrawn"
+          ? `${from} withdrew the direct-chat request`
+          : `${from}'s direct-chat request expired`;
+      this.host.print(text, "info", STATUS_VIEW);
+      return;
+    }
+    // Their client saw a key it does not know for us (a new device, or an impostor between us): the
+    // safety number is what the two of us compare before they trust it.
+    const text =
+      `${from}'s client does not trust this device's key yet and withdrew the direct-chat request. ` +
+      `Safety number: ${safetyNumber} — compare it with ${from} in person or by phone; ` +
+      `once they /trustkey you, they can ask again.`;
+    this.host.print(text, "error", this.host.currentView());
+    if (this.host.currentView() !== STATUS_VIEW) this.host.print(text, "error", STATUS_VIEW);
+    this.host.flash(
+      `${from} does not trust this device's key yet — safety number ${safetyNumber}`,
+      "error",
+      STATUS_VIEW,
+    );
   }
 
   private warnKey(w: KeyWarning): void {
