@@ -36,21 +36,27 @@ export class Appender {
     db: Database,
     private readonly mode: GroupCommit,
   ) {
-    // Covered by messages_cid (from_user_id, cid, rowid): no table access unless it is a duplicate.
+    // A retried cid is rare: it is looked up only when the insert below found it taken.
+    // Covered by messages_cid (from_user_id, cid, rowid).
     this.byCid = stmt<{ from: number; cid: string }, { id: number }>(
       db,
       `SELECT id FROM messages WHERE from_user_id = :from AND cid = :cid`,
     );
-    // seq is taken inside the storing transaction, so it is gap-free and ordered per conversation.
-    this.bumpSeq = stmt<{ conv: number }, { last_seq: number }>(
-      db,
-      `UPDATE conversations SET last_seq = last_seq + 1 WHERE id = :conv RETURNING last_seq`,
-    );
-    this.insert = stmt<Record<string, unknown>, { id: number }>(
-      db,
+    // seq is taken inside the storing transaction, so it is gap-free and ordered per conversation. The
+    // insert takes it from the conversation and skips a taken (from, cid) in the same statement: two
+    // statements per message instead of a lookup, an update and an insert. No row back means a
+    // duplicate cid or no such conversation. Parameters are positional on this hot path: binding by
+    // name measured ~10 % slower (bench/store-append.ts).
+    this.insert = db.prepare<
+      [number, number, string, string, number | null, number],
+      { id: number; seq: number }
+    >(
       `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for)
-       VALUES (:conv, :seq, :ts, :from, :body, :cid, :hidden) RETURNING id`,
+       SELECT id, last_seq + 1, ?, ?, ?, ?, ? FROM conversations WHERE id = ?
+       ON CONFLICT (from_user_id, cid) DO NOTHING
+       RETURNING id, seq`,
     );
+    this.bumpSeq = db.prepare<[number, number]>(`UPDATE conversations SET last_seq = ? WHERE id = ?`);
     this.username = stmt<{ id: number }, { username: string }>(
       db,
       `SELECT username FROM users WHERE id = :id`,
@@ -117,25 +123,15 @@ export class Appender {
 
   /** Runs inside the batch transaction; a duplicate earlier in the same batch is already visible here. */
   private writeOne(m: NewMessage, names: Map<number, string>): AppendResult {
-    const existing = this.byCid.get({ from: m.fromUserId, cid: m.cid });
-    if (existing) {
+    const inserted = this.insert.get(m.ts, m.fromUserId, m.body, m.cid, m.hiddenFor ?? null, m.convId);
+    if (!inserted) {
+      const existing = this.byCid.get({ from: m.fromUserId, cid: m.cid });
+      if (!existing) throw new Error(`no conversation with id ${m.convId}`);
       const first = must(this.byId.get({ id: existing.id }), "duplicate message not found");
       return { message: toMessage(first), duplicate: true };
     }
-    const seq = this.bumpSeq.get({ conv: m.convId });
-    if (!seq) throw new Error(`no conversation with id ${m.convId}`);
-    const { id } = must(
-      this.insert.get({
-        conv: m.convId,
-        seq: seq.last_seq,
-        ts: m.ts,
-        from: m.fromUserId,
-        body: m.body,
-        cid: m.cid,
-        hidden: m.hiddenFor ?? null,
-      }),
-      "message insert returned no row",
-    );
+    const { id, seq } = inserted;
+    this.bumpSeq.run(seq, m.convId);
     let from = names.get(m.fromUserId);
     if (from === undefined) {
       // The foreign key on from_user_id already guaranteed the user exists.
@@ -145,7 +141,7 @@ export class Appender {
     const message = {
       id,
       convId: m.convId,
-      seq: seq.last_seq,
+      seq,
       ts: m.ts,
       fromUserId: m.fromUserId,
       from,
