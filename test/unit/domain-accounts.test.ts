@@ -121,6 +121,17 @@ describe("sessions", () => {
 });
 
 describe("rename", () => {
+  it("keeps counting failed passwords for the account under its new name", async () => {
+    const ann = await t.user("ann");
+    for (let i = 0; i < 3; i++) expect(await codeOf(login("ann", `wrong-${i}`))).toBe("BAD_CREDENTIALS");
+    await accounts().rename(ann, { username: "annie", password: PASSWORD });
+    for (let i = 0; i < 2; i++) expect(await codeOf(login("annie", `wrong-${i}`))).toBe("BAD_CREDENTIALS");
+    // Five failures in all: the account is locked whatever it is called now ...
+    expect(await codeOf(login("annie", PASSWORD))).toBe("RATE_LIMITED");
+    // ... and the old name, nobody's now, has a count of its own.
+    expect(await codeOf(login("ann", PASSWORD))).toBe("BAD_CREDENTIALS");
+  });
+
   it("keeps history, memberships, roles and DMs, and others' mutes of the user", async () => {
     const ann = await t.user("ann");
     const bob = await t.user("bob");

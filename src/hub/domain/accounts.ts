@@ -63,14 +63,14 @@ export class Accounts {
 
   async login(params: OpParams<"login">, address: string, connId: string): Promise<Authenticated> {
     const { store, limiters } = this.deps;
-    const accountKey = params.username.toLowerCase();
+    const record = await store.getUserByName(params.username);
+    const accountKey = failureKey(record, params.username);
     // Checked before hashing, so a flood of guesses costs the hub nothing.
     const wait = Math.max(
       await limiters.loginAccount.peek(accountKey),
       await limiters.loginAddress.peek(address),
     );
     if (wait > 0) fail("RATE_LIMITED", "too many failed logins; try again later", { retryAfterMs: wait });
-    const record = await store.getUserByName(params.username);
     const ok = record
       ? await verifyPassword(record.passwordHash, params.password)
       : (await verifyPassword(await dummyHash(), params.password)) && false;
@@ -197,7 +197,7 @@ export class Accounts {
    */
   private async checkOwnPassword(record: UserRecord, password: string): Promise<void> {
     const { loginAccount } = this.deps.limiters;
-    const key = record.username.toLowerCase();
+    const key = failureKey(record, record.username);
     const wait = await loginAccount.peek(key);
     if (wait > 0) fail("RATE_LIMITED", "too many wrong passwords; try again later", { retryAfterMs: wait });
     if (!(await verifyPassword(record.passwordHash, password))) {
@@ -217,4 +217,12 @@ export class Accounts {
     if (!record) fail("NO_SUCH_USER", `there is no user named ${username}`);
     return record;
   }
+}
+
+/**
+ * What failed passwords are counted under: the account itself, so a rename does not start the count
+ * again; a name nobody has, by that name.
+ */
+function failureKey(record: UserRecord | undefined, username: string): string {
+  return record ? `user:${record.id}` : `name:${username.toLowerCase()}`;
 }
