@@ -591,12 +591,36 @@ export function describeStoreContract(
         await send(withAmy, amy.id, "a");
         const list = await store.dmConversations(me.id);
         expect(list).toEqual([
-          { convId: withAmy, otherUserId: amy.id, otherUsername: "amy", lastSeq: 1, readSeq: 0, unread: 1 },
-          { convId: withZoe, otherUserId: zoe.id, otherUsername: "Zoe", lastSeq: 3, readSeq: 0, unread: 2 },
+          {
+            convId: withAmy,
+            otherUserId: amy.id,
+            otherUsername: "amy",
+            lastSeq: 1,
+            readSeq: 0,
+            unread: 1,
+            hasVisible: true,
+          },
+          {
+            convId: withZoe,
+            otherUserId: zoe.id,
+            otherUsername: "Zoe",
+            lastSeq: 3,
+            readSeq: 0,
+            unread: 2,
+            hasVisible: true,
+          },
         ]);
         const zoes = await store.dmConversations(zoe.id);
         expect(zoes).toEqual([
-          { convId: withZoe, otherUserId: me.id, otherUsername: "tom", lastSeq: 3, readSeq: 0, unread: 1 },
+          {
+            convId: withZoe,
+            otherUserId: me.id,
+            otherUsername: "tom",
+            lastSeq: 3,
+            readSeq: 0,
+            unread: 1,
+            hasVisible: true,
+          },
         ]);
       });
 
@@ -630,18 +654,24 @@ export function describeStoreContract(
         expect((await store.history(conv, { limit: 2 }, me.id)).map((m) => m.seq)).toEqual([1, 3]);
       });
 
-      it("lists only conversations with a message the user can see", async () => {
+      it("says whether a conversation holds any message the user can see", async () => {
         const me = await user("wes");
         const pest = await user("nag");
         const conv = (await store.getDmConversation(pest.id, me.id, true))!;
-        expect(await store.dmConversations(me.id)).toEqual([]);
-        // A blocked user's messages alone do not make a conversation appear for the one who blocked.
+        expect(await store.dmConversations(me.id)).toMatchObject([
+          { otherUsername: "nag", hasVisible: false },
+        ]);
+        // A blocked user's messages alone leave nothing visible to the one who blocked.
         await send(conv, pest.id, "let me in", { hiddenFor: me.id });
-        expect(await store.dmConversations(me.id)).toEqual([]);
-        expect(await store.dmConversations(pest.id)).toMatchObject([{ otherUsername: "wes", lastSeq: 1 }]);
+        expect(await store.dmConversations(me.id)).toMatchObject([
+          { lastSeq: 1, unread: 0, hasVisible: false },
+        ]);
+        expect(await store.dmConversations(pest.id)).toMatchObject([
+          { otherUsername: "wes", lastSeq: 1, hasVisible: true },
+        ]);
         await send(conv, me.id, "no");
         expect(await store.dmConversations(me.id)).toMatchObject([
-          { otherUsername: "nag", lastSeq: 2, unread: 0 },
+          { otherUsername: "nag", lastSeq: 2, unread: 0, hasVisible: true },
         ]);
       });
 

@@ -3,7 +3,7 @@
  * mute and block, unread and read markers, resume replay, the per-user message limit on a manual clock.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { codeOf, testDomain, type Actor, type TestDomain } from "../helpers/domain.js";
+import { PASSWORD, codeOf, testDomain, type Actor, type TestDomain } from "../helpers/domain.js";
 
 let t: TestDomain;
 let ann: Actor, bob: Actor, cid: Actor;
@@ -128,6 +128,17 @@ describe("mute and block", () => {
     await t.domain.settings.block(bob, { user: "ann", on: false });
     await send(ann, { user: "bob" }, "after", "3");
     expect((await messages().dmHistory(bob, { user: "ann" })).messages.map((m) => m.body)).toEqual(["after"]);
+  });
+
+  it("keeps telling a blocked user about the blocker as before (a DM alone relates them), so the block stays hidden", async () => {
+    const carl = await t.user("carl");
+    const dora = await t.user("dora");
+    await t.domain.settings.block(carl, { user: "dora", on: true });
+    await send(dora, { user: "carl" }, "hello?", "1");
+    expect((await messages().dmList(carl)).conversations).toEqual([]);
+    t.clearEvents();
+    await t.domain.accounts.rename(carl, { username: "carlos", password: PASSWORD });
+    expect(t.eventsOf(dora, "user.renamed")).toEqual([{ ev: "user.renamed", from: "carl", to: "carlos" }]);
   });
 
   it("refuses unknown targets and blocking yourself", async () => {

@@ -221,7 +221,15 @@ describe("SQLite migrations", () => {
       ]);
       expect(await store.getRead(2, 1)).toBe(1);
       expect(await store.dmConversations(2)).toEqual([
-        { convId: 2, otherUserId: 1, otherUsername: "Alice", lastSeq: 1, readSeq: 0, unread: 1 },
+        {
+          convId: 2,
+          otherUserId: 1,
+          otherUsername: "Alice",
+          lastSeq: 1,
+          readSeq: 0,
+          unread: 1,
+          hasVisible: true,
+        },
       ]);
       expect(await store.getSettings(2)).toEqual({
         mutedRooms: ["General"],

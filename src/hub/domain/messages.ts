@@ -165,12 +165,15 @@ export class Messages {
 
   async dmList(actor: Actor): Promise<OpResult<"dm.list">> {
     const conversations = await this.deps.store.dmConversations(actor.userId);
+    // A conversation holding only a blocked user's messages would show up empty and give them away.
     return {
-      conversations: conversations.map((c) => ({
-        user: c.otherUsername,
-        lastSeq: c.lastSeq,
-        unread: c.unread,
-      })),
+      conversations: conversations
+        .filter((c) => c.hasVisible)
+        .map((c) => ({
+          user: c.otherUsername,
+          lastSeq: c.lastSeq,
+          unread: c.unread,
+        })),
     };
   }
 

@@ -147,6 +147,11 @@ export interface DmConversationRecord {
   readSeq: number;
   /** Messages after readSeq from the other party that are not hidden for this user. */
   unread: number;
+  /**
+   * Whether any message of the conversation is visible to this user (not so when all came from a user
+   * they block); `dm.list` leaves such conversations out, while presence and cursors still count them.
+   */
+  hasVisible: boolean;
 }
 
 export interface SettingsRecord {
@@ -228,10 +233,7 @@ export interface Store {
    */
   history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]>;
   lastSeq(convId: ConvId): Promise<number>;
-  /**
-   * The user's DM conversations that hold at least one message the user can see (one a blocked user
-   * sent alone does not count), ordered by the other party's name.
-   */
+  /** The user's DM conversations, ordered by the other party's name. */
   dmConversations(userId: UserId): Promise<DmConversationRecord[]>;
   /** Moves the read marker forward only. */
   setRead(userId: UserId, convId: ConvId, seq: number): Promise<void>;

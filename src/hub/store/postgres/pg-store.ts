@@ -680,18 +680,19 @@ export class PgStore implements Store {
       last_seq: number;
       read_seq: number;
       unread: number;
+      has_visible: boolean;
     }>(
       `SELECT c.id AS conv_id, other.id AS other_id, other.username AS other_name, c.last_seq,
          coalesce(rm.seq, 0) AS read_seq,
          (SELECT count(*) FROM messages msg
            WHERE msg.conv_id = c.id AND msg.seq > coalesce(rm.seq, 0) AND msg.from_user_id <> $1
-             AND msg.hidden_for IS DISTINCT FROM $1) AS unread
+             AND msg.hidden_for IS DISTINCT FROM $1) AS unread,
+         EXISTS (SELECT 1 FROM messages seen
+                 WHERE seen.conv_id = c.id AND seen.hidden_for IS DISTINCT FROM $1) AS has_visible
        FROM conversations c
        JOIN users other ON other.id = CASE WHEN c.dm_low = $1 THEN c.dm_high ELSE c.dm_low END
        LEFT JOIN read_markers rm ON rm.user_id = $1 AND rm.conv_id = c.id
        WHERE c.kind = 'dm' AND (c.dm_low = $1 OR c.dm_high = $1)
-         AND EXISTS (SELECT 1 FROM messages seen
-                     WHERE seen.conv_id = c.id AND seen.hidden_for IS DISTINCT FROM $1)
        ORDER BY lower(other.username) COLLATE "C"`,
       [userId],
     );
@@ -702,6 +703,7 @@ export class PgStore implements Store {
       lastSeq: row.last_seq,
       readSeq: row.read_seq,
       unread: row.unread,
+      hasVisible: row.has_visible,
     }));
   }
 

@@ -37,6 +37,7 @@ interface DmRow {
   last_seq: number;
   read_seq: number;
   unread: number;
+  has_visible: 0 | 1;
 }
 
 interface HistoryParams {
@@ -89,13 +90,14 @@ export class MessageRepo {
          COALESCE(r.seq, 0) AS read_seq,
          (SELECT COUNT(*) FROM messages m
            WHERE m.conv_id = c.id AND m.seq > COALESCE(r.seq, 0) AND m.from_user_id <> :me
-             AND (m.hidden_for IS NULL OR m.hidden_for <> :me)) AS unread
+             AND (m.hidden_for IS NULL OR m.hidden_for <> :me)) AS unread,
+         EXISTS (SELECT 1 FROM messages seen
+                 WHERE seen.conv_id = c.id AND (seen.hidden_for IS NULL OR seen.hidden_for <> :me))
+           AS has_visible
        FROM conversations c
        JOIN users u ON u.id = CASE WHEN c.user_a = :me THEN c.user_b ELSE c.user_a END
        LEFT JOIN read_markers r ON r.user_id = :me AND r.conv_id = c.id
        WHERE c.kind = 'dm' AND (c.user_a = :me OR c.user_b = :me)
-         AND EXISTS (SELECT 1 FROM messages seen
-                     WHERE seen.conv_id = c.id AND (seen.hidden_for IS NULL OR seen.hidden_for <> :me))
        ORDER BY u.username_key`,
     );
     this.markRead = stmt<{ user: number; conv: number; seq: number }>(
@@ -142,6 +144,7 @@ export class MessageRepo {
       lastSeq: r.last_seq,
       readSeq: r.read_seq,
       unread: r.unread,
+      hasVisible: r.has_visible === 1,
     }));
   }
 
