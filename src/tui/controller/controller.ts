@@ -28,6 +28,8 @@ import type { SessionFile } from "../session-file.js";
 import type { DirectViews } from "../p2p/lines.js";
 import { P2pTui } from "../p2p/p2p-tui.js";
 
+/** How long a /quit warning about unsent messages waits for the confirming /quit. */
+const QUIT_CONFIRM_MS = 30_000;
 export type Phase = "login" | "chat" | "fatal";
 
 export interface Flash {
@@ -83,6 +85,7 @@ export class ChatController {
   private lastBell = 0;
   private loggingOut = false;
   private quitting = false;
+  private quitWarnedAt = -Infinity;
   private everOnline = false;
   private readonly rooms = new Map<string, Room>();
   private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
@@ -171,6 +174,27 @@ export class ChatController {
       // message explains what to do) or a hub that refuses us.
       (error: unknown) => this.update({ phase: "fatal", fatal: describeError(error) }),
     );
+  }
+
+  /**
+   * What /quit and Ctrl+C do. Messages still in the outbox (typed while the hub was unreachable, say)
+   * exist only in this process, so the first request says how many would be lost and a second one
+   * within 30 s leaves anyway.
+   */
+  requestQuit(): void {
+    const unsent = this.client.state.outbox.length;
+    const now = Date.now();
+    if (unsent > 0 && now - this.quitWarnedAt > QUIT_CONFIRM_MS) {
+      this.quitWarnedAt = now;
+      const what = unsent === 1 ? "1 message is" : `${unsent} messages are`;
+      this.print(
+        `${what} not delivered to the hub yet and would be lost: /quit (or Ctrl+C) again to leave anyway, or wait until the connection is back`,
+        "error",
+        this.snapshot.phase === "chat" ? this.snapshot.view : STATUS_VIEW,
+      );
+      return;
+    }
+    void this.quit();
   }
 
   async quit(): Promise<void> {
@@ -352,9 +376,7 @@ export class ChatController {
         links: () => linksOf(buildPane(this.snapshot, this.snapshot.view)),
         logout: () => this.logout(),
         ...(this.p2p ? { p2p: this.p2p } : {}),
-        quit: () => {
-          void this.quit();
-        },
+        quit: () => this.requestQuit(),
       });
       if (!result.ok)
         this.print(result.message, "error", this.snapshot.phase === "chat" ? view : STATUS_VIEW);

@@ -72,7 +72,7 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
     const editor = editorRef.current;
     const history = historyRef.current;
     if (key.ctrl && input === "c") {
-      void controller.quit();
+      controller.requestQuit();
       return;
     }
     if (controller.getSnapshot().prompt) {

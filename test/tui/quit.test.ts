@@ -1,0 +1,81 @@
+/**
+ * Quitting with messages the hub has not acknowledged (typed while it was unreachable): they exist only
+ * in the app, so /quit says how many would be lost and leaves only when asked again. Real SDK, real hub
+ * over TLS, stopped to make the messages wait.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { ParleyClient } from "../../src/client/index.js";
+import { ChatController } from "../../src/tui/controller/controller.js";
+import { startHub } from "../helpers/hub.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+interface QuitApp {
+  controller: ChatController;
+  client: ParleyClient;
+  exits: () => number;
+  stopHub: () => Promise<void>;
+}
+
+async function app(): Promise<QuitApp> {
+  const hub = await startHub();
+  cleanups.push(() => hub.stop());
+  const dir = await mkdtemp(join(tmpdir(), "parley-tui-quit-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const client = new ParleyClient({ urls: hub.url, configDir: dir });
+  let exits = 0;
+  const controller = new ChatController(client, {
+    bell: () => {},
+    openUrl: async () => {},
+    exit: () => exits++,
+  });
+  cleanups.push(() => controller.quit());
+  controller.start();
+  expect(await controller.register({ username: "quinn", password: "correct horse 9" })).toBe(true);
+  await controller.submit("/create lobby");
+  await until(() => controller.getSnapshot().view === "room:lobby", "the room view");
+  return { controller, client, exits: () => exits, stopHub: () => hub.stop() };
+}
+
+const printed = (controller: ChatController): string[] =>
+  Object.values(controller.getSnapshot().notices)
+    .flat()
+    .map((n) => n.text);
+
+it("leaves at once when nothing is waiting to be sent", async () => {
+  const { controller, exits } = await app();
+  await controller.submit("/quit");
+  await until(() => exits() === 1, "the app to exit");
+});
+
+it("warns before dropping unsent messages, and leaves on the second /quit", async () => {
+  const { controller, client, exits, stopHub } = await app();
+  await stopHub();
+  await until(() => client.status.state !== "online", "the connection to drop");
+  await controller.submit("typed while the hub is away");
+  await controller.submit("and another");
+  await until(() => client.state.outbox.length === 2, "two messages in the outbox");
+
+  await controller.submit("/quit");
+  await new Promise((r) => setTimeout(r, 100));
+  expect(exits()).toBe(0);
+  expect(printed(controller).some((t) => t.startsWith("2 messages are not delivered to the hub yet"))).toBe(
+    true,
+  );
+  await controller.submit("/quit");
+  await until(() => exits() === 1, "the app to exit");
+});
