@@ -10,19 +10,12 @@ import { afterEach, expect, it } from "vitest";
 import { ParleyClient } from "../../src/client/index.js";
 import { ChatController } from "../../src/tui/controller/controller.js";
 import { startHub } from "../helpers/hub.js";
+import { waitFor } from "../client/helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface QuitApp {
   controller: ChatController;
@@ -47,7 +40,7 @@ async function app(): Promise<QuitApp> {
   controller.start();
   expect(await controller.register({ username: "quinn", password: "correct horse 9" })).toBe(true);
   await controller.submit("/create lobby");
-  await until(() => controller.getSnapshot().view === "room:lobby", "the room view");
+  await waitFor("the room view", () => controller.getSnapshot().view === "room:lobby");
   return { controller, client, exits: () => exits, stopHub: () => hub.stop() };
 }
 
@@ -59,16 +52,16 @@ const printed = (controller: ChatController): string[] =>
 it("leaves at once when nothing is waiting to be sent", async () => {
   const { controller, exits } = await app();
   await controller.submit("/quit");
-  await until(() => exits() === 1, "the app to exit");
+  await waitFor("the app to exit", () => exits() === 1);
 });
 
 it("warns before dropping unsent messages, and leaves on the second /quit", async () => {
   const { controller, client, exits, stopHub } = await app();
   await stopHub();
-  await until(() => client.status.state !== "online", "the connection to drop");
+  await waitFor("the connection to drop", () => client.status.state !== "online");
   await controller.submit("typed while the hub is away");
   await controller.submit("and another");
-  await until(() => client.state.outbox.length === 2, "two messages in the outbox");
+  await waitFor("two messages in the outbox", () => client.state.outbox.length === 2);
 
   await controller.submit("/quit");
   await new Promise((r) => setTimeout(r, 100));
@@ -77,5 +70,5 @@ it("warns before dropping unsent messages, and leaves on the second /quit", asyn
     true,
   );
   await controller.submit("/quit");
-  await until(() => exits() === 1, "the app to exit");
+  await waitFor("the app to exit", () => exits() === 1);
 });
