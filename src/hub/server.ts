@@ -7,16 +7,20 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
-import type { LimiterRule } from "./bus/limiter.js";
+import type { Bus } from "./bus/bus.js";
+import type { Limiter, LimiterRule } from "./bus/limiter.js";
+import type { Presence } from "./bus/presence.js";
 import { openBus, openLimiter, openPresence } from "./bus/open.js";
 import { systemClock, type Clock } from "./clock.js";
 import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
+import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
 import { openStore } from "./store/open.js";
+import type { Store } from "./store/store.js";
 import { identityFromFiles, selfSignedIdentity } from "./tls.js";
 
 export const SERVER_NAME = "parley-hub/0.1.0";
@@ -35,6 +39,14 @@ export interface RunningHub {
   log: Logger;
   close(): Promise<void>;
 }
+
+/** Limiters' names in Redis keys (they keep apart limiters that count different things under one key). */
+const LIMITER_NAMES: Record<keyof DomainLimiters, string> = {
+  loginAccount: "login-account",
+  loginAddress: "login-address",
+  register: "register",
+  messages: "messages",
+};
 
 const UNLIMITED: LimiterRule = { ratePerSecond: 1e9, burst: 1e9 };
 
@@ -60,7 +72,20 @@ function limiterRules(on: boolean) {
   };
 }
 
+/** Limiters the domain uses, by name (see limiterRules). */
+export type HubLimiters = Record<keyof DomainLimiters, Limiter>;
+
 export interface HubOptions {
+  /**
+   * Parts made by the caller instead of from `config.store` / `config.bus`; the caller closes them.
+   * Several hubs in one process share one store, one bus network, one presence and one set of
+   * limiters this way (test/cluster/in-process.test.ts). An injected bus counts as distributed: its
+   * messages may arrive out of order or be lost, and the gateway orders and repairs them.
+   */
+  store?: Store;
+  bus?: Bus;
+  presence?: Presence;
+  limiters?: HubLimiters;
   clock?: Clock;
   maxBufferedBytes?: number;
   log?: Logger;
@@ -93,25 +118,34 @@ export async function createHub(
       ? { ...(await identityFromFiles(config.tlsCert, config.tlsKey)), created: false }
       : await selfSignedIdentity(dataDir, config.host);
 
-  const store = await openStore(config.store, dataDir, { sqlite: { synchronous: config.sqliteSynchronous } });
+  // What the hub opened itself it closes on the way out; injected parts are the caller's.
+  const owned: Array<{ close(): Promise<void> }> = [];
+  const own = <T extends { close(): Promise<void> }>(part: T): T => (owned.push(part), part);
+  const store =
+    options.store ??
+    own(await openStore(config.store, dataDir, { sqlite: { synchronous: config.sqliteSynchronous } }));
   // Redis trouble (reconnects, gaps, fallbacks) goes to the hub's log; nothing to log in-process.
   const busLog = { log };
-  const bus = await openBus(config.bus, nodeId, busLog);
-  const presence = await openPresence(config.bus, nodeId, busLog);
+  const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
+  const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
   const rules = limiterRules(config.rateLimits);
-  const [loginAccount, loginAddress, register, messages] = await Promise.all([
-    openLimiter(config.bus, rules.loginAccount, clock, "login-account", busLog),
-    openLimiter(config.bus, rules.loginAddress, clock, "login-address", busLog),
-    openLimiter(config.bus, rules.register, clock, "register", busLog),
-    openLimiter(config.bus, rules.messages, clock, "messages", busLog),
-  ]);
+  const limiters: HubLimiters =
+    options.limiters ??
+    Object.fromEntries(
+      await Promise.all(
+        (["loginAccount", "loginAddress", "register", "messages"] as const).map(async (name) => [
+          name,
+          own(await openLimiter(config.bus, rules[name], clock, LIMITER_NAMES[name], busLog)),
+        ]),
+      ),
+    );
   const domain = new Domain({
     store,
     bus,
     presence,
     clock,
     log,
-    limiters: { loginAccount, loginAddress, register, messages },
+    limiters,
     maxBodyChars: config.maxBodyChars,
   });
   const p2p = new P2p(domain.deps, domain.accounts);
@@ -122,7 +156,8 @@ export async function createHub(
     maxBodyChars: config.maxBodyChars,
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
-    orderMessages: config.bus !== undefined && config.bus !== "" && config.bus !== "local",
+    orderMessages:
+      options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local"),
     extraHandlers: p2pHandlers(p2p),
     trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
@@ -159,12 +194,7 @@ export async function createHub(
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));
-      await Promise.all([
-        store.close(),
-        bus.close(),
-        presence.close(),
-        ...[loginAccount, loginAddress, register, messages].map((limiter) => limiter.close()),
-      ]);
+      await Promise.all(owned.map((part) => part.close()));
       log.info("hub stopped");
       log.flush();
     })());

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { SESSION_TTL_MS } from "../../protocol/limits.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import type { SessionInfo, User } from "../../protocol/model.js";
+import { fold } from "../ids.js";
 import { StoreConflictError, type UserRecord } from "../store/store.js";
 import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
@@ -224,5 +225,5 @@ export class Accounts {
  * again; a name nobody has, by that name.
  */
 function failureKey(record: UserRecord | undefined, username: string): string {
-  return record ? `user:${record.id}` : `name:${username.toLowerCase()}`;
+  return record ? `user:${record.id}` : `name:${fold(username)}`;
 }

@@ -4,12 +4,14 @@
  * `invalidate`) to drop their copies.
  */
 import type { Bus } from "../bus/bus.js";
+import { fold, type NameKey } from "../ids.js";
 import type { MemberRecord, RoomId, Store, UserId } from "../store/store.js";
 
+/** A user's settings, names folded (ids.ts). */
 export interface MuteSettings {
-  rooms: Set<string>;
-  users: Set<string>;
-  blocked: Set<string>;
+  rooms: Set<NameKey>;
+  users: Set<NameKey>;
+  blocked: Set<NameKey>;
 }
 
 /** What sending to a room needs; stable for the room's life (a new room of the same name has a new id). */
@@ -23,8 +25,8 @@ export interface RoomRef {
 export interface RoomAudience {
   ids: UserId[];
   mutesRoom: Set<UserId>;
-  /** Members who mute some users, with those users' lowercased names. */
-  mutesUsers: Map<UserId, Set<string>>;
+  /** Members who mute some users, with those users' folded names. */
+  mutesUsers: Map<UserId, Set<NameKey>>;
 }
 
 export class Audience {
@@ -32,7 +34,7 @@ export class Audience {
   private readonly roomAudiences = new Map<RoomId, Promise<RoomAudience>>();
   private readonly roomMembers = new Map<RoomId, Promise<MemberRecord[]>>();
   private readonly userSettings = new Map<UserId, Promise<MuteSettings>>();
-  private readonly roomRefs = new Map<string, RoomRef>();
+  private readonly roomRefs = new Map<NameKey, RoomRef>();
 
   constructor(
     private readonly store: Store,
@@ -59,9 +61,9 @@ export class Audience {
     let settings = this.userSettings.get(userId);
     if (!settings) {
       settings = this.store.getSettings(userId).then((s) => ({
-        rooms: new Set(s.mutedRooms.map((n) => n.toLowerCase())),
-        users: new Set(s.mutedUsers.map((n) => n.toLowerCase())),
-        blocked: new Set(s.blocked.map((n) => n.toLowerCase())),
+        rooms: new Set(s.mutedRooms.map(fold)),
+        users: new Set(s.mutedUsers.map(fold)),
+        blocked: new Set(s.blocked.map(fold)),
       }));
       this.userSettings.set(userId, settings);
       settings.catch(() => this.userSettings.delete(userId));
@@ -76,7 +78,7 @@ export class Audience {
   roomAudience(roomId: RoomId, roomName: string): Promise<RoomAudience> {
     let audience = this.roomAudiences.get(roomId);
     if (!audience) {
-      audience = this.buildRoomAudience(roomId, roomName.toLowerCase());
+      audience = this.buildRoomAudience(roomId, fold(roomName));
       this.roomAudiences.set(roomId, audience);
       const pending = audience;
       audience.catch(() => {
@@ -86,7 +88,7 @@ export class Audience {
     return audience;
   }
 
-  private async buildRoomAudience(roomId: RoomId, roomKey: string): Promise<RoomAudience> {
+  private async buildRoomAudience(roomId: RoomId, roomKey: NameKey): Promise<RoomAudience> {
     const members = await this.members(roomId);
     const settings = await Promise.all(members.map((m) => this.settings(m.userId)));
     const audience: RoomAudience = { ids: [], mutesRoom: new Set(), mutesUsers: new Map() };
@@ -101,7 +103,7 @@ export class Audience {
 
   /** A room's identity by name, cached: sending a message should not cost a store read for it. */
   async roomRef(name: string): Promise<RoomRef | undefined> {
-    const key = name.toLowerCase();
+    const key = fold(name);
     const cached = this.roomRefs.get(key);
     if (cached) return cached;
     const room = await this.store.getRoom(name);

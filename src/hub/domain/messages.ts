@@ -2,6 +2,7 @@
 import { HISTORY_PAGE, RESUME_REPLAY_MAX } from "../../protocol/limits.js";
 import type { Message } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
+import { dmCursor, fold, foldCursors, roomCursor } from "../ids.js";
 import type { ConvId, MessageRecord, UserId } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { Audience, RoomRef } from "./audience.js";
@@ -67,7 +68,7 @@ export class Messages {
   private async fanOutRoom(room: RoomRef, record: MessageRecord): Promise<void> {
     const audience = await this.audience.roomAudience(room.id, room.name);
     const where = { room: room.name };
-    const senderKey = record.from.toLowerCase();
+    const senderKey = fold(record.from);
     const someMuteUsers = audience.mutesUsers.size > 0;
     const plain: UserId[] = [];
     const muted: UserId[] = [];
@@ -112,7 +113,7 @@ export class Messages {
     ];
     if (!blocked) {
       const settings = await this.audience.settings(other.id);
-      const muted = settings.users.has(me.toLowerCase());
+      const muted = settings.users.has(fold(me));
       sends.push(
         notify(bus, [other.id], { ev: "message", ...toMessage(result.message, { user: me }, { muted }) }),
       );
@@ -203,8 +204,8 @@ export class Messages {
     const { store } = this.deps;
     const [rooms, dms] = await Promise.all([store.roomsOfUser(userId), store.dmConversations(userId)]);
     const out = new Map<string, number>();
-    for (const { room } of rooms) out.set(`room:${room.name.toLowerCase()}`, room.lastSeq);
-    for (const dm of dms) out.set(`dm:${dm.otherUsername.toLowerCase()}`, dm.lastSeq);
+    for (const { room } of rooms) out.set(roomCursor(room.name), room.lastSeq);
+    for (const dm of dms) out.set(dmCursor(dm.otherUsername), dm.lastSeq);
     return out;
   }
 
@@ -215,7 +216,7 @@ export class Messages {
    */
   async replay(userId: UserId, cursors: Record<string, number> = {}): Promise<Message[]> {
     const { store } = this.deps;
-    const lowered = new Map(Object.entries(cursors).map(([k, v]) => [k.toLowerCase(), v]));
+    const lowered = foldCursors(cursors);
     const out: Message[] = [];
     const settings = await this.audience.settings(userId);
     const collect = async (convId: ConvId, key: string, where: { room: string } | { user: string }) => {
@@ -227,16 +228,16 @@ export class Messages {
       for (const record of records) {
         const muted =
           record.fromUserId !== userId &&
-          (("room" in where && settings.rooms.has(where.room.toLowerCase())) ||
-            settings.users.has(record.from.toLowerCase()));
+          (("room" in where && settings.rooms.has(fold(where.room))) ||
+            settings.users.has(fold(record.from)));
         out.push(toMessage(record, where, { withCid: record.fromUserId === userId, muted }));
       }
     };
     for (const { room } of await store.roomsOfUser(userId)) {
-      await collect(room.convId, `room:${room.name.toLowerCase()}`, { room: room.name });
+      await collect(room.convId, roomCursor(room.name), { room: room.name });
     }
     for (const dm of await store.dmConversations(userId)) {
-      await collect(dm.convId, `dm:${dm.otherUsername.toLowerCase()}`, { user: dm.otherUsername });
+      await collect(dm.convId, dmCursor(dm.otherUsername), { user: dm.otherUsername });
     }
     return out;
   }

@@ -2,6 +2,7 @@
 import { HISTORY_PAGE } from "../../protocol/limits.js";
 import type { Role } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
+import { fold } from "../ids.js";
 import { StoreConflictError, type MemberRecord, type RoomRecord, type UserId } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { Audience, RoomRef } from "./audience.js";
@@ -69,11 +70,9 @@ export class Rooms {
     const { store } = this.deps;
     const mine = await store.roomsOfUser(actor.userId);
     const joined = new Set(mine.map(({ room }) => room.id));
-    const prefix = params.query?.toLowerCase();
+    const prefix = params.query === undefined ? undefined : fold(params.query);
     const rooms = params.joined
-      ? mine
-          .map(({ room }) => room)
-          .filter((r) => prefix === undefined || r.name.toLowerCase().startsWith(prefix))
+      ? mine.map(({ room }) => room).filter((r) => prefix === undefined || fold(r.name).startsWith(prefix))
       : await store.listRooms(params.query);
     if (!params.detail) {
       return {

@@ -9,12 +9,12 @@ import {
   USERNAME_RE,
 } from "../../protocol/limits.js";
 import { FORBIDDEN_IN_BODY, FORBIDDEN_IN_NAME } from "../../protocol/text.js";
+import { fold, sameName } from "../ids.js";
 import { COMMON_PASSWORDS } from "./common-passwords.js";
 import { fail } from "./errors.js";
 
 export function checkUsername(username: string): string {
-  const lower = username.toLowerCase();
-  if (!USERNAME_RE.test(lower)) {
+  if (!USERNAME_RE.test(fold(username))) {
     fail("INVALID_USERNAME", "usernames are 3–32 characters of a-z, 0-9, _ and -", { field: "username" });
   }
   return username;
@@ -25,12 +25,12 @@ export function checkPassword(password: string, username: string): void {
   if (password.length < PASSWORD_MIN) weak(`passwords need at least ${PASSWORD_MIN} characters`);
   if (password.length > PASSWORD_MAX) weak(`passwords may have at most ${PASSWORD_MAX} characters`);
   const lower = password.toLowerCase();
-  if (lower === username.toLowerCase()) weak("the password must not be the username");
+  if (sameName(password, username)) weak("the password must not be the username");
   if (COMMON_PASSWORDS.has(lower)) weak("this password is on a list of common passwords");
 }
 
 export function checkRoomName(name: string): string {
-  if (!ROOM_NAME_RE.test(name.toLowerCase())) {
+  if (!ROOM_NAME_RE.test(fold(name))) {
     fail("INVALID_NAME", "room names are 1–48 characters of a-z, 0-9, _ and -", { field: "name" });
   }
   return name;

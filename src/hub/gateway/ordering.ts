@@ -21,16 +21,12 @@
 import type { Message } from "../../protocol/model.js";
 import type { UserId } from "../store/store.js";
 
-/** "room:NAME" or "dm:USER", lowercased: the keys of `resume` cursors. */
+import { cursorKeyOf, roomCursor } from "../ids.js";
+
+/** "room:NAME" or "dm:USER", folded (ids.ts): the keys of `resume` cursors. */
 export type CursorKey = string;
-
-export function cursorKey(m: Pick<Message, "room" | "user">): CursorKey {
-  return m.room !== undefined ? `room:${m.room.toLowerCase()}` : `dm:${(m.user ?? "").toLowerCase()}`;
-}
-
-function roomKey(name: string): CursorKey {
-  return `room:${name.toLowerCase()}`;
-}
+export const cursorKey = (m: Pick<Message, "room" | "user">): CursorKey => cursorKeyOf(m);
+const roomKey = (name: string): CursorKey => roomCursor(name);
 
 /** The missed messages after each cursor, as this user sees them, oldest first (Messages.replay). */
 export interface MissedMessages {

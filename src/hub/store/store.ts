@@ -27,9 +27,8 @@ export class StoreConflictError extends Error {
   }
 }
 
-export type UserId = number;
-export type RoomId = number;
-export type ConvId = number;
+export type { ConvId, RoomId, UserId } from "../ids.js";
+import type { ConvId, RoomId, UserId } from "../ids.js";
 
 export interface UserRecord {
   id: UserId;

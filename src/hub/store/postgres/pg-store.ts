@@ -29,6 +29,7 @@ import type {
   UserId,
   UserRecord,
 } from "../store.js";
+import { fold } from "../../ids.js";
 import { migrate } from "./migrations.js";
 import { openPool, parsePgUrl, type PgOptions } from "./pool.js";
 import {
@@ -60,7 +61,7 @@ function conflictOf(err: unknown): unknown {
 
 /** LIKE pattern for "starts with", with the pattern characters in the prefix taken literally. */
 function prefixPattern(prefix: string): string {
-  return `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return `${fold(prefix).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** `SET` clause for the fields present in `patch` (undefined = unchanged, null = cleared). */

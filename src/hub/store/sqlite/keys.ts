@@ -1,10 +1,9 @@
 /** Helpers shared by the SQLite repositories. */
 import type { Database, Statement } from "better-sqlite3";
+import { fold } from "../../ids.js";
 
-/** The lowercased form under which names are unique and searched: "Alice" and "alice" collide. */
-export function nameKey(name: string): string {
-  return name.toLowerCase();
-}
+/** The `*_key` columns hold names folded (ids.ts): "Alice" and "alice" collide. */
+export const nameKey = fold;
 
 /**
  * [low, high) bounds matching every key that starts with `prefix` under SQLite's binary collation, so a
