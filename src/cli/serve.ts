@@ -59,6 +59,7 @@ export function serveCommand(): Command {
     .addOption(
       new Option("--max-body-chars <n>", "longest message body [env PARLEY_MAX_BODY_CHARS] (default 4000)"),
     )
+    .addOption(new Option("--no-web", "do not serve the browser client at / [env PARLEY_WEB=false]"))
     .addOption(
       new Option(
         "--no-rate-limits",
@@ -87,6 +88,7 @@ export function serveCommand(): Command {
       const config = layered(flags as HubConfigInput, process.env, file.values);
       const hub = await createHub(config);
       console.log(`parley hub listening on ${hub.url}`);
+      if (hub.webUrl) console.log(`web client: ${hub.webUrl} (open it in a browser)`);
       if (hub.fingerprint) {
         console.log(
           `TLS certificate SHA-256 fingerprint: ${hub.fingerprint}${hub.certificateCreated ? " (new)" : ""}`,

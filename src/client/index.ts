@@ -23,33 +23,9 @@
  * message shows both fingerprints and the `parley trust wss://host:port` command (`trustHub`).
  * The session token (`client.session`) may be stored to `resume` later; `sessionLost` says when it ended.
  */
-export { ParleyClient } from "./client.js";
-export type { ParleyClientOptions } from "./options.js";
-export type {
-  ClientEventMap,
-  ClientEventName,
-  ClientState,
-  ConnectionStatus,
-  ConversationBase,
-  ConversationKey,
-  ConversationState,
-  DmState,
-  HubInfo,
-  MessageNotice,
-  OutboxEntry,
-  RoomState,
-} from "./types.js";
-export {
-  ClientClosedError,
-  HubError,
-  HubFingerprintChangedError,
-  HubFingerprintMismatchError,
-  HubUnreachableError,
-  KnownHubsFileError,
-  NotConnectedError,
-  RequestTimeoutError,
-} from "./errors.js";
-export { conversationOf, dmKey, mentions, parseKey, roomKey } from "./keys.js";
+export type { ParleyClientOptions } from "./node-client.js";
+export { ParleyClient } from "./node-client.js";
+export * from "./core/index.js";
 export { configDir, knownHubsPath, trustHub, trustCommand } from "./known-hubs.js";
 export {
   PeerChats,

@@ -9,13 +9,15 @@ import { dirname, join } from "node:path";
 import tls from "node:tls";
 import { isIP } from "node:net";
 import envPaths from "env-paths";
-import { DEFAULT_PORT, WS_PATH } from "../protocol/index.js";
+import { parseHubUrl, type HubAddress } from "./core/address.js";
 import {
   HubFingerprintChangedError,
   HubFingerprintMismatchError,
   HubUnreachableError,
   KnownHubsFileError,
-} from "./errors.js";
+} from "./core/errors.js";
+
+export { parseHubUrl, type HubAddress };
 
 const FILE_NAME = "known-hubs.json";
 const FINGERPRINT_RE = /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/;
@@ -29,36 +31,6 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export function knownHubsPath(dir: string = configDir()): string {
   return join(dir, FILE_NAME);
-}
-
-/** A hub URL parsed: wss/ws, host, port (default 7447) and the path (default /v1). */
-export interface HubAddress {
-  secure: boolean;
-  host: string;
-  port: number;
-  /** "host:port" (IPv6 in brackets) — the key of the known-hubs file. */
-  hostPort: string;
-  /** The URL normalised, with the path. */
-  url: string;
-}
-
-export function parseHubUrl(url: string): HubAddress {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new TypeError(`not a hub URL: ${url} (expected wss://host:port)`);
-  }
-  if (parsed.protocol !== "wss:" && parsed.protocol !== "ws:") {
-    throw new TypeError(`not a hub URL: ${url} (expected wss://host:port, or ws:// for an --insecure hub)`);
-  }
-  const secure = parsed.protocol === "wss:";
-  const port = parsed.port === "" ? DEFAULT_PORT : Number(parsed.port);
-  // URL keeps IPv6 hosts in brackets; net/tls want them bare.
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, "$1");
-  const hostPort = `${parsed.hostname.toLowerCase()}:${port}`;
-  const path = parsed.pathname === "/" || parsed.pathname === "" ? WS_PATH : parsed.pathname;
-  return { secure, host, port, hostPort, url: `${parsed.protocol}//${parsed.hostname}:${port}${path}` };
 }
 
 /** SHA-256 of a DER certificate, uppercase hex pairs joined by colons (the form the hub prints). */

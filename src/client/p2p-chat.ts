@@ -10,10 +10,10 @@
  * appears twice.
  */
 import type { PeerPath, PeerSession, Receipt } from "../peer/index.js";
-import { Emitter } from "./emitter.js";
-import { dmKey } from "./keys.js";
+import { Emitter } from "./core/emitter.js";
+import { dmKey } from "./core/keys.js";
 import type { Message } from "../protocol/index.js";
-import type { ConversationKey } from "./types.js";
+import type { ConversationKey } from "./core/types.js";
 
 /** How a message travels: directly between the machines, through the hub relay (both end-to-end encrypted), or stored by the hub. */
 export type DirectPath = PeerPath | "hub";

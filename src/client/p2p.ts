@@ -28,10 +28,10 @@ import {
   type RelayLink,
 } from "../peer/index.js";
 import type { SessionOptions } from "../peer/session.js";
-import type { ParleyClient } from "./client.js";
-import { Emitter } from "./emitter.js";
+import type { ParleyClient } from "./core/client.js";
+import { Emitter } from "./core/emitter.js";
 import { DirectChat } from "./p2p-chat.js";
-import { statusText } from "./reconnect.js";
+import { statusText } from "./core/reconnect.js";
 
 /** A request is answered within the hub's 2 minutes or not at all. */
 const ANSWER_WAIT_MS = 2 * 60_000 + 5_000;

@@ -27,6 +27,7 @@ export const hubConfigSchema = z.object({
     .union([z.string(), z.array(z.string())])
     .optional()
     .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
+  web: z.coerce.boolean().default(true).describe("serve the browser client at / (false: --no-web)"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

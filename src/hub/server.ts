@@ -1,7 +1,7 @@
 /** Composition root: config → TLS, store, bus, domain, gateway, listening server. */
 import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
-import { createServer as createHttpServer, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
@@ -17,6 +17,7 @@ import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { trustedProxies } from "./gateway/client-address.js";
+import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
 import { openStore } from "./store/open.js";
@@ -27,6 +28,8 @@ export const SERVER_NAME = "parley-hub/0.1.0";
 
 export interface RunningHub {
   url: string;
+  /** The browser client's address (absent with --no-web). */
+  webUrl: string | undefined;
   host: string;
   port: number;
   /** Absent with --insecure. */
@@ -36,6 +39,8 @@ export interface RunningHub {
   config: HubConfig;
   domain: Domain;
   gateway: Gateway;
+  /** Plain HTTP on the same port: add routes here. */
+  http: HttpRouter;
   log: Logger;
   close(): Promise<void>;
 }
@@ -92,6 +97,8 @@ export interface HubOptions {
   pingIntervalMs?: number;
   helloTimeoutMs?: number;
   authTimeoutMs?: number;
+  /** Where the built web client is (default: dist/web of this package). */
+  webRoot?: string;
 }
 
 export function createLogger(config: HubConfig): Logger {
@@ -166,9 +173,13 @@ export async function createHub(
     ...(options.authTimeoutMs !== undefined && { authTimeoutMs: options.authTimeoutMs }),
   });
 
+  const http = await createHttpRouter(
+    { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
+    log,
+  );
   const server: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, notFound)
-    : createHttpServer(notFound);
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
+    : createHttpServer(http.handle);
   server.on("clientError", (_error, socket) => socket.destroy());
   installRelay(gateway, p2p, clock);
   gateway.attach(server);
@@ -182,6 +193,7 @@ export async function createHub(
   const port = (server.address() as AddressInfo).port;
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
+  const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
   log.info(
     { url, dataDir, fingerprint: tls?.fingerprint, store: config.store ?? "sqlite", nodeId },
     "hub started",
@@ -201,6 +213,7 @@ export async function createHub(
 
   return {
     url,
+    webUrl,
     host: config.host,
     port,
     fingerprint: tls?.fingerprint,
@@ -209,12 +222,8 @@ export async function createHub(
     config,
     domain,
     gateway,
+    http,
     log,
     close,
   };
-}
-
-function notFound(_req: unknown, res: ServerResponse): void {
-  res.writeHead(426, { "content-type": "text/plain" });
-  res.end("This is a Parley hub: connect with a WebSocket client to /v1 (subprotocol parley.v1).\n");
 }

@@ -5,3 +5,4 @@ export * from "./ops.js";
 export * from "./events.js";
 export * from "./frames.js";
 export * from "./text.js";
+export * from "./passwords.js";

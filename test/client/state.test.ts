@@ -1,17 +1,17 @@
 /** The pure state functions: ordering, dedupe, gaps, unread, renames, events. No hub needed. */
 import { describe, expect, it } from "vitest";
 import type { Member, Message, Room, User } from "../../src/protocol/index.js";
-import * as S from "../../src/client/state.js";
-import { backoffDelay } from "../../src/client/backoff.js";
-import { isFatal } from "../../src/client/reconnect.js";
+import * as S from "../../src/client/core/state.js";
+import { backoffDelay } from "../../src/client/core/backoff.js";
+import { isFatal } from "../../src/client/core/reconnect.js";
 import {
   HubError,
   HubFingerprintChangedError,
   HubUnreachableError,
   NotConnectedError,
-} from "../../src/client/errors.js";
-import { conversationOf, mentions, parseKey } from "../../src/client/keys.js";
-import type { ClientState, ConversationKey } from "../../src/client/types.js";
+} from "../../src/client/core/errors.js";
+import { conversationOf, mentions, parseKey } from "../../src/client/core/keys.js";
+import type { ClientState, ConversationKey } from "../../src/client/core/types.js";
 
 const MAX = 100;
 
@@ -417,7 +417,7 @@ describe("deliver under shuffled, repeated and lost input", () => {
 
 describe("emitter", () => {
   it("a throwing listener does not stop the others and is reported with the event name", async () => {
-    const { Emitter } = await import("../../src/client/emitter.js");
+    const { Emitter } = await import("../../src/client/core/emitter.js");
     const reported: string[] = [];
     const e = new Emitter<{ a: number }>((error, name) =>
       reported.push(`${String(name)}: ${(error as Error).message}`),

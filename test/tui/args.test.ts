@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ArgsError, parseArgs, splitCommand, tokenize } from "../../src/tui/commands/args.js";
+import { ArgsError, parseArgs, splitCommand, tokenize } from "../../src/ui/commands/args.js";
 
 describe("splitCommand", () => {
   it("reads the name (lower-cased) and the rest", () => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParleyClient, type MessageNotice } from "../../src/client/index.js";
 import { ChatController } from "../../src/tui/controller/controller.js";
-import type { ViewKey } from "../../src/tui/controller/view-keys.js";
+import type { ViewKey } from "../../src/ui/view-keys.js";
 import { COMMANDS } from "../../src/tui/commands/registry.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRichText, type Segment } from "../../src/tui/render/markdown.js";
+import { parseRichText, type Segment } from "../../src/ui/markdown.js";
 
 const plain = (segments: Segment[]): string => segments.map((s) => s.text).join("");
 const styled = (text: string) => parseRichText(text).segments.map((s) => [s.text, s.style, s.link]);

@@ -2,8 +2,8 @@
 import { describe, expect, it } from "vitest";
 import type { ClientState, MessageNotice } from "../../src/client/index.js";
 import type { Room } from "../../src/protocol/index.js";
-import { noticesFor, roomChanges } from "../../src/tui/controller/event-notices.js";
-import { notificationFor } from "../../src/tui/controller/notify.js";
+import { noticesFor, roomChanges } from "../../src/ui/event-notices.js";
+import { notificationFor } from "../../src/ui/notify.js";
 
 function notice(over: Partial<MessageNotice>): MessageNotice {
   return {

@@ -4,13 +4,12 @@ import {
   DISPLAY_NAME_MAX,
   MAX_BODY_CHARS,
   PASSWORD_MAX,
-  PASSWORD_MIN,
   ROOM_NAME_RE,
   USERNAME_RE,
 } from "../../protocol/limits.js";
 import { FORBIDDEN_IN_BODY, FORBIDDEN_IN_NAME } from "../../protocol/text.js";
-import { fold, sameName } from "../ids.js";
-import { COMMON_PASSWORDS } from "./common-passwords.js";
+import { passwordProblem } from "../../protocol/passwords.js";
+import { fold } from "../ids.js";
 import { fail } from "./errors.js";
 
 export function checkUsername(username: string): string {
@@ -21,12 +20,8 @@ export function checkUsername(username: string): string {
 }
 
 export function checkPassword(password: string, username: string): void {
-  const weak = (why: string) => fail("WEAK_PASSWORD", why, { field: "password" });
-  if (password.length < PASSWORD_MIN) weak(`passwords need at least ${PASSWORD_MIN} characters`);
-  if (password.length > PASSWORD_MAX) weak(`passwords may have at most ${PASSWORD_MAX} characters`);
-  const lower = password.toLowerCase();
-  if (sameName(password, username)) weak("the password must not be the username");
-  if (COMMON_PASSWORDS.has(lower)) weak("this password is on a list of common passwords");
+  const problem = passwordProblem(password, username);
+  if (problem !== null) fail("WEAK_PASSWORD", problem, { field: "password" });
 }
 
 export function checkRoomName(name: string): string {

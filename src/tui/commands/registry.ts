@@ -1,91 +1,25 @@
 /**
- * The command table and its one dispatcher: looks the command up, parses and checks its arguments,
- * runs it, and turns any failure into one line saying what to do.
+ * The terminal client's command table: the shared commands (src/ui/commands) and its own direct-chat
+ * commands, which need the peer-to-peer side only a terminal client has.
  */
-import { ArgsError, parseArgs, splitCommand } from "./args.js";
-import { describeError } from "./errors.js";
-import { messagingCommands } from "./messaging.js";
-import { moderationCommands } from "./moderation.js";
-import { peopleCommands } from "./people.js";
+import { CORE_COMMANDS, runCommand as runShared, type RunResult } from "../../ui/commands/registry.js";
+import type { CommandContext, CommandSpec } from "../../ui/commands/types.js";
 import { p2pCommands } from "../p2p/commands.js";
-import { roomCommands } from "./rooms.js";
-import { sessionCommands } from "./session.js";
-import type { CommandContext, CommandSpec } from "./types.js";
+import type { P2pTui } from "../p2p/p2p-tui.js";
+import { KEY_HELP } from "../keys-help.js";
 
-export const COMMANDS: readonly CommandSpec[] = [
-  ...sessionCommands,
-  ...roomCommands,
-  ...messagingCommands,
-  ...moderationCommands,
-  ...peopleCommands,
-  ...p2pCommands,
-];
-
-export function findCommand(
-  name: string,
-  commands: readonly CommandSpec[] = COMMANDS,
-): CommandSpec | undefined {
-  return commands.find((c) => c.name === name || c.aliases?.includes(name));
+export interface TuiCommandContext extends CommandContext {
+  /** Direct (peer-to-peer) chats, when the app has them. */
+  p2p?: P2pTui;
 }
 
-/** Edit distance with adjacent transpositions ("jion" → "join" is 1), for "did you mean". */
-function distance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
-    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
-  for (let i = 1; i <= a.length; i += 1) {
-    for (let j = 1; j <= b.length; j += 1) {
-      const row = d[i] as number[];
-      const prev = d[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(
-        (prev[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        (prev[j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, ((d[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row[j] = best;
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
-}
+export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [...CORE_COMMANDS, ...p2pCommands];
 
-/** Closest command names to a mistyped one, for "did you mean". */
-function suggestions(name: string, commands: readonly CommandSpec[]): string[] {
-  return commands
-    .map((c) => ({ name: c.name, d: distance(name, c.name) }))
-    .filter((c) => c.d <= (name.length <= 3 ? 1 : 2))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 3)
-    .map((c) => c.name);
-}
-
-export type RunResult = { ok: true } | { ok: false; message: string };
-
-/** Runs one command line (`/name args`). Never throws: failures come back as a message. */
-export async function runCommand(
+/** Runs one command line against the terminal client's table. Never throws. */
+export function runCommand(
   line: string,
-  ctx: Omit<CommandContext, "commands">,
-  commands: readonly CommandSpec[] = COMMANDS,
+  ctx: Omit<TuiCommandContext, "commands" | "keyHelp">,
+  commands: readonly CommandSpec<TuiCommandContext>[] = COMMANDS,
 ): Promise<RunResult> {
-  const cmd = splitCommand(line);
-  if (!cmd) return { ok: false, message: "not a command" };
-  const spec = findCommand(cmd.name, commands);
-  if (!spec) {
-    const near = suggestions(cmd.name, commands);
-    const hint = near.length > 0 ? `did you mean ${near.map((n) => `/${n}`).join(" or ")}? ` : "";
-    return { ok: false, message: `unknown command /${cmd.name} — ${hint}/help lists the commands` };
-  }
-  try {
-    const args = parseArgs(cmd.args, spec.args);
-    const n = args.positional.length;
-    if (n < (spec.min ?? 0)) throw new ArgsError("missing argument");
-    if (spec.max !== undefined && n > spec.max) throw new ArgsError("too many arguments");
-    await spec.run({ ...ctx, commands }, args);
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, message: `/${spec.name}: ${describeError(error, spec.usage)}` };
-  }
+  return runShared<TuiCommandContext>(line, { ...ctx, keyHelp: KEY_HELP }, commands);
 }

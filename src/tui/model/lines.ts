@@ -5,10 +5,11 @@
  */
 import type { Message } from "../../protocol/index.js";
 import type { OutboxEntry } from "../../client/index.js";
-import { parseRichText, type RichText } from "../render/markdown.js";
+import { parseRichText, type RichText } from "../../ui/markdown.js";
 import { sanitize } from "../render/sanitize.js";
 
-export type NoticeLevel = "system" | "info" | "error";
+export type { NoticeLevel } from "../../ui/notices.js";
+import type { NoticeLevel } from "../../ui/notices.js";
 
 export interface Notice {
   id: number;

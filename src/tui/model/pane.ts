@@ -1,6 +1,6 @@
 /** The lines of one view, built from the client state and the app's notices (memoised per input). */
 import { mentions, parseKey, type ClientState } from "../../client/index.js";
-import type { ViewKey } from "../controller/view-keys.js";
+import type { ViewKey } from "../../ui/view-keys.js";
 import { mergeByTime, messageLine, noticeLine, pendingLine, type Notice, type PaneLine } from "./lines.js";
 import { directLine, type DirectViews } from "../p2p/lines.js";
 

@@ -1,14 +1,15 @@
 /** Commands for peer-to-peer chats: ask, answer, trust a changed key, end. */
-import { UsageError, type CommandContext, type CommandSpec } from "../commands/types.js";
-import { userName } from "../commands/targets.js";
+import { UsageError, type CommandSpec } from "../../ui/commands/types.js";
+import type { TuiCommandContext } from "../commands/registry.js";
+import { userName } from "../../ui/commands/targets.js";
 import type { P2pTui } from "./p2p-tui.js";
 
-function p2pOf(ctx: CommandContext): P2pTui {
+function p2pOf(ctx: TuiCommandContext): P2pTui {
   if (!ctx.p2p) throw new UsageError("direct chats are not available in this client");
   return ctx.p2p;
 }
 
-export const p2pCommands: CommandSpec[] = [
+export const p2pCommands: CommandSpec<TuiCommandContext>[] = [
   {
     name: "p2p",
     aliases: ["direct"],

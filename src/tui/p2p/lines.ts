@@ -4,7 +4,7 @@
  */
 import type { DirectMessage, DirectPath } from "../../client/index.js";
 import type { MessageLine } from "../model/lines.js";
-import { parseRichText } from "../render/markdown.js";
+import { parseRichText } from "../../ui/markdown.js";
 import { sanitize } from "../render/sanitize.js";
 
 /** One user's direct chat, as the controller's snapshot holds it. */

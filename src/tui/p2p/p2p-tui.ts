@@ -13,8 +13,8 @@ import {
   type RequestGone,
 } from "../../client/index.js";
 import type { NoticeLevel } from "../model/lines.js";
-import { STATUS_VIEW, type ViewKey } from "../controller/view-keys.js";
-import { describeError } from "../commands/errors.js";
+import { STATUS_VIEW, type ViewKey } from "../../ui/view-keys.js";
+import { describeError } from "../../ui/commands/errors.js";
 import type { DirectViews } from "./lines.js";
 
 /** What P2pTui needs from the controller. */

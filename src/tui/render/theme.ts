@@ -3,7 +3,7 @@
  * (`--no-color` or `NO_COLOR`, see https://no-color.org) every style here drops its colour and keeps
  * only attributes such as bold and italic, so kinds of text stay distinguishable without colour.
  */
-import type { Style } from "./markdown.js";
+import type { Style } from "../../ui/markdown.js";
 
 /** The subset of Ink's <Text> props we style with. */
 export interface TextStyle {

@@ -2,7 +2,7 @@
 import React, { useMemo } from "react";
 import { Box, Text, useInput, type Key } from "ink";
 import type { ChatController, ViewState } from "../controller/controller.js";
-import { viewTitle } from "../controller/view-keys.js";
+import { viewTitle } from "../../ui/view-keys.js";
 import {
   EMPTY,
   NO_HISTORY,

@@ -2,7 +2,7 @@
 import React from "react";
 import { Text } from "ink";
 import { hyperlink } from "../render/links.js";
-import type { RichText as Rich } from "../render/markdown.js";
+import type { RichText as Rich } from "../../ui/markdown.js";
 import type { Theme } from "../render/theme.js";
 
 export interface RichTextProps {

@@ -4,7 +4,7 @@ import { Box, Text } from "ink";
 import { parseKey, type ClientState } from "../../client/index.js";
 import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
-import { viewTitle, type ViewKey } from "../controller/view-keys.js";
+import { viewTitle, type ViewKey } from "../../ui/view-keys.js";
 
 export interface SidebarProps {
   client: ClientState;

@@ -5,7 +5,7 @@ import type { ConnectionStatus, ClientState } from "../../client/index.js";
 import { parseKey } from "../../client/index.js";
 import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
-import { viewTitle, type ViewKey } from "../controller/view-keys.js";
+import { viewTitle, type ViewKey } from "../../ui/view-keys.js";
 
 export function connectionText(status: ConnectionStatus, now: number = Date.now()): string {
   switch (status.state) {

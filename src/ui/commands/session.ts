@@ -1,6 +1,5 @@
 /** Commands about the session itself: help, logout, quit. */
 import { UsageError, type CommandSpec } from "./types.js";
-import { KEY_HELP } from "../keys-help.js";
 
 export const sessionCommands: CommandSpec[] = [
   {
@@ -22,7 +21,7 @@ export const sessionCommands: CommandSpec[] = [
       ctx.print("Commands (/help COMMAND for more):");
       for (const c of ctx.commands) ctx.print(`  ${c.usage} — ${c.summary}`);
       ctx.print("Keys:");
-      for (const [key, what] of KEY_HELP) ctx.print(`  ${key} — ${what}`);
+      for (const [key, what] of ctx.keyHelp) ctx.print(`  ${key} — ${what}`);
       ctx.print(
         "A line not starting with / is a message to the current room or user; start it with // to send a leading /.",
       );

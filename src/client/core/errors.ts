@@ -1,5 +1,5 @@
 /** The SDK's typed errors: one class per way a call can fail, so a UI can switch on `instanceof`/`code`. */
-import type { ErrorCode, WireError } from "../protocol/index.js";
+import type { ErrorCode, WireError } from "../../protocol/index.js";
 
 /** The hub answered with an error reply. */
 export class HubError extends Error {

@@ -1,41 +1,28 @@
 /**
- * One WebSocket connection to a hub: pinned TLS, subprotocol parley.v1, `hello`, request/reply
- * correlation with per-request timeouts, validated events, and dead-link detection. It does not
- * reconnect; ParleyClient strings connections together.
+ * One connection to a hub over a platform socket (see transport.ts): `hello`, request/reply
+ * correlation with per-request timeouts, validated events, and dead-link detection where the platform
+ * can ping. It does not reconnect; ParleyClient strings connections together.
  */
-import type { createConnection, Socket } from "node:net";
-import WebSocket from "ws";
 import {
   events as eventSchemas,
   MAX_FRAME_BYTES,
   ops,
   PROTOCOL_VERSION,
-  SUBPROTOCOL,
   type AnyEvent,
   type EventName,
   type OpName,
   type OpParams,
   type OpResult,
   type WireError,
-} from "../protocol/index.js";
-import {
-  FrameTooLargeError,
-  HubError,
-  HubUnreachableError,
-  NotConnectedError,
-  RequestTimeoutError,
-} from "./errors.js";
-import { checkPin, connectTls, type HubAddress, type KnownHubs } from "./known-hubs.js";
-
-/** The largest frame accepted from a hub. */
-const INCOMING_FRAME_MAX = 16 * 1024 * 1024;
+} from "../../protocol/index.js";
+import type { HubAddress } from "./address.js";
+import { FrameTooLargeError, HubError, NotConnectedError, RequestTimeoutError } from "./errors.js";
+import { unref, type Timer } from "./timers.js";
+import type { HubSocket, Transport } from "./transport.js";
 
 export interface ConnectionOptions {
   address: HubAddress;
-  /** Where pins live; required for wss://. */
-  knownHubs?: KnownHubs;
-  /** A fingerprint the caller insists on. */
-  fingerprint?: string;
+  transport: Transport;
   clientName: string;
   requestTimeoutMs: number;
   /** Nothing heard for this long → ping; for twice this long → the link is dead. */
@@ -62,10 +49,18 @@ interface Pending {
   op: OpName;
   resolve(result: unknown): void;
   reject(error: Error): void;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 export type HelloResult = OpResult<"hello">;
+
+const encoder = new TextEncoder();
+
+/** UTF-8 length, without encoding when the answer is plain from the character count. */
+function byteLength(text: string, limit: number): number {
+  if (text.length * 3 <= limit) return text.length;
+  return encoder.encode(text).length;
+}
 
 export class Connection {
   private nextId = 1;
@@ -73,60 +68,37 @@ export class Connection {
   /** Binary frames (the peer relay's); see `onBinary`. */
   private readonly binaryListeners = new Set<(frame: Uint8Array) => void>();
   private lastHeard = Date.now();
-  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private keepAliveTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   private deadLink = false;
-  private handlers: ConnectionHandlers;
+  private socket!: HubSocket;
   private resolveClosed!: (info: CloseInfo) => void;
   /** Settles when the socket is closed, however that happened. */
   readonly closedPromise: Promise<CloseInfo> = new Promise((resolve) => (this.resolveClosed = resolve));
   hello!: HelloResult;
+  fingerprint: string | undefined;
 
   private constructor(
-    private readonly ws: WebSocket,
     readonly address: HubAddress,
-    readonly fingerprint: string | undefined,
     private readonly options: ConnectionOptions,
-    handlers: ConnectionHandlers,
-  ) {
-    this.handlers = handlers;
-    ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));
-    ws.on("ping", () => this.heard());
-    ws.on("pong", () => this.heard());
-    ws.on("close", (code, reason) => this.onClosed(code, reason.toString()));
-    // After open, errors are followed by "close"; the listener keeps them from being thrown.
-    ws.on("error", () => {});
-    this.keepAliveTimer = setInterval(
-      () => this.checkAlive(),
-      Math.max(50, Math.floor(options.keepAliveMs / 2)),
-    );
-    this.keepAliveTimer.unref();
-  }
+    private readonly handlers: ConnectionHandlers,
+  ) {}
 
   /**
-   * Connects, checks the certificate pin before anything is written, upgrades with the parley.v1
-   * subprotocol and says hello. Rejects with HubUnreachableError, HubFingerprintChangedError,
-   * HubFingerprintMismatchError or HubError (e.g. UNSUPPORTED_PROTOCOL).
+   * Opens a socket through the transport (which checks the certificate pin before anything is
+   * written, where it pins) and says hello. Rejects with HubUnreachableError,
+   * HubFingerprintChangedError, HubFingerprintMismatchError or HubError (e.g. UNSUPPORTED_PROTOCOL).
    */
   static async open(options: ConnectionOptions, handlers: ConnectionHandlers): Promise<Connection> {
-    const { address } = options;
     const deadline = Date.now() + options.connectTimeoutMs;
-    let tlsSocket: Socket | undefined;
-    let fingerprint: string | undefined;
-    if (address.secure) {
-      if (!options.knownHubs) throw new TypeError("a wss:// connection needs the known-hubs store");
-      const tls = await connectTls(address, options.connectTimeoutMs);
-      try {
-        checkPin(options.knownHubs, address, tls.fingerprint, options.fingerprint);
-      } catch (error) {
-        tls.socket.destroy();
-        throw error;
-      }
-      tlsSocket = tls.socket;
-      fingerprint = tls.fingerprint;
-    }
-    const ws = await upgrade(options, tlsSocket, Math.max(1, deadline - Date.now()));
-    const connection = new Connection(ws, address, fingerprint, options, handlers);
+    const connection = new Connection(options.address, options, handlers);
+    const opened = await options.transport.open(options.address, options.connectTimeoutMs, {
+      onText: (text) => connection.onText(text),
+      onBinary: (frame) => connection.onBinaryFrame(frame),
+      onHeard: () => connection.heard(),
+      onClose: (code, reason) => connection.onClosed(code, reason),
+    });
+    connection.attach(opened.socket, opened.fingerprint);
     try {
       connection.hello = await connection.request(
         "hello",
@@ -140,8 +112,21 @@ export class Connection {
     return connection;
   }
 
+  private attach(socket: HubSocket, fingerprint: string | undefined): void {
+    this.socket = socket;
+    this.fingerprint = fingerprint;
+    this.lastHeard = Date.now();
+    if (socket.ping && !this.closed) {
+      this.keepAliveTimer = setInterval(
+        () => this.checkAlive(),
+        Math.max(50, Math.floor(this.options.keepAliveMs / 2)),
+      );
+      unref(this.keepAliveTimer);
+    }
+  }
+
   get isOpen(): boolean {
-    return !this.closed && this.ws.readyState === WebSocket.OPEN;
+    return !this.closed && this.socket.isOpen;
   }
 
   /** Sends a request and resolves with its validated result. */
@@ -154,15 +139,15 @@ export class Connection {
     const id = this.nextId++;
     const frame = JSON.stringify({ ...params, id, op });
     const limit = this.hello?.limits.maxFrameBytes ?? MAX_FRAME_BYTES;
-    if (Buffer.byteLength(frame) > limit) return Promise.reject(new FrameTooLargeError(op, limit));
+    if (byteLength(frame, limit) > limit) return Promise.reject(new FrameTooLargeError(op, limit));
     return new Promise<OpResult<O>>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new RequestTimeoutError(op, timeoutMs));
       }, timeoutMs);
       this.pending.set(id, { op, resolve: resolve as (r: unknown) => void, reject, timer });
-      this.ws.send(frame, (error) => {
-        if (error && this.pending.delete(id)) {
+      this.socket.sendText(frame, (error) => {
+        if (this.pending.delete(id)) {
           clearTimeout(timer);
           reject(new NotConnectedError(`could not send ${op}: ${error.message}`));
         }
@@ -176,7 +161,7 @@ export class Connection {
    */
   sendBinary(frame: Uint8Array): void {
     if (!this.isOpen) return;
-    this.ws.send(frame, { binary: true }, () => {});
+    this.socket.sendBinary(frame);
   }
 
   /** Subscribes to binary frames from the hub (peer relay frames); returns the unsubscribe function. */
@@ -188,14 +173,12 @@ export class Connection {
   /** Closes politely (close frame); pending requests reject with NotConnectedError. */
   close(code = 1000, reason = ""): void {
     if (this.closed) return;
-    this.ws.close(code, reason);
-    // A hub that never answers the close frame must not keep us waiting.
-    setTimeout(() => this.ws.terminate(), 2000).unref();
+    this.socket.close(code, reason);
   }
 
   /** Drops the link at once (no close handshake). */
   terminate(): void {
-    this.ws.terminate();
+    this.socket.terminate();
   }
 
   private heard(): void {
@@ -206,27 +189,23 @@ export class Connection {
     const silent = Date.now() - this.lastHeard;
     if (silent >= 2 * this.options.keepAliveMs) {
       this.deadLink = true;
-      this.ws.terminate();
-    } else if (silent >= this.options.keepAliveMs && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.ping();
+      this.socket.terminate();
+    } else if (silent >= this.options.keepAliveMs && this.socket.isOpen) {
+      this.socket.ping?.();
     }
   }
 
-  private onFrame(data: WebSocket.RawData, isBinary: boolean): void {
+  private onBinaryFrame(frame: Uint8Array): void {
     this.heard();
-    if (isBinary) {
-      // Binary frames belong to the peer relay (src/peer/relay.ts), which listens through onBinary.
-      const frame = Array.isArray(data)
-        ? Buffer.concat(data)
-        : data instanceof ArrayBuffer
-          ? new Uint8Array(data)
-          : data;
-      for (const listener of [...this.binaryListeners]) listener(frame);
-      return;
-    }
+    // Binary frames belong to the peer relay (src/peer/relay.ts), which listens through onBinary.
+    for (const listener of [...this.binaryListeners]) listener(frame);
+  }
+
+  private onText(text: string): void {
+    this.heard();
     let frame: unknown;
     try {
-      frame = JSON.parse(data.toString());
+      frame = JSON.parse(text);
     } catch {
       this.handlers.onProtocolWarning("the hub sent a frame that is not JSON");
       return;
@@ -240,7 +219,6 @@ export class Connection {
     else if (typeof record.ev === "string") this.onEventFrame(record);
     else this.handlers.onProtocolWarning("the hub sent a frame that is neither a reply nor an event");
   }
-
   private onReply(record: Record<string, unknown>): void {
     const { re, ok, ...rest } = record;
     const pending = typeof re === "number" ? this.pending.get(re) : undefined;
@@ -295,42 +273,4 @@ export class Connection {
     this.resolveClosed(info);
     this.handlers.onClose(info);
   }
-}
-
-/** The HTTP upgrade on an already-verified TLS socket (or a plain one for ws://). */
-function upgrade(
-  options: ConnectionOptions,
-  tlsSocket: Socket | undefined,
-  timeoutMs: number,
-): Promise<WebSocket> {
-  const { address } = options;
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(address.url, SUBPROTOCOL, {
-      handshakeTimeout: timeoutMs,
-      // Replies carry history pages (200 messages of up to 4000 characters), far above the request cap.
-      maxPayload: INCOMING_FRAME_MAX,
-      perMessageDeflate: false,
-      // Hand ws the socket whose certificate was checked, so the upgrade request goes nowhere else.
-      ...(tlsSocket ? { createConnection: (() => tlsSocket) as unknown as typeof createConnection } : {}),
-    });
-    const fail = (error: Error): void => {
-      ws.removeAllListeners();
-      ws.on("error", () => {});
-      ws.terminate();
-      tlsSocket?.destroy();
-      reject(new HubUnreachableError(address.url, error));
-    };
-    ws.once("error", fail);
-    ws.once("unexpected-response", (_req, res) =>
-      fail(new Error(`the hub answered HTTP ${res.statusCode} to the upgrade`)),
-    );
-    ws.once("open", () => {
-      ws.off("error", fail);
-      if (ws.protocol !== SUBPROTOCOL) {
-        fail(new Error(`the hub did not accept subprotocol ${SUBPROTOCOL}`));
-        return;
-      }
-      resolve(ws);
-    });
-  });
 }

@@ -3,9 +3,9 @@
  * which view each goes to and what it says. Texts here may contain names from the network; the pane
  * sanitizes every notice before printing.
  */
-import type { AnyEvent, Room } from "../../protocol/index.js";
-import { dmKey, roomKey, type ClientState } from "../../client/index.js";
-import type { NoticeLevel } from "../model/lines.js";
+import type { AnyEvent, Room } from "../protocol/index.js";
+import { dmKey, roomKey, type ClientState } from "../client/core/index.js";
+import type { NoticeLevel } from "./notices.js";
 import { STATUS_VIEW, type ViewKey } from "./view-keys.js";
 
 export interface EventNotice {

@@ -13,16 +13,17 @@ import type {
   Room,
   SessionInfo,
   User,
-} from "../protocol/index.js";
+} from "../../protocol/index.js";
 import type { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { ClientClosedError, HubError, NotConnectedError } from "./errors.js";
 import { conversationOf, dmKey, parseKey, roomKey, targetOf } from "./keys.js";
-import { configDir, KnownHubs, knownHubsPath, type HubAddress } from "./known-hubs.js";
-import { resolveOptions, type ParleyClientOptions, type ResolvedOptions } from "./options.js";
+import type { HubAddress } from "./address.js";
+import { resolveOptions, type CoreClientOptions, type ResolvedOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { Link, statusText } from "./reconnect.js";
 import * as S from "./state.js";
+import { sleep, unref, type Timer } from "./timers.js";
 import type {
   ClientEventMap,
   ClientState,
@@ -39,10 +40,6 @@ const RATE_LIMIT_RETRIES = 3;
 const GAP_FILL_PAGES = 50;
 /** Read markers for the focused conversation are sent at most this often. */
 const READ_DEBOUNCE_MS = 300;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
 
 /** Names are lower case on the wire (the hub matches ignoring case); keys follow. */
 function normalizeKey(key: ConversationKey): ConversationKey {
@@ -69,17 +66,17 @@ export class ParleyClient {
   /** Rooms this session left or was removed from: late messages for them must not bring them back. */
   private readonly gone = new Set<string>();
   private readonly outbox: Outbox;
-  private readTimer: NodeJS.Timeout | undefined;
+  private readTimer: Timer | undefined;
   private warnedInsecure = false;
 
-  constructor(options: ParleyClientOptions) {
+  constructor(options: CoreClientOptions) {
     this.opts = resolveOptions(options);
     // A listener's bug must not stop the client; it still deserves to be seen — as a warning, not on
     // stderr, which would scribble over a full-screen UI. A throwing warning listener is dropped.
     this.emitter = new Emitter<ClientEventMap>((error, name) => {
       if (name !== "warning") this.warn(`a "${String(name)}" listener threw: ${statusText(error)}`, error);
     });
-    this.link = new Link(this.opts, new KnownHubs(knownHubsPath(this.opts.configDir ?? configDir())), {
+    this.link = new Link(this.opts, {
       onConnected: (conn, address) => this.onConnected(conn, address),
       onOnline: (generation) => {
         if (this.sessionInfo) void this.catchUp(generation);
@@ -651,7 +648,7 @@ export class ParleyClient {
           this.warn(`could not mark ${key} read: ${statusText(error)}`, error);
       });
     }, READ_DEBOUNCE_MS);
-    this.readTimer.unref();
+    unref(this.readTimer);
   }
 
   /** Mutes or unmutes a room ("room:NAME") or a user ("dm:USER"). */

@@ -1,6 +1,6 @@
 /** Commands about people and yourself: who is around, your names, mutes and blocks. */
 import type { User } from "../../protocol/index.js";
-import { parseKey } from "../../client/index.js";
+import { parseKey } from "../../client/core/index.js";
 import { conversationArg, userName } from "./targets.js";
 import { UsageError, type CommandSpec } from "./types.js";
 

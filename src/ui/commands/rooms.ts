@@ -1,5 +1,5 @@
 /** Commands about rooms: finding, joining, creating, leaving, and the room's settings. */
-import { roomKey } from "../../client/index.js";
+import { roomKey } from "../../client/core/index.js";
 import type { Room } from "../../protocol/index.js";
 import { currentRoom, roomName } from "./targets.js";
 import { UsageError, type CommandSpec } from "./types.js";

@@ -2,7 +2,7 @@
  * Local state as pure functions: (state, input) → new state. No I/O, no timers, so every rule about
  * ordering, dedupe, unread counts and renames is unit-tested here without a hub.
  */
-import type { AnyEvent, Conversation, Member, Message, Room, User } from "../protocol/index.js";
+import type { AnyEvent, Conversation, Member, Message, Room, User } from "../../protocol/index.js";
 import { dmKey, mentions, parseKey, roomKey } from "./keys.js";
 import type {
   ClientState,

@@ -3,7 +3,8 @@
  * one), hands it to the client to resume, and when it drops schedules the next try with exponential
  * backoff and full jitter — until the client closes or a failure that retrying cannot fix.
  */
-import type { AnyEvent } from "../protocol/index.js";
+import type { AnyEvent } from "../../protocol/index.js";
+import { parseHubUrl, type HubAddress } from "./address.js";
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
 import { Connection, type CloseInfo } from "./connection.js";
 import {
@@ -14,7 +15,7 @@ import {
   KnownHubsFileError,
   NotConnectedError,
 } from "./errors.js";
-import { parseHubUrl, type HubAddress, type KnownHubs } from "./known-hubs.js";
+import type { Timer } from "./timers.js";
 import type { ResolvedOptions } from "./options.js";
 import type { ConnectionStatus } from "./types.js";
 
@@ -65,7 +66,7 @@ export class Link {
   /** Set after the first successful connect: from then on every drop is repaired. */
   private autoReconnect = false;
   private attempt = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private retryTimer: Timer | undefined;
   private preferred = 0;
   private establishing: Promise<void> | null = null;
   /** Bumped per connection, so late callbacks of an old one change nothing. */
@@ -74,7 +75,6 @@ export class Link {
 
   constructor(
     private readonly opts: ResolvedOptions,
-    private readonly knownHubs: KnownHubs,
     private readonly hooks: LinkHooks,
   ) {
     this.addresses = opts.urls.map((url) => parseHubUrl(url));
@@ -179,8 +179,7 @@ export class Link {
         conn = await Connection.open(
           {
             address,
-            knownHubs: this.knownHubs,
-            ...(this.opts.fingerprint !== undefined ? { fingerprint: this.opts.fingerprint } : {}),
+            transport: this.opts.transport,
             clientName: this.opts.clientName,
             requestTimeoutMs: this.opts.requestTimeoutMs,
             keepAliveMs: this.opts.keepAliveMs,
@@ -285,7 +284,7 @@ export class Link {
       conn.close(1000, "client closed");
       // Waits for the close handshake, briefly. The timer is not unref'd: a process with nothing
       // else to do must still see this promise settle (a CLI awaits close() before exiting).
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Timer | undefined;
       await Promise.race([
         conn.closedPromise,
         new Promise<void>((resolve) => (timer = setTimeout(resolve, 2500))),

@@ -1,5 +1,5 @@
 /** Conversation keys ("room:NAME" / "dm:USER"), the one place that builds and reads them. */
-import type { Message } from "../protocol/index.js";
+import type { Message } from "../../protocol/index.js";
 import type { ConversationKey } from "./types.js";
 
 export function roomKey(room: string): ConversationKey {

@@ -1,17 +1,16 @@
 /** Options of a ParleyClient, with their defaults in one place. */
-import { PING_INTERVAL_MS } from "../protocol/index.js";
+import { PING_INTERVAL_MS } from "../../protocol/index.js";
+import type { Transport } from "./transport.js";
 
-export interface ParleyClientOptions {
+export interface CoreClientOptions {
+  /** Opens sockets: Node's pinned TLS (`ParleyClient` of src/client) or the browser's WebSocket. */
+  transport: Transport;
   /** One hub URL (`wss://host:port` or `ws://…` for an --insecure hub), or several for a cluster: tried in order, the next when one is unreachable. A missing path means `/v1`. */
   urls: string | readonly string[];
   /** Sent in `hello` (`client`). */
   clientName?: string;
   /** Sent in `login` (`device`). */
   device?: string;
-  /** Folder holding known-hubs.json. Default: $PARLEY_CONFIG_DIR, else the OS config folder for "parley". */
-  configDir?: string;
-  /** Require exactly this certificate fingerprint (AA:BB:…) instead of trust on first use; it is then pinned. */
-  fingerprint?: string;
   /** Per-request reply timeout. Default 10 s. */
   requestTimeoutMs?: number;
   /** Reconnect backoff: delay before attempt n is random in [0, min(maxMs, baseMs·2ⁿ)] (full jitter). */
@@ -30,8 +29,7 @@ export interface ResolvedOptions {
   urls: readonly string[];
   clientName: string;
   device: string | undefined;
-  configDir: string | undefined;
-  fingerprint: string | undefined;
+  transport: Transport;
   requestTimeoutMs: number;
   backoff: { baseMs: number; maxMs: number };
   keepAliveMs: number;
@@ -44,15 +42,14 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 export const DEFAULT_BACKOFF = { baseMs: 500, maxMs: 30_000 } as const;
 export const DEFAULT_MAX_MESSAGES = 2000;
 
-export function resolveOptions(options: ParleyClientOptions): ResolvedOptions {
+export function resolveOptions(options: CoreClientOptions): ResolvedOptions {
   const urls = typeof options.urls === "string" ? [options.urls] : [...options.urls];
   if (urls.length === 0) throw new TypeError("ParleyClient needs at least one hub URL");
   return {
     urls,
     clientName: options.clientName ?? "parley-sdk",
     device: options.device,
-    configDir: options.configDir,
-    fingerprint: options.fingerprint,
+    transport: options.transport,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     backoff: {
       baseMs: options.backoff?.baseMs ?? DEFAULT_BACKOFF.baseMs,

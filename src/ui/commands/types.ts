@@ -1,11 +1,10 @@
 /** The declarative command table's shapes: each command states its usage, arity and options; one dispatcher checks them. */
-import type { ClientState, ParleyClient } from "../../client/index.js";
-import type { NoticeLevel } from "../model/lines.js";
-import type { ViewKey } from "../controller/view-keys.js";
+import type { ClientState, ParleyClient } from "../../client/core/index.js";
+import type { NoticeLevel } from "../notices.js";
+import type { ViewKey } from "../view-keys.js";
 import type { ArgSpec, ParsedArgs } from "./args.js";
-import type { P2pTui } from "../p2p/p2p-tui.js";
 
-/** What a command may do; the controller provides it. */
+/** What a command may do; the client's controller (terminal or browser) provides it. */
 export interface CommandContext {
   client: ParleyClient;
   /** The client state when the command was typed. */
@@ -23,12 +22,16 @@ export interface CommandContext {
   links(): readonly string[];
   logout(): Promise<void>;
   quit(): void;
-  /** Direct (peer-to-peer) chats, when the app has them. */
-  p2p?: P2pTui;
+  /** The key bindings of this client, listed by /help. */
+  keyHelp: ReadonlyArray<readonly [string, string]>;
   commands: readonly CommandSpec[];
 }
 
-export interface CommandSpec {
+/**
+ * One command. A client may add commands of its own that need more from their context (the terminal
+ * client's direct chats): `C` is that context.
+ */
+export interface CommandSpec<C extends CommandContext = CommandContext> {
   name: string;
   aliases?: readonly string[];
   /** e.g. "/join ROOM [PASSWORD]" */
@@ -40,7 +43,7 @@ export interface CommandSpec {
   /** Positional argument count bounds (checked before `run`). */
   min?: number;
   max?: number;
-  run(ctx: CommandContext, args: ParsedArgs): Promise<void> | void;
+  run(ctx: C, args: ParsedArgs): Promise<void> | void;
 }
 
 /** Wrong use of a command: the dispatcher prints the message and the usage line. */

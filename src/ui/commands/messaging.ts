@@ -1,6 +1,6 @@
 /** Commands about conversations: direct messages, history, links. */
-import { dmKey } from "../../client/index.js";
-import { isOpenable } from "../render/links.js";
+import { dmKey } from "../../client/core/index.js";
+import { isOpenable } from "../links.js";
 import { userName } from "./targets.js";
 import { UsageError, type CommandSpec } from "./types.js";
 

@@ -2,7 +2,7 @@
  * The SDK's public shapes: what a UI reads (state snapshot, connection status) and what it hears
  * (client events). Wire shapes come from `src/protocol`; these are the client's own view of them.
  */
-import type { AnyEvent, HubLimits, Member, Message, Role, Room, User } from "../protocol/index.js";
+import type { AnyEvent, HubLimits, Member, Message, Role, Room, User } from "../../protocol/index.js";
 import type { HubError } from "./errors.js";
 
 /** "room:NAME" or "dm:USER" — the same strings the hub takes as `resume` cursors. */

@@ -2,7 +2,12 @@
  * One line for every way a command can fail, saying what to do next. Hub error codes map to advice
  * here, so no command repeats its own try/catch.
  */
-import { HubError, NotConnectedError, RequestTimeoutError, ClientClosedError } from "../../client/index.js";
+import {
+  HubError,
+  NotConnectedError,
+  RequestTimeoutError,
+  ClientClosedError,
+} from "../../client/core/index.js";
 import type { ErrorCode } from "../../protocol/index.js";
 import { ArgsError } from "./args.js";
 import { UsageError } from "./types.js";

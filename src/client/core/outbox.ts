@@ -3,11 +3,11 @@
  * `state.outbox` (so a UI can show them greyed) and go out one at a time, oldest first; after a
  * timeout or a reconnect the same entry goes again with the same cid, which the hub stores once.
  */
-import { randomUUID } from "node:crypto";
-import type { Message } from "../protocol/index.js";
+import type { Message } from "../../protocol/index.js";
 import type { Connection } from "./connection.js";
 import { HubError, RequestTimeoutError } from "./errors.js";
 import { targetOf } from "./keys.js";
+import { randomId, sleep } from "./timers.js";
 import { outboxAdd, outboxAttempt, outboxRemove } from "./state.js";
 import type { ClientState, ConversationKey, OutboxEntry } from "./types.js";
 
@@ -25,10 +25,6 @@ export interface OutboxHost {
 interface Waiter {
   resolve(message: Message): void;
   reject(error: Error): void;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /**
@@ -61,7 +57,7 @@ export class Outbox {
   add(key: ConversationKey, body: string): Promise<Message> {
     const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars);
     if (refused) return Promise.reject(refused);
-    const entry: OutboxEntry = { cid: randomUUID(), key, body, createdAt: this.now(), attempts: 0 };
+    const entry: OutboxEntry = { cid: randomId(), key, body, createdAt: this.now(), attempts: 0 };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
     );

@@ -1,5 +1,5 @@
 /** What the message pane can show: a room, a DM, or the status view (command output, hub notices). */
-import type { ConversationKey } from "../../client/index.js";
+import type { ConversationKey } from "../client/core/index.js";
 
 export const STATUS_VIEW = "status";
 export type ViewKey = ConversationKey | typeof STATUS_VIEW;

@@ -5,7 +5,7 @@
  * - a DM or a mention of your name also rings the terminal bell, wherever you are looking, because the
  *   terminal itself may be in a background tab.
  */
-import type { MessageNotice } from "../../client/index.js";
+import type { MessageNotice } from "../client/core/index.js";
 
 export interface Notification {
   /** Show a one-line notice. */

@@ -1,5 +1,5 @@
 /** How commands name rooms and users: `#room`, `@user`, or a bare name; the current view fills in. */
-import { dmKey, parseKey, roomKey, type ConversationKey } from "../../client/index.js";
+import { dmKey, parseKey, roomKey, type ConversationKey } from "../../client/core/index.js";
 import { UsageError, type CommandContext } from "./types.js";
 
 const strip = (name: string, sigil: string): string => (name.startsWith(sigil) ? name.slice(1) : name);
