@@ -68,18 +68,29 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
     if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
   }, [view]);
 
+  /** Near the top (or a pane not yet full): load the page before the oldest message, keeping your place. */
+  const maybeLoadOlder = (): void => {
+    const el = ref.current;
+    if (!el || !conv?.hasOlder || loading.current || el.scrollTop >= 80) return;
+    loading.current = true;
+    const fromBottom = el.scrollHeight - el.scrollTop;
+    void app.loadOlder(view).then((added) => {
+      if (added > 0) anchor.current = fromBottom;
+      loading.current = false;
+    });
+  };
+  // A conversation opened with fewer messages than fill the pane (only the unread ones, say) shows
+  // its earlier history at once, as scrolling up would.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (el && el.scrollHeight <= el.clientHeight + 80) maybeLoadOlder();
+  });
+
   const onScroll = (): void => {
     const el = ref.current;
     if (!el) return;
     atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-    if (el.scrollTop < 80 && conv?.hasOlder && !loading.current) {
-      loading.current = true;
-      const fromBottom = el.scrollHeight - el.scrollTop;
-      void app.loadOlder(view).then((added) => {
-        if (added > 0) anchor.current = fromBottom;
-        loading.current = false;
-      });
-    }
+    maybeLoadOlder();
   };
 
   const rows: JSX.Element[] = [];
