@@ -23,6 +23,7 @@ import { findLinks, isOpenable } from "../../ui/links.js";
 import { noticesFor } from "../../ui/event-notices.js";
 import type { NoticeLevel } from "../../ui/notices.js";
 import { wantsSystemNotification } from "../../ui/notify.js";
+import { viewsOf, waitOnline } from "../../ui/views.js";
 import { STATUS_VIEW, viewTitle, type ViewKey } from "../../ui/view-keys.js";
 import { browserTransport, hubUrlOf } from "../transport.js";
 import { WEB_KEY_HELP } from "./keys.js";
@@ -172,7 +173,7 @@ export class WebApp {
       this.loginError.value = null;
     });
     try {
-      await this.waitOnline(15_000);
+      await waitOnline(this.client, 15_000);
       await step();
       const session = this.client.session;
       const me = this.client.state.me;
@@ -199,21 +200,6 @@ export class WebApp {
     }
   }
 
-  private waitOnline(ms: number): Promise<void> {
-    if (this.client.status.state === "online") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const off = this.client.on("status", (s) => {
-        if (s.state === "online" || s.state === "offline") done();
-      });
-    });
-  }
-
   async logout(): Promise<void> {
     clearSession(this.env.storage);
     try {
@@ -235,10 +221,7 @@ export class WebApp {
 
   /** Views in sidebar order: status, rooms by name, DMs by name. */
   views(state: ClientState = this.client.state): ViewKey[] {
-    const byName = (a: string, b: string): number => a.localeCompare(b);
-    const rooms = Object.values(state.rooms).map((r) => r.key);
-    const dms = Object.values(state.dms).map((d) => d.key);
-    return [STATUS_VIEW, ...rooms.sort(byName), ...dms.sort(byName)];
+    return viewsOf(state);
   }
 
   conversation(view: ViewKey, state: ClientState = this.client.state): ConversationState | undefined {
