@@ -2,10 +2,11 @@
 import { ParleyClient as CoreParleyClient } from "./core/client.js";
 import type { CoreClientOptions } from "./core/options.js";
 import type { Transport } from "./core/transport.js";
+import { schemaCheck } from "./core/schema-check.js";
 import { configDir, KnownHubs, knownHubsPath } from "./known-hubs.js";
 import { nodeTransport } from "./node-transport.js";
 
-export interface ParleyClientOptions extends Omit<CoreClientOptions, "transport"> {
+export interface ParleyClientOptions extends Omit<CoreClientOptions, "transport" | "check"> {
   /** Folder holding known-hubs.json. Default: $PARLEY_CONFIG_DIR, else the OS config folder for "parley". */
   configDir?: string;
   /** Require exactly this certificate fingerprint (AA:BB:…) instead of trust on first use; it is then pinned. */
@@ -19,6 +20,7 @@ export class ParleyClient extends CoreParleyClient {
     const { configDir: dir, fingerprint, transport, ...rest } = options;
     super({
       ...rest,
+      check: schemaCheck,
       transport:
         transport ??
         nodeTransport({

@@ -1,5 +1,6 @@
 /** Events the hub pushes, by name. One table, so an event name is never a loose string elsewhere. */
 import { z } from "zod";
+import type { KnownEventName } from "./event-names.js";
 import {
   cancelReasonSchema,
   endpointSchema,
@@ -76,5 +77,9 @@ export const events = {
 } as const;
 
 export type EventName = keyof typeof events;
+
+// The zod-free list of names (event-names.ts) must name exactly these events.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+export const eventNamesMatch: Same<EventName, KnownEventName> = true;
 export type EventData<E extends EventName> = z.infer<(typeof events)[E]>;
 export type AnyEvent = { [E in EventName]: { ev: E } & EventData<E> }[EventName];

@@ -6,3 +6,4 @@ export * from "./events.js";
 export * from "./frames.js";
 export * from "./text.js";
 export * from "./passwords.js";
+export * from "./event-names.js";

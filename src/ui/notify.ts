@@ -19,3 +19,12 @@ export function notificationFor(n: MessageNotice): Notification {
   const isDm = n.key.startsWith("dm:");
   return { notice: !n.focused, bell: isDm || n.mention };
 }
+
+/**
+ * The browser's system notification, from the same rule as the bell: a DM or a mention, never your
+ * own or a muted one — and not while you are looking at that conversation (page visible, view open).
+ */
+export function wantsSystemNotification(n: MessageNotice, pageVisible: boolean): boolean {
+  const what = notificationFor(n);
+  return what.bell && (!pageVisible || !n.focused);
+}

@@ -1,5 +1,5 @@
 /** Hub URLs, parsed the same way by every transport (Node's pinned TLS and the browser's WebSocket). */
-import { DEFAULT_PORT, WS_PATH } from "../../protocol/index.js";
+import { DEFAULT_PORT, WS_PATH } from "../../protocol/limits.js";
 
 /** A hub URL parsed: wss/ws, host, port (default 7447) and the path (default /v1). */
 export interface HubAddress {

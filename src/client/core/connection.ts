@@ -3,18 +3,9 @@
  * correlation with per-request timeouts, validated events, and dead-link detection where the platform
  * can ping. It does not reconnect; ParleyClient strings connections together.
  */
-import {
-  events as eventSchemas,
-  MAX_FRAME_BYTES,
-  ops,
-  PROTOCOL_VERSION,
-  type AnyEvent,
-  type EventName,
-  type OpName,
-  type OpParams,
-  type OpResult,
-  type WireError,
-} from "../../protocol/index.js";
+import type { AnyEvent, OpName, OpParams, OpResult, WireError } from "../../protocol/index.js";
+import { MAX_FRAME_BYTES, PROTOCOL_VERSION } from "../../protocol/limits.js";
+import type { FrameCheck } from "./frame-check.js";
 import type { HubAddress } from "./address.js";
 import { FrameTooLargeError, HubError, NotConnectedError, RequestTimeoutError } from "./errors.js";
 import { unref, type Timer } from "./timers.js";
@@ -23,6 +14,8 @@ import type { HubSocket, Transport } from "./transport.js";
 export interface ConnectionOptions {
   address: HubAddress;
   transport: Transport;
+  /** How replies and events are checked (schemas in Node, outline only in the browser). */
+  check: FrameCheck;
   clientName: string;
   requestTimeoutMs: number;
   /** Nothing heard for this long → ping; for twice this long → the link is dead. */
@@ -232,9 +225,9 @@ export class Connection {
     this.pending.delete(re as number);
     clearTimeout(pending.timer);
     if (ok === true) {
-      const parsed = ops[pending.op].result.safeParse(rest);
-      if (parsed.success) pending.resolve(parsed.data);
-      else pending.reject(new Error(`the hub sent an invalid ${pending.op} reply: ${parsed.error.message}`));
+      const checked = this.options.check.reply(pending.op, rest);
+      if (checked.ok) pending.resolve(checked.value);
+      else pending.reject(new Error(`the hub sent an invalid ${pending.op} reply: ${checked.error}`));
       return;
     }
     const error = rest.error as Partial<WireError> | undefined;
@@ -248,16 +241,14 @@ export class Connection {
   private onEventFrame(record: Record<string, unknown>): void {
     const { ev, ...data } = record;
     const name = ev as string;
-    if (!Object.prototype.hasOwnProperty.call(eventSchemas, name)) {
-      // Newer hubs may add events; ignoring them keeps old clients working.
+    // Newer hubs may add events: an unknown one is ignored, which keeps old clients working.
+    const checked = this.options.check.event(name, data);
+    if (checked === undefined) return;
+    if (!checked.ok) {
+      this.handlers.onProtocolWarning(`the hub sent an invalid ${name} event: ${checked.error}`);
       return;
     }
-    const parsed = eventSchemas[name as EventName].safeParse(data);
-    if (!parsed.success) {
-      this.handlers.onProtocolWarning(`the hub sent an invalid ${name} event: ${parsed.error.message}`);
-      return;
-    }
-    this.handlers.onEvent({ ev: name, ...parsed.data } as AnyEvent);
+    this.handlers.onEvent(checked.value);
   }
 
   private onClosed(code: number, reason: string): void {

@@ -7,6 +7,7 @@
 export { ParleyClient } from "./client.js";
 export type { CoreClientOptions } from "./options.js";
 export { parseHubUrl, type HubAddress } from "./address.js";
+export { shapeCheck, type Checked, type FrameCheck } from "./frame-check.js";
 export type { HubSocket, OpenedSocket, SocketListener, Transport } from "./transport.js";
 export { statusText } from "./reconnect.js";
 export type {

@@ -1,10 +1,13 @@
 /** Options of a ParleyClient, with their defaults in one place. */
-import { PING_INTERVAL_MS } from "../../protocol/index.js";
+import { PING_INTERVAL_MS } from "../../protocol/limits.js";
+import type { FrameCheck } from "./frame-check.js";
 import type { Transport } from "./transport.js";
 
 export interface CoreClientOptions {
   /** Opens sockets: Node's pinned TLS (`ParleyClient` of src/client) or the browser's WebSocket. */
   transport: Transport;
+  /** How replies and events are checked: `schemaCheck` (Node's default) or `shapeCheck` (browser). */
+  check: FrameCheck;
   /** One hub URL (`wss://host:port` or `ws://…` for an --insecure hub), or several for a cluster: tried in order, the next when one is unreachable. A missing path means `/v1`. */
   urls: string | readonly string[];
   /** Sent in `hello` (`client`). */
@@ -30,6 +33,7 @@ export interface ResolvedOptions {
   clientName: string;
   device: string | undefined;
   transport: Transport;
+  check: FrameCheck;
   requestTimeoutMs: number;
   backoff: { baseMs: number; maxMs: number };
   keepAliveMs: number;
@@ -50,6 +54,7 @@ export function resolveOptions(options: CoreClientOptions): ResolvedOptions {
     clientName: options.clientName ?? "parley-sdk",
     device: options.device,
     transport: options.transport,
+    check: options.check,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     backoff: {
       baseMs: options.backoff?.baseMs ?? DEFAULT_BACKOFF.baseMs,

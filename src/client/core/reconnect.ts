@@ -180,6 +180,7 @@ export class Link {
           {
             address,
             transport: this.opts.transport,
+            check: this.opts.check,
             clientName: this.opts.clientName,
             requestTimeoutMs: this.opts.requestTimeoutMs,
             keepAliveMs: this.opts.keepAliveMs,

@@ -23,6 +23,7 @@ import { linksOf } from "../model/lines.js";
 import { sanitize } from "../render/sanitize.js";
 import { noticesFor } from "../../ui/event-notices.js";
 import { notificationFor } from "../../ui/notify.js";
+import { viewsOf, waitOnline } from "../../ui/views.js";
 import { STATUS_VIEW, viewTitle, type ViewKey } from "../../ui/view-keys.js";
 import type { SessionFile } from "../session-file.js";
 import type { DirectViews } from "../p2p/lines.js";
@@ -247,7 +248,7 @@ export class ChatController {
     this.update({ busy: true, loginError: null });
     try {
       if (this.client.status.state === "offline") this.connect();
-      await this.waitOnline(LOGIN_WAIT_MS);
+      await waitOnline(this.client, LOGIN_WAIT_MS);
       await step();
       const state = this.client.state;
       const session = this.client.session;
@@ -270,22 +271,6 @@ export class ChatController {
     }
   }
 
-  /** Resolves when the client is online, or after `ms` (the request then fails with a clear reason). */
-  private waitOnline(ms: number): Promise<void> {
-    if (this.client.status.state === "online") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      const off = this.client.on("status", (s) => {
-        if (s.state === "online" || s.state === "offline") done();
-      });
-    });
-  }
-
   async logout(): Promise<void> {
     this.loggingOut = true;
     try {
@@ -301,10 +286,7 @@ export class ChatController {
 
   /** Views in sidebar order: status, rooms by name, DMs by name. Alt+N picks the N-th. */
   views(state: ClientState = this.snapshot.client): ViewKey[] {
-    const rooms = Object.values(state.rooms).map((r) => r.key);
-    const dms = Object.values(state.dms).map((d) => d.key);
-    const byName = (a: string, b: string): number => a.localeCompare(b);
-    return [STATUS_VIEW, ...rooms.sort(byName), ...dms.sort(byName)];
+    return viewsOf(state);
   }
 
   switchTo(view: ViewKey): void {

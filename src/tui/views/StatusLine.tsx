@@ -6,19 +6,9 @@ import { parseKey } from "../../client/index.js";
 import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
 import { viewTitle, type ViewKey } from "../../ui/view-keys.js";
+import { connectionText } from "../../ui/status-text.js";
 
-export function connectionText(status: ConnectionStatus, now: number = Date.now()): string {
-  switch (status.state) {
-    case "connecting":
-      return status.attempt > 1 ? `connecting (attempt ${status.attempt})` : "connecting";
-    case "online":
-      return status.insecure ? "online (no TLS)" : "online";
-    case "reconnecting":
-      return `reconnecting in ${Math.max(0, Math.ceil((status.retryAt - now) / 1000))}s`;
-    case "offline":
-      return `offline: ${status.reason}`;
-  }
-}
+export { connectionText };
 
 export interface StatusLineProps {
   status: ConnectionStatus;
