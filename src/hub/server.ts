@@ -163,8 +163,6 @@ export async function createHub(
     maxBodyChars: config.maxBodyChars,
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
-    orderMessages:
-      options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local"),
     extraHandlers: p2pHandlers(p2p),
     trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),

@@ -6,7 +6,7 @@
 import { tmpdir } from "node:os";
 import pino from "pino";
 import type { AnyEvent, EventName } from "../../src/protocol/events.js";
-import type { BusMessage } from "../../src/hub/bus/bus.js";
+import { eventFor, type BusMessage } from "../../src/hub/bus/bus.js";
 import { LocalLimiter, type LimiterRule } from "../../src/hub/bus/limiter.js";
 import { LocalBus } from "../../src/hub/bus/local.js";
 import { LocalPresence } from "../../src/hub/bus/presence.js";
@@ -90,7 +90,7 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
       const id = typeof who === "number" ? who : who.userId;
       return published.flatMap((m) =>
         m.kind === "deliver" && m.to.includes(id) && m.event.ev === name
-          ? [m.event as Extract<AnyEvent, { ev: E }>]
+          ? [eventFor(m, id) as Extract<AnyEvent, { ev: E }>]
           : [],
       );
     },

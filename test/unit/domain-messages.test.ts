@@ -2,6 +2,7 @@
  * Message rules in the domain, without a socket: seq per conversation, cid idempotency, fan-out with
  * mute and block, unread and read markers, resume replay, the per-user message limit on a manual clock.
  */
+import type { Message } from "../../src/protocol/model.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PASSWORD, codeOf, testDomain, type Actor, type TestDomain } from "../helpers/domain.js";
 
@@ -17,6 +18,9 @@ beforeEach(async () => {
 afterEach(async () => t.close());
 
 const messages = () => t.domain.messages;
+/** The messages a resume replays to this user (with these cursors), oldest first per conversation. */
+const replay = async (userId: number, cursors?: Record<string, number>) =>
+  (await messages().catchUp(userId, cursors ? { cursors } : {})).missed.map((s) => s.event as Message);
 const send = (from: Actor, to: { room: string } | { user: string }, body: string, id: string) =>
   messages().send(from, { ...to, body, cid: id });
 
@@ -120,7 +124,7 @@ describe("mute and block", () => {
     // Not even an empty entry in the list gives it away.
     expect((await messages().dmList(bob)).conversations).toEqual([]);
     expect((await messages().dmList(ann)).conversations).toEqual([{ user: "bob", lastSeq: 1, unread: 0 }]);
-    expect(await messages().replay(bob.userId)).toEqual([]);
+    expect(await replay(bob.userId)).toEqual([]);
     // Room messages are not affected by a block.
     await send(ann, { room: "r" }, "in the room", "2");
     expect(t.eventsOf(bob, "message").map((m) => m.body)).toEqual(["in the room"]);
@@ -175,16 +179,16 @@ describe("unread, read and replay", () => {
     await messages().read(bob, { room: "r", seq: 3 });
     await t.domain.settings.mute(bob, { user: "ann", on: true });
 
-    const fromMarkers = await messages().replay(bob.userId);
+    const fromMarkers = await replay(bob.userId);
     expect(fromMarkers.map((m) => [m.room ?? m.user, m.seq, m.muted])).toEqual([
       ["r", 4, true],
       ["ann", 1, true],
       ["ann", 2, true],
     ]);
-    const fromCursors = await messages().replay(bob.userId, { "ROOM:R": 1, "dm:ann": 2 });
+    const fromCursors = await replay(bob.userId, { "ROOM:R": 1, "dm:ann": 2 });
     expect(fromCursors.map((m) => m.body)).toEqual(["r2", "r3", "r4"]);
     // The sender's own messages come back with their cid.
-    const own = await messages().replay(ann.userId, { "room:r": 3, "dm:bob": 1 });
+    const own = await replay(ann.userId, { "room:r": 3, "dm:bob": 1 });
     expect(own.map((m) => [m.body, m.cid, m.muted])).toEqual([
       ["r4", "r4", undefined],
       ["dm2", "d2", undefined],

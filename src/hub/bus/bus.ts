@@ -6,15 +6,43 @@
  * have missed messages (a reconnect to the broker) is told through `onGap` and repairs from the store.
  */
 import type { AnyEvent } from "../../protocol/events.js";
-import type { UserId } from "../store/store.js";
+import type { ConvId, UserId } from "../ids.js";
 
-/** Deliver `event` to every connection of each user in `to`. */
+/**
+ * Deliver `event` to every connection of each user in `to`.
+ *
+ * One message per event however its receivers differ: a room message is published once, and the
+ * gateway gives `mutedFor` the event flagged `muted: true` and `echo.userId` (the sender) the event
+ * with its `cid` — a cheap second frame only where needed (`eventFor` says what each user gets).
+ */
 export interface DeliverMessage {
   kind: "deliver";
   to: UserId[];
   event: AnyEvent;
   /** Leave out this connection (e.g. the one whose request caused the event and got it in the reply). */
   exceptConn?: string;
+  /**
+   * A sequenced event (a message, and whatever else takes the next seq of a conversation): its
+   * conversation and seq. The gateway delivers sequenced events to each connection in seq order, each
+   * once, holds them back during a resume replay, and repairs holes from the store.
+   */
+  conv?: ConvId;
+  seq?: number;
+  /** Of `to`, those who get the event marked `muted: true`. */
+  mutedFor?: UserId[];
+  /** The sender, who gets the event with the `cid` their client chose (and never `muted`). */
+  echo?: { userId: UserId; cid: string };
+}
+
+/**
+ * `to` will never be shown seq `seq` of `conv` (it is hidden from them, e.g. a DM from a user they
+ * block): their connections move past it instead of waiting for it as a hole.
+ */
+export interface AdvanceMessage {
+  kind: "advance";
+  to: UserId[];
+  conv: ConvId;
+  seq: number;
 }
 
 /** Close (or end the session of) a user's connections, e.g. after a password change or logout elsewhere. */
@@ -42,7 +70,29 @@ export interface InvalidateMessage {
   user?: number;
 }
 
-export type BusMessage = DeliverMessage | EndSessionsMessage | RelayMessage | InvalidateMessage;
+export type BusMessage =
+  DeliverMessage | AdvanceMessage | EndSessionsMessage | RelayMessage | InvalidateMessage;
+
+/** Which form of a `deliver` message's event a user gets. */
+export type Variant = "plain" | "muted" | "echo";
+
+export function variantFor(message: DeliverMessage, userId: UserId): Variant {
+  if (message.echo !== undefined && message.echo.userId === userId) return "echo";
+  if (message.mutedFor !== undefined && message.mutedFor.includes(userId)) return "muted";
+  return "plain";
+}
+
+/** The event a user gets from a `deliver` message (what the gateway writes, as an object). */
+export function eventFor(message: DeliverMessage, userId: UserId): AnyEvent {
+  switch (variantFor(message, userId)) {
+    case "echo":
+      return { ...message.event, cid: message.echo!.cid } as AnyEvent;
+    case "muted":
+      return { ...message.event, muted: true } as AnyEvent;
+    case "plain":
+      return message.event;
+  }
+}
 
 export interface Bus {
   publish(message: BusMessage): Promise<void>;

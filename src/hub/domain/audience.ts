@@ -32,6 +32,7 @@ export interface RoomAudience {
 export class Audience {
   /** Room audiences are derived from members and settings: any change to either drops them. */
   private readonly roomAudiences = new Map<RoomId, Promise<RoomAudience>>();
+  private readonly readyAudiences = new Map<RoomId, RoomAudience>();
   private readonly roomMembers = new Map<RoomId, Promise<MemberRecord[]>>();
   private readonly userSettings = new Map<UserId, Promise<MuteSettings>>();
   private readonly roomRefs = new Map<NameKey, RoomRef>();
@@ -81,11 +82,23 @@ export class Audience {
       audience = this.buildRoomAudience(roomId, fold(roomName));
       this.roomAudiences.set(roomId, audience);
       const pending = audience;
-      audience.catch(() => {
-        if (this.roomAudiences.get(roomId) === pending) this.roomAudiences.delete(roomId);
-      });
+      // The first reaction on the promise, so it runs before any message's that waits on it: a message
+      // that finds the audience ready cannot overtake one that waited (fan-outs stay in store order).
+      audience.then(
+        (ready) => {
+          if (this.roomAudiences.get(roomId) === pending) this.readyAudiences.set(roomId, ready);
+        },
+        () => {
+          if (this.roomAudiences.get(roomId) === pending) this.roomAudiences.delete(roomId);
+        },
+      );
     }
     return audience;
+  }
+
+  /** The room's audience if it is cached and built (the fan-out's fast path: no promise to wait on). */
+  roomAudienceNow(roomId: RoomId): RoomAudience | undefined {
+    return this.readyAudiences.get(roomId);
   }
 
   private async buildRoomAudience(roomId: RoomId, roomKey: NameKey): Promise<RoomAudience> {
@@ -145,6 +158,7 @@ export class Audience {
 
   private drop(room: RoomId | undefined, user: UserId | undefined): void {
     this.roomAudiences.clear();
+    this.readyAudiences.clear();
     if (room === undefined && user === undefined) {
       this.roomMembers.clear();
       this.userSettings.clear();

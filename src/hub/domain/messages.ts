@@ -5,7 +5,9 @@ import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { dmCursor, fold, foldCursors, roomCursor } from "../ids.js";
 import type { ConvId, MessageRecord, UserId } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
-import type { Audience, RoomRef } from "./audience.js";
+import type { AnyEvent } from "../../protocol/events.js";
+import type { DeliverMessage } from "../bus/bus.js";
+import type { Audience, RoomAudience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import { notify } from "./notify.js";
@@ -65,25 +67,37 @@ export class Messages {
     return result;
   }
 
-  private async fanOutRoom(room: RoomRef, record: MessageRecord): Promise<void> {
-    const audience = await this.audience.roomAudience(room.id, room.name);
-    const where = { room: room.name };
-    const senderKey = fold(record.from);
-    const someMuteUsers = audience.mutesUsers.size > 0;
-    const plain: UserId[] = [];
-    const muted: UserId[] = [];
-    for (const id of audience.ids) {
-      if (id === record.fromUserId) continue;
-      const isMuted =
-        audience.mutesRoom.has(id) || (someMuteUsers && audience.mutesUsers.get(id)?.has(senderKey));
-      (isMuted ? muted : plain).push(id);
+  /**
+   * One bus message per room message, whatever its receivers: the audience array is the cached one
+   * (not copied), and mutes and the sender's own copy are flags the gateway applies (bus.ts).
+   */
+  private fanOutRoom(room: RoomRef, record: MessageRecord): Promise<void> | void {
+    const audience = this.audience.roomAudienceNow(room.id);
+    if (audience) return this.publishRoom(room, record, audience);
+    return this.audience.roomAudience(room.id, room.name).then((a) => this.publishRoom(room, record, a));
+  }
+
+  private publishRoom(room: RoomRef, record: MessageRecord, audience: RoomAudience): Promise<void> {
+    let mutedFor: UserId[] | undefined;
+    if (audience.mutesRoom.size > 0 || audience.mutesUsers.size > 0) {
+      const senderKey = fold(record.from);
+      for (const id of audience.ids) {
+        if (id === record.fromUserId) continue;
+        if (audience.mutesRoom.has(id) || audience.mutesUsers.get(id)?.has(senderKey)) {
+          (mutedFor ??= []).push(id);
+        }
+      }
     }
-    const { bus } = this.deps;
-    await Promise.all([
-      notify(bus, [record.fromUserId], { ev: "message", ...toMessage(record, where, { withCid: true }) }),
-      notify(bus, plain, { ev: "message", ...toMessage(record, where) }),
-      notify(bus, muted, { ev: "message", ...toMessage(record, where, { muted: true }) }),
-    ]);
+    const message: DeliverMessage = {
+      kind: "deliver",
+      to: audience.ids,
+      event: messageEvent(record, room.name, undefined),
+      conv: record.convId,
+      seq: record.seq,
+    };
+    if (record.cid !== undefined) message.echo = { userId: record.fromUserId, cid: record.cid };
+    if (mutedFor) message.mutedFor = mutedFor;
+    return this.deps.bus.publish(message);
   }
 
   private async sendToUser(actor: Actor, username: string, body: string, cid: string, queued?: () => void) {
@@ -104,19 +118,31 @@ export class Messages {
     queued?.();
     const result = await stored;
     if (result.duplicate) return result;
-    const me = result.message.from;
-    const sends = [
-      notify(bus, [actor.userId], {
-        ev: "message",
-        ...toMessage(result.message, { user: other.username }, { withCid: true }),
-      }),
-    ];
-    if (!blocked) {
+    const record = result.message;
+    const { convId: conv, seq } = record;
+    const sent: DeliverMessage = {
+      kind: "deliver",
+      to: [actor.userId],
+      event: messageEvent(record, undefined, other.username),
+      conv,
+      seq,
+      echo: { userId: actor.userId, cid },
+    };
+    const sends = [bus.publish(sent)];
+    if (blocked) {
+      // Hidden from them: their connections skip the seq instead of waiting for it.
+      sends.push(bus.publish({ kind: "advance", to: [other.id], conv, seq }));
+    } else {
       const settings = await this.audience.settings(other.id);
-      const muted = settings.users.has(fold(me));
-      sends.push(
-        notify(bus, [other.id], { ev: "message", ...toMessage(result.message, { user: me }, { muted }) }),
-      );
+      const received: DeliverMessage = {
+        kind: "deliver",
+        to: [other.id],
+        event: messageEvent(record, undefined, record.from),
+        conv,
+        seq,
+      };
+      if (settings.users.has(fold(record.from))) received.mutedFor = [other.id];
+      sends.push(bus.publish(received));
     }
     await Promise.all(sends);
     return result;
@@ -199,46 +225,112 @@ export class Messages {
     await notify(this.deps.bus, [actor.userId], { ev: "read.changed", ...where, seq }, actor.connId);
   }
 
-  /** The last seq of each of the user's rooms and DM conversations, keyed like `resume` cursors. */
-  async lastSeqs(userId: UserId): Promise<Map<string, number>> {
-    const { store } = this.deps;
-    const [rooms, dms] = await Promise.all([store.roomsOfUser(userId), store.dmConversations(userId)]);
-    const out = new Map<string, number>();
-    for (const { room } of rooms) out.set(roomCursor(room.name), room.lastSeq);
-    for (const dm of dms) out.set(dmCursor(dm.otherUsername), dm.lastSeq);
-    return out;
+  /**
+   * What a connection needs when a session starts on it: the last seq of each of the user's
+   * conversations (read before the replay, so anything stored meanwhile is above it) and, for a
+   * resume, the sequenced events missed while away — after the client's cursor ("room:NAME" /
+   * "dm:USER"), or after the read marker for a conversation it sent none for; oldest first, at most
+   * RESUME_REPLAY_MAX per conversation (the client pages the rest with history).
+   */
+  async catchUp(userId: UserId, resume?: { cursors?: Record<string, number> }): Promise<CatchUp> {
+    const conversations = await this.conversationsOf(userId);
+    const last = new Map<ConvId, number>();
+    for (const c of conversations) last.set(c.convId, c.lastSeq);
+    if (!resume) return { last, missed: [] };
+    const cursors = foldCursors(resume.cursors);
+    const missed = await this.collect(userId, conversations, async (c) => {
+      return cursors.get(c.key) ?? (await this.deps.store.getRead(userId, c.convId));
+    });
+    return { last, missed };
   }
 
-  /**
-   * Messages missed while away: for each room and DM conversation, those after the client's cursor
-   * ("room:NAME" / "dm:USER"), or after the read marker when the client sent none. Oldest first per
-   * conversation; at most RESUME_REPLAY_MAX each (the client pages the rest with history).
-   */
-  async replay(userId: UserId, cursors: Record<string, number> = {}): Promise<Message[]> {
+  /** The sequenced events after each given cursor, as this user sees them (gap repair). */
+  async missed(userId: UserId, after: ReadonlyMap<ConvId, number>): Promise<SequencedEvent[]> {
+    const conversations = (await this.conversationsOf(userId)).filter((c) => after.has(c.convId));
+    return this.collect(userId, conversations, async (c) => after.get(c.convId)!);
+  }
+
+  private async conversationsOf(userId: UserId): Promise<Conversation[]> {
     const { store } = this.deps;
-    const lowered = foldCursors(cursors);
-    const out: Message[] = [];
+    const [rooms, dms] = await Promise.all([store.roomsOfUser(userId), store.dmConversations(userId)]);
+    return [
+      ...rooms.map(({ room }) => ({
+        convId: room.convId,
+        lastSeq: room.lastSeq,
+        key: roomCursor(room.name) as string,
+        room: room.name,
+      })),
+      ...dms.map((dm) => ({
+        convId: dm.convId,
+        lastSeq: dm.lastSeq,
+        key: dmCursor(dm.otherUsername) as string,
+        user: dm.otherUsername,
+      })),
+    ];
+  }
+
+  private async collect(
+    userId: UserId,
+    conversations: readonly Conversation[],
+    after: (c: Conversation) => Promise<number>,
+  ): Promise<SequencedEvent[]> {
+    const { store } = this.deps;
+    const out: SequencedEvent[] = [];
     const settings = await this.audience.settings(userId);
-    const collect = async (convId: ConvId, key: string, where: { room: string } | { user: string }) => {
-      const after = lowered.get(key) ?? (await store.getRead(userId, convId));
-      const lastSeq = await store.lastSeq(convId);
-      if (lastSeq <= after) return;
+    for (const c of conversations) {
+      const from = await after(c);
+      if (c.lastSeq <= from) continue;
       // The oldest missed ones first: page forward from the cursor.
-      const records = await store.history(convId, { after, limit: RESUME_REPLAY_MAX }, userId);
+      const records = await store.history(c.convId, { after: from, limit: RESUME_REPLAY_MAX }, userId);
+      const roomMuted = c.room !== undefined && settings.rooms.has(fold(c.room));
       for (const record of records) {
-        const muted =
-          record.fromUserId !== userId &&
-          (("room" in where && settings.rooms.has(fold(where.room))) ||
-            settings.users.has(fold(record.from)));
-        out.push(toMessage(record, where, { withCid: record.fromUserId === userId, muted }));
+        const own = record.fromUserId === userId;
+        const muted = !own && (roomMuted || settings.users.has(fold(record.from)));
+        const where = c.room !== undefined ? { room: c.room } : { user: c.user! };
+        const event = { ev: "message" as const, ...toMessage(record, where, { withCid: own, muted }) };
+        out.push({ conv: c.convId, seq: record.seq, event });
       }
-    };
-    for (const { room } of await store.roomsOfUser(userId)) {
-      await collect(room.convId, roomCursor(room.name), { room: room.name });
-    }
-    for (const dm of await store.dmConversations(userId)) {
-      await collect(dm.convId, dmCursor(dm.otherUsername), { user: dm.otherUsername });
     }
     return out;
   }
+}
+
+/** A room's or DM's identity as the user sees it, with its resume cursor key. */
+interface Conversation {
+  convId: ConvId;
+  lastSeq: number;
+  key: string;
+  room?: string;
+  user?: string;
+}
+
+/** A sequenced event of a conversation, as one user is shown it. */
+export interface SequencedEvent {
+  conv: ConvId;
+  seq: number;
+  event: AnyEvent;
+}
+
+export interface CatchUp {
+  last: Map<ConvId, number>;
+  missed: SequencedEvent[];
+}
+
+/** A stored message as the `message` event every receiver of one bus message shares (no cid, no muted). */
+function messageEvent(
+  record: MessageRecord,
+  room: string | undefined,
+  user: string | undefined,
+): Extract<AnyEvent, { ev: "message" }> {
+  const event: Extract<AnyEvent, { ev: "message" }> = {
+    ev: "message",
+    id: String(record.id),
+    seq: record.seq,
+    ts: record.ts,
+    from: record.from,
+    body: record.body,
+  };
+  if (room !== undefined) event.room = room;
+  else event.user = user!;
+  return event;
 }

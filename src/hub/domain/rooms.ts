@@ -3,7 +3,13 @@ import { HISTORY_PAGE } from "../../protocol/limits.js";
 import type { Role } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { fold } from "../ids.js";
-import { StoreConflictError, type MemberRecord, type RoomRecord, type UserId } from "../store/store.js";
+import {
+  StoreConflictError,
+  type ConvId,
+  type MemberRecord,
+  type RoomRecord,
+  type UserId,
+} from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { Audience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
@@ -21,6 +27,12 @@ import {
 } from "./roles.js";
 import { checkDescription, checkRoomName, checkRoomPassword } from "./validation.js";
 import { toMember, toMessage, toRoom } from "./views.js";
+
+/**
+ * Told, by an op that gives the user a conversation, where the user's view of it starts: the gateway
+ * starts delivering that conversation's messages after this seq.
+ */
+export type StartedConversation = (conv: ConvId, seq: number) => void;
 
 export class Rooms {
   constructor(
@@ -86,7 +98,11 @@ export class Rooms {
     return { rooms: await Promise.all(rooms.map((r) => this.detailedView(r, actor))) };
   }
 
-  async create(actor: Actor, params: OpParams<"room.create">): Promise<OpResult<"room.create">> {
+  async create(
+    actor: Actor,
+    params: OpParams<"room.create">,
+    started?: StartedConversation,
+  ): Promise<OpResult<"room.create">> {
     const name = checkRoomName(params.name);
     const description = params.description === undefined ? undefined : checkDescription(params.description);
     const password = params.password === undefined ? undefined : checkRoomPassword(params.password);
@@ -101,6 +117,7 @@ export class Rooms {
         ...(params.capacity !== undefined && { capacity: params.capacity }),
       });
       await this.audience.changedRoom(room.id);
+      started?.(room.convId, 0);
       this.deps.log.info({ room: room.name, owner: actor.userId }, "room created");
       return { room: await this.detailedView(room, actor) };
     } catch (error) {
@@ -109,7 +126,12 @@ export class Rooms {
     }
   }
 
-  async join(actor: Actor, params: OpParams<"room.join">): Promise<OpResult<"room.join">> {
+  /** `started` is told the room's conversation and the seq the joiner has seen it up to. */
+  async join(
+    actor: Actor,
+    params: OpParams<"room.join">,
+    started?: StartedConversation,
+  ): Promise<OpResult<"room.join">> {
     const { store, clock } = this.deps;
     const room = await this.find(params.room);
     if (await this.roleOf(room, actor.userId)) fail("ALREADY_MEMBER", `you are already in ${room.name}`);
@@ -139,6 +161,8 @@ export class Rooms {
       role: "member",
     });
     const fresh = (await store.getRoom(room.name)) ?? room;
+    // The reply's history runs up to lastSeq; the live messages after it follow.
+    started?.(fresh.convId, fresh.lastSeq);
     const [members, history] = await Promise.all([
       this.membersView(fresh),
       store.history(fresh.convId, { limit: HISTORY_PAGE }, actor.userId),

@@ -1,14 +1,19 @@
-/** One client connection: its state, its limits and how frames leave it. */
+/** One WebSocket client connection: its state, its limits and how frames leave it. */
 import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
-import { BAD_FRAMES_PER_MINUTE } from "../../protocol/limits.js";
+import type { AnyEvent } from "../../protocol/events.js";
+import { BAD_FRAMES_PER_MINUTE, CloseCode } from "../../protocol/limits.js";
 import type { Actor } from "../domain/context.js";
 import type { LocalLimiter } from "../bus/limiter.js";
+import type { DeliverySink, Outgoing } from "./delivery.js";
 import { DEFAULT_MAX_BUFFERED_BYTES, enqueue, flushNow, textFrame, type FrameSink } from "./wire.js";
 
 export type ConnectionState = "new" | "ready" | "authed";
 
-export class Connection implements FrameSink {
+/** An event's WebSocket frame, built once per Outgoing whatever the number of receivers. */
+const frameOf = (out: Outgoing): Buffer => textFrame(out.json());
+
+export class Connection implements FrameSink, DeliverySink {
   queue: Buffer[] = [];
   maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES;
   onTooSlow: () => void = () => {};
@@ -17,8 +22,8 @@ export class Connection implements FrameSink {
   actor: Actor | undefined;
   missedPongs = 0;
   closing: "timeout" | "logout" | "disconnect" | undefined;
-  /** While a resume replays missed messages, live events wait here so they come after the replay. */
-  held: string[] | undefined;
+  /** Work that must follow the current request's reply on the wire (a session's catch-up). */
+  afterReply: (() => Promise<void>) | undefined;
   /** msg.send requests run one at a time per connection, so a client's messages keep their order. */
   sendChain: Promise<unknown> = Promise.resolve();
   private readonly badFrames: number[] = [];
@@ -46,16 +51,23 @@ export class Connection implements FrameSink {
     return this.badFrames.length > BAD_FRAMES_PER_MINUTE;
   }
 
-  /** An event: held back during a resume replay, else queued. */
-  sendText(text: string, frame?: Buffer): void {
-    if (this.held) {
-      this.held.push(text);
-      return;
-    }
-    this.sendFrame(frame ?? textFrame(text));
+  get tokenHash(): string | undefined {
+    return this.actor?.tokenHash;
   }
 
-  /** A reply (or replayed message): never held. */
+  /** An event from Delivery (which orders and holds them). */
+  write(out: Outgoing): void {
+    this.sendFrame(out.encode(frameOf));
+  }
+
+  endSession(reason: "logout" | "password"): void {
+    const ended: AnyEvent = { ev: "session.ended", reason };
+    this.sendJson(ended);
+    this.closing = "logout";
+    this.close(CloseCode.normal, "session ended");
+  }
+
+  /** A reply, or an event outside Delivery's order. */
   sendJson(value: object): void {
     this.sendFrame(textFrame(JSON.stringify(value)));
   }

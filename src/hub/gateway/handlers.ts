@@ -10,7 +10,7 @@ import type { Domain } from "../domain/hub.js";
 import type { Authenticated } from "../domain/accounts.js";
 import { fail } from "../domain/errors.js";
 import type { Connection } from "./connection.js";
-import type { Message } from "../../protocol/model.js";
+import type { StartedConversation } from "../domain/rooms.js";
 
 export interface RequestContext {
   domain: Domain;
@@ -19,10 +19,15 @@ export interface RequestContext {
   actor: Actor;
   serverName: string;
   limits: { maxFrameBytes: number; maxBodyChars: number; historyPage: number };
-  /** Binds an authenticated session to this connection (login, resume). */
-  authenticate(auth: Authenticated, replay?: () => Promise<Message[]>): Promise<void>;
+  /**
+   * Binds an authenticated session to this connection (login, resume); after the reply, the
+   * connection catches up (with `resume`: the replay of what it missed after its cursors).
+   */
+  authenticate(auth: Authenticated, resume?: { cursors?: Record<string, number> }): Promise<void>;
   /** Unbinds the session (logout). */
   unauthenticate(): Promise<void>;
+  /** This connection's view of a conversation it was just given starts after `seq`. */
+  started: StartedConversation;
 }
 
 export type Handler<O extends OpName> = (
@@ -48,7 +53,7 @@ export const coreHandlers: HandlerTable = {
   },
   resume: async (ctx, p) => {
     const auth = await ctx.domain.accounts.resume(p.token, ctx.conn.id);
-    await ctx.authenticate(auth, () => ctx.domain.messages.replay(auth.actor.userId, p.cursors));
+    await ctx.authenticate(auth, p.cursors ? { cursors: p.cursors } : {});
     return { user: auth.user, session: auth.session };
   },
   logout: async (ctx) => {
@@ -61,8 +66,8 @@ export const coreHandlers: HandlerTable = {
   "me.rename": (ctx, p) => ctx.domain.accounts.rename(ctx.actor, p),
   "me.password": (ctx, p) => ctx.domain.accounts.changePassword(ctx.actor, p),
   "rooms.list": (ctx, p) => ctx.domain.rooms.list(ctx.actor, p),
-  "room.create": (ctx, p) => ctx.domain.rooms.create(ctx.actor, p),
-  "room.join": (ctx, p) => ctx.domain.rooms.join(ctx.actor, p),
+  "room.create": (ctx, p) => ctx.domain.rooms.create(ctx.actor, p, ctx.started),
+  "room.join": (ctx, p) => ctx.domain.rooms.join(ctx.actor, p, ctx.started),
   "room.leave": (ctx, p) => ctx.domain.rooms.leave(ctx.actor, p),
   "room.members": (ctx, p) => ctx.domain.rooms.members(ctx.actor, p),
   "room.history": (ctx, p) => ctx.domain.messages.roomHistory(ctx.actor, p),

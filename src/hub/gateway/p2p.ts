@@ -61,7 +61,7 @@ export function installRelay(
     );
   };
 
-  gateway.relayHandler = (message) => {
+  gateway.delivery.relay = (message) => {
     const conn = gateway.connection(message.toConn);
     if (!conn || conn.ws.readyState !== conn.ws.OPEN) return;
     const frame = Buffer.allocUnsafe(4 + message.data.length);
