@@ -103,6 +103,7 @@ export class ParleyClient {
           ),
         sent: (entry, message) => this.emitter.emit("sent", { entry, message }),
         failed: (entry, error) => this.emitter.emit("sendFailed", { entry, error }),
+        delayed: (entry, error, retryInMs) => this.emitter.emit("sendDelayed", { entry, error, retryInMs }),
       },
       this.opts.now,
     );

@@ -127,6 +127,11 @@ export interface ClientEventMap {
   event: AnyEvent;
   /** An outbox entry was acknowledged by the hub. */
   sent: { entry: OutboxEntry; message: Message };
+  /**
+   * The hub cannot store messages right now (UNAVAILABLE, e.g. its disk is full): the entry stays in the
+   * outbox and is sent again in `retryInMs`. A UI says so ("will retry"); `sent` follows once stored.
+   */
+  sendDelayed: { entry: OutboxEntry; error: HubError; retryInMs: number };
   /** An outbox entry was refused for good (e.g. NOT_MEMBER, BODY_TOO_LONG); it left the outbox. */
   sendFailed: { entry: OutboxEntry; error: HubError };
   /** The session ended and will not be resumed: log in again. */
