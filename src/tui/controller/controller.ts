@@ -88,6 +88,8 @@ export class ChatController {
   private quitting = false;
   private quitWarnedAt = -Infinity;
   private everOnline = false;
+  /** Said once per outage that the hub cannot store messages; a stored message ends the outage. */
+  private storageWarned = false;
   private readonly rooms = new Map<string, Room>();
   private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
   private readonly now: () => number;
@@ -153,6 +155,8 @@ export class ChatController {
       this.client.on("sendFailed", ({ entry, error }) =>
         this.print(`Not sent: ${describeError(error)}`, "error", entry.key),
       ),
+      this.client.on("sendDelayed", ({ entry, retryInMs }) => this.onSendDelayed(entry.key, retryInMs)),
+      this.client.on("sent", () => (this.storageWarned = false)),
       this.client.on("sessionLost", ({ reason }) => {
         if (reason === "logout" && this.loggingOut) return;
         this.print(`Your session ended (${reason}); log in again`, "error", STATUS_VIEW);
@@ -452,6 +456,15 @@ export class ChatController {
       this.print("Reconnected; missed messages are being fetched", "info", STATUS_VIEW);
     }
     if (status.state === "online") this.everOnline = true;
+  }
+
+  /** The hub refused to store a message for now (UNAVAILABLE); the client retries it by itself. */
+  private onSendDelayed(view: ViewKey, retryInMs: number): void {
+    if (this.storageWarned) return;
+    this.storageWarned = true;
+    const text = `The hub cannot store messages right now; will retry in ${Math.max(1, Math.ceil(retryInMs / 1000))} s (your messages wait, dimmed, until it has them)`;
+    this.print(text, "error", view);
+    if (this.snapshot.view !== view) this.flash(text, "error", view);
   }
 
   private onMessage(n: MessageNotice): void {

@@ -35,6 +35,7 @@ const ADVICE: Partial<Record<ErrorCode, string>> = {
   EMPTY_BODY: "type something to send",
   BODY_TOO_LONG: "the message is too long; split it",
   INVALID_PARAMS: "check the command's arguments (/help COMMAND)",
+  UNAVAILABLE: "the hub cannot store anything right now; try again in a moment",
   INTERNAL: "the hub failed; tell its operator the id in this message",
 };
 
