@@ -50,6 +50,15 @@ export const ops = {
         maxBodyChars: z.number().int(),
         historyPage: z.number().int(),
       }),
+      passwordRule: z
+        .object({
+          minLength: z.number().int(),
+          maxLength: z.number().int(),
+          description: z.string(),
+        })
+        .describe(
+          "The account password rule (register, me.password), so a client can refuse a weak password before sending it: these lengths, not a common password, not the username.",
+        ),
     }),
     auth: false,
     summary: "Opens the conversation; must be the first frame.",
