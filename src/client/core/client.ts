@@ -162,6 +162,7 @@ export class ParleyClient {
         server: conn.hello.server,
         protocol: conn.hello.protocol,
         limits: conn.hello.limits,
+        ...(conn.hello.passwordRule !== undefined ? { passwordRule: conn.hello.passwordRule } : {}),
         ...(conn.fingerprint !== undefined ? { fingerprint: conn.fingerprint } : {}),
         insecure: !address.secure,
       }),

@@ -2,7 +2,16 @@
  * The SDK's public shapes: what a UI reads (state snapshot, connection status) and what it hears
  * (client events). Wire shapes come from `src/protocol`; these are the client's own view of them.
  */
-import type { AnyEvent, HubLimits, Member, Message, Role, Room, User } from "../../protocol/index.js";
+import type {
+  AnyEvent,
+  HubLimits,
+  Member,
+  Message,
+  PasswordRule,
+  Role,
+  Room,
+  User,
+} from "../../protocol/index.js";
 import type { HubError } from "./errors.js";
 
 /** "room:NAME" or "dm:USER" — the same strings the hub takes as `resume` cursors. */
@@ -28,6 +37,8 @@ export interface HubInfo {
   server: string;
   protocol: number;
   limits: HubLimits;
+  /** The hub's account password rule (check new passwords with `passwordProblem`); absent from older hubs. */
+  passwordRule?: PasswordRule;
   /** SHA-256 of the hub certificate (AA:BB:…); undefined on an insecure ws:// hub. */
   fingerprint?: string;
   insecure: boolean;
