@@ -103,7 +103,10 @@ export interface ClientState {
   dms: Readonly<Record<string, DmState>>;
   /** Profiles seen (online list, members, updates), by username. */
   users: Readonly<Record<string, User>>;
-  /** Usernames online now, sorted. */
+  /**
+   * Who is online among the people the hub keeps you posted about — members of your rooms and the
+   * other side of your DMs — and you; sorted. (Everyone online on the hub: the `users.online` op.)
+   */
   online: readonly string[];
   muted: { rooms: readonly string[]; users: readonly string[] };
   blocked: readonly string[];
