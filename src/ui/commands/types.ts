@@ -53,3 +53,14 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
+
+/**
+ * A command used correctly that cannot go on (no links here, the passwords differ …): the dispatcher
+ * prints the message alone, since the usage line would not help.
+ */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
