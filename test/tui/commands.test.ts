@@ -11,6 +11,7 @@ import { ParleyClient, type MessageNotice } from "../../src/client/index.js";
 import { ChatController } from "../../src/tui/controller/controller.js";
 import type { ViewKey } from "../../src/ui/view-keys.js";
 import { COMMANDS } from "../../src/tui/commands/registry.js";
+import { openInBrowser } from "../../src/tui/open-url.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 
 let hub: TestHub;
@@ -52,6 +53,8 @@ beforeAll(async () => {
       bells += 1;
     },
     openUrl: async (url) => {
+      // A machine without a browser: the real opener, told to run a program that fails.
+      if (url.includes("no-browser")) await openInBrowser(url, { app: { name: "false" } });
       opened.push(url);
     },
     exit: () => {},
@@ -213,9 +216,16 @@ describe("slash commands", () => {
   it("links are numbered per view and /open N opens the N-th", async () => {
     await bob.send("room:general", "two links: https://example.com/one and https://example.org/two");
     await until(() => (aliceClient.state.rooms["general"]?.messages.length ?? 0) > 0, "bob's message");
-    expect(await run("/open 2")).toEqual(["Opened https://example.org/two"]);
+    expect(await run("/open 2")).toEqual(["Opened https://example.org/two in your browser"]);
     expect(opened).toEqual(["https://example.org/two"]);
     expect((await run("/open 3"))[0]).toContain("links here are numbered 1 to 2");
+    // No browser: said so, with the whole address to copy (it used to say "Opened").
+    await bob.send("room:general", "try https://example.net/no-browser/page?x=1");
+    await until(() => (aliceClient.state.rooms["general"]?.messages.length ?? 0) > 1, "bob's link");
+    expect(await run("/open 3")).toEqual([
+      "/open: no browser could be started (the opener exited with code 1) — copy the link: https://example.net/no-browser/page?x=1",
+    ]);
+    expect(opened).toEqual(["https://example.org/two"]);
   });
 
   it("a mention rings the bell and shows a notice when you look elsewhere; mute silences both", async () => {

@@ -63,6 +63,7 @@ export interface ViewState {
 
 export interface ControllerDeps {
   bell(): void;
+  /** Opens `url` in the browser; rejects when no browser could be started. */
   openUrl(url: string): Promise<void>;
   /** Called once, after the client is closed, when the user quits. */
   exit(): void;

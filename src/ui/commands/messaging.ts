@@ -63,8 +63,13 @@ export const messagingCommands: CommandSpec[] = [
       const url = Number.isInteger(index) ? links[index - 1] : undefined;
       if (url === undefined) throw new CommandError(`links here are numbered 1 to ${links.length}`);
       if (!isOpenable(url)) throw new CommandError(`only http, https and mailto links are opened: ${url}`);
-      await ctx.openUrl(url);
-      ctx.print(`Opened ${url}`);
+      try {
+        await ctx.openUrl(url);
+      } catch (error) {
+        // Whatever failed, the address itself is still what the user wants: whole, to copy.
+        throw new CommandError(`${(error as Error).message} — copy the link: ${url}`);
+      }
+      ctx.print(`Opened ${url} in your browser`);
     },
   },
 ];

@@ -17,6 +17,7 @@ export interface CommandContext {
   focus(view: ViewKey): void;
   /** Asks for a secret on the input line (typed hidden); rejects when the user presses Esc. */
   ask(label: string): Promise<string>;
+  /** Opens `url` in the browser; rejects (e.g. OpenFailedError) when no browser could be started. */
   openUrl(url: string): Promise<void>;
   /** The links of the current view, in the numbering the pane shows. */
   links(): readonly string[];
