@@ -40,6 +40,14 @@ export interface Flash {
   view: ViewKey;
 }
 
+/** A listing command's output shown over a conversation until Esc, the next input or a view switch. */
+export interface Panel {
+  id: number;
+  /** The command line that made it. */
+  title: string;
+  lines: readonly Notice[];
+}
+
 export interface ViewState {
   phase: Phase;
   /** Why the app cannot go on (phase "fatal"), e.g. a changed hub certificate. */
@@ -59,6 +67,7 @@ export interface ViewState {
   loginError: string | null;
   /** Direct (peer-to-peer) chats by username, shown in their DM views. */
   direct: DirectViews;
+  panel: Panel | null;
 }
 
 export interface ControllerDeps {
@@ -84,6 +93,7 @@ export class ChatController {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private nextNoticeId = 1;
+  private nextPanelId = 1;
   private lastBell = 0;
   private loggingOut = false;
   private quitting = false;
@@ -114,6 +124,7 @@ export class ChatController {
       busy: false,
       loginError: null,
       direct: {},
+      panel: null,
     };
     this.p2p = deps.p2p
       ? new P2pTui(deps.p2p, {
@@ -284,7 +295,14 @@ export class ChatController {
     } finally {
       this.loggingOut = false;
     }
-    this.update({ phase: "login", view: STATUS_VIEW, notices: {}, flash: null, loginError: null });
+    this.update({
+      phase: "login",
+      view: STATUS_VIEW,
+      notices: {},
+      flash: null,
+      loginError: null,
+      panel: null,
+    });
   }
 
   // --- views -----------------------------------------------------------------------------------
@@ -296,7 +314,7 @@ export class ChatController {
 
   switchTo(view: ViewKey): void {
     const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
-    this.update({ view, flash });
+    this.update({ view, flash, panel: null });
     this.client.focus(view === STATUS_VIEW ? null : view);
   }
 
@@ -347,6 +365,7 @@ export class ChatController {
       return;
     }
     if (line.trim() === "") return;
+    this.closePanel();
     // A bare y/n answers a waiting direct-chat request.
     if (this.p2p?.answer(line)) return;
     const view = this.snapshot.view;
@@ -357,6 +376,7 @@ export class ChatController {
         view,
         // Output goes where the user is looking when it arrives (a /join or /dm has switched views by then).
         print: (text, level) => this.print(text, level ?? "info", this.snapshot.view),
+        listing: this.listingPrinter(line.trim(), view),
         focus: (v) => this.switchTo(v),
         ask: (label) => this.ask(label),
         openUrl: (url) => this.deps.openUrl(url),
@@ -385,6 +405,27 @@ export class ChatController {
       // Refusals for good also arrive as `sendFailed`; only report what that event does not cover.
       if (!(error instanceof HubError)) this.print(describeError(error), "error", view);
     });
+  }
+
+  /**
+   * Where a listing command's lines go: always the status view (the record of command output), and,
+   * when it was typed in a room or DM, a panel over that conversation instead of into it.
+   */
+  private listingPrinter(title: string, typedIn: ViewKey): (text: string, level?: NoticeLevel) => void {
+    const id = this.nextPanelId++;
+    return (text, level = "info") => {
+      this.print(text, level, STATUS_VIEW);
+      if (typedIn === STATUS_VIEW || this.snapshot.view !== typedIn) return;
+      const notice: Notice = { id: this.nextNoticeId++, ts: this.now(), level, text };
+      const panel = this.snapshot.panel;
+      const lines = panel?.id === id ? [...panel.lines, notice] : [notice];
+      this.update({ panel: { id, title, lines: lines.slice(-MAX_NOTICES_PER_VIEW) } });
+    };
+  }
+
+  /** Esc, or anything typed next, closes the panel. */
+  closePanel(): void {
+    if (this.snapshot.panel) this.update({ panel: null });
   }
 
   /** Asks a hidden question on the input line. */
@@ -435,7 +476,7 @@ export class ChatController {
     }
     // The current room is gone (left, kicked, banned, deleted): fall back to the status view. The
     // snapshot changes first, because focus() makes the client emit `change` again, synchronously.
-    this.update({ client: state, view: STATUS_VIEW });
+    this.update({ client: state, view: STATUS_VIEW, panel: null });
     this.client.focus(null);
   }
 

@@ -50,6 +50,7 @@ export const peopleCommands: CommandSpec[] = [
     name: "users",
     usage: "/users",
     summary: "Everyone online on the hub.",
+    listing: true,
     max: 0,
     async run(ctx) {
       const { users } = await ctx.client.call("users.online", {});
@@ -61,6 +62,7 @@ export const peopleCommands: CommandSpec[] = [
     name: "search",
     usage: "/search PREFIX",
     summary: "Find users (by username or display name) and rooms starting with PREFIX.",
+    listing: true,
     args: { restFrom: 0 },
     min: 1,
     max: 1,

@@ -78,6 +78,7 @@ export const roomCommands: CommandSpec[] = [
     name: "rooms",
     usage: "/rooms [PREFIX]",
     summary: "List the hub's rooms (optionally those starting with PREFIX).",
+    listing: true,
     max: 1,
     async run(ctx, { positional: [query] }) {
       const { rooms } = await ctx.client.call("rooms.list", { detail: true, ...(query ? { query } : {}) });
@@ -94,6 +95,7 @@ export const roomCommands: CommandSpec[] = [
     aliases: ["names"],
     usage: "/who [ROOM]",
     summary: "Members of a room with their roles and who is online.",
+    listing: true,
     max: 1,
     async run(ctx, { positional: [room] }) {
       const name = room !== undefined ? roomName(room) : currentRoom(ctx);

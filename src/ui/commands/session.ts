@@ -7,6 +7,7 @@ export const sessionCommands: CommandSpec[] = [
     aliases: ["h", "?"],
     usage: "/help [COMMAND]",
     summary: "List the commands, or explain one.",
+    listing: true,
     max: 1,
     run(ctx, { positional: [name] }) {
       if (name !== undefined) {

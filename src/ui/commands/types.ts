@@ -11,8 +11,13 @@ export interface CommandContext {
   state: ClientState;
   /** The view the command was typed in. */
   view: ViewKey;
-  /** Prints a line into the view the command was typed in. */
+  /** Prints a line into the view the command was typed in (a `listing` command's lines go to `listing`). */
   print(text: string, level?: NoticeLevel): void;
+  /**
+   * Where a listing (/users, /rooms, /help …) goes: the status view, and — typed in a room or DM — a
+   * panel over the conversation, so the listing does not become part of it. Without it, `print`.
+   */
+  listing?(text: string, level?: NoticeLevel): void;
   /** Shows another view. */
   focus(view: ViewKey): void;
   /** Asks for a secret on the input line (typed hidden); rejects when the user presses Esc. */
@@ -40,6 +45,8 @@ export interface CommandSpec<C extends CommandContext = CommandContext> {
   summary: string;
   /** Longer text for `/help name`. */
   details?: string;
+  /** Its output is a listing about the hub, not part of the conversation it was typed in. */
+  listing?: boolean;
   args?: ArgSpec;
   /** Positional argument count bounds (checked before `run`). */
   min?: number;
