@@ -131,7 +131,8 @@ export const ops = {
     params: z.object({ username: name, password: text }),
     result: z.object({ user: userSchema }),
     auth: true,
-    summary: "Changes your username, keeping history, memberships and roles.",
+    summary:
+      "Changes your username, keeping history, memberships and roles. A display name never chosen (still the old username) becomes the new username, announced with `user.updated` after `user.renamed`.",
     errors: ["USERNAME_TAKEN", "INVALID_USERNAME", "BAD_CREDENTIALS"],
   }),
   "me.password": op({
