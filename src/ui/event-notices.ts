@@ -40,7 +40,8 @@ function viewsOf(state: ClientState, username: string): ViewKey[] {
 /**
  * @param state the client state after the event was applied (a kicked user's room is already gone).
  * @param me your username.
- * @param previous for `room.updated`: the room's settings before, so the notice says what changed.
+ * @param previous for `room.updated`: the room's settings before, so the notice says what changed; for
+ *   `kicked`: the room as it was, so the way back names its password.
  */
 export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previous?: Room): EventNotice[] {
   const system = (view: ViewKey, text: string, flash = false): EventNotice => ({
@@ -72,7 +73,11 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
       return [
         {
           view: STATUS_VIEW,
-          text: `You were kicked from #${ev.room} by ${ev.by}${because(ev.reason)}; /join ${ev.room} to come back`,
+          text: `You were kicked from #${ev.room} by ${ev.by}${because(ev.reason)}; ${
+            previous?.locked
+              ? `/join ${ev.room} PASSWORD to come back (it has a password)`
+              : `/join ${ev.room} to come back`
+          }`,
           level: "error",
           flash: true,
         },

@@ -196,7 +196,11 @@ describe.skipIf(!haveTmux())("parley chat in a terminal (tmux)", () => {
 
       // The owner kicks Bob; he may come back.
       alice.line("/kick bob being rude");
-      await sees(bob, "You were kicked from #club by alice (being rude); /join club to come back");
+      // #club has a password, so the way back names it.
+      await sees(
+        bob,
+        "You were kicked from #club by alice (being rude); /join club PASSWORD to come back (it has a password)",
+      );
       await alice.waitFor("bob was kicked from #club");
       await bob.waitFor(/\[online\]\s+status\s+bob/);
       bob.line('/join club "s3cret pass"');

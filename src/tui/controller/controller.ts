@@ -102,6 +102,8 @@ export class ChatController {
   /** Said once per outage that the hub cannot store messages; a stored message ends the outage. */
   private storageWarned = false;
   private readonly rooms = new Map<string, Room>();
+  /** Every room's latest settings, kept after the room leaves the state (a kick's notice needs them). */
+  private readonly lastRooms = new Map<string, Room>();
   private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
   private readonly now: () => number;
   private readonly p2p: P2pTui | undefined;
@@ -484,6 +486,7 @@ export class ChatController {
   private rememberRooms(state: ClientState): void {
     for (const [name, room] of Object.entries(state.rooms)) {
       if (!this.rooms.has(name)) this.rooms.set(name, room.info);
+      this.lastRooms.set(name, room.info);
     }
   }
 
@@ -523,7 +526,14 @@ export class ChatController {
 
   private onEvent(ev: AnyEvent): void {
     const me = this.snapshot.client.me?.username ?? "";
-    const previous = ev.ev === "room.updated" ? this.rooms.get(ev.room.name) : undefined;
+    // The client applies an event before it reports it: the room a kick removed is gone from the state
+    // by now, but not from lastRooms.
+    const previous =
+      ev.ev === "room.updated"
+        ? this.rooms.get(ev.room.name)
+        : ev.ev === "kicked"
+          ? this.lastRooms.get(ev.room)
+          : undefined;
     if (ev.ev === "room.updated") this.rooms.set(ev.room.name, ev.room);
     for (const n of noticesFor(ev, this.client.state, me, previous)) {
       this.print(n.text, n.level, n.view);
