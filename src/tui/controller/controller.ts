@@ -136,6 +136,9 @@ export class ChatController {
           focus: (view) => this.switchTo(view),
           currentView: () => this.snapshot.view,
           setDirect: (direct) => this.update({ direct }),
+          unflash: (text) => {
+            if (this.snapshot.flash?.text === sanitize(text)) this.update({ flash: null });
+          },
           openDm: async (user) => {
             await this.client.openDm(user);
           },
@@ -315,6 +318,7 @@ export class ChatController {
   }
 
   switchTo(view: ViewKey): void {
+    if (view !== this.snapshot.view) this.p2p?.settle(this.snapshot.view);
     const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
     this.update({ view, flash, panel: null });
     this.client.focus(view === STATUS_VIEW ? null : view);
