@@ -60,6 +60,10 @@ export function chatCommand(): Command {
     .option("--no-color", "no colours (also when NO_COLOR is set)")
     .option("--no-hyperlinks", "print links as plain text, without OSC 8 hyperlinks")
     .option(
+      "--remember",
+      "keep the session in sessions.json in the config folder (yours alone), so the next start needs no password",
+    )
+    .option(
       "--fingerprint <AA:BB:…>",
       "require this hub certificate fingerprint instead of trusting on first use",
     )

@@ -32,6 +32,7 @@ export {
   P2pDeclinedError,
   P2pKeyChangedError,
   P2pTimeoutError,
+  P2pWithdrawnError,
   type IncomingRequest,
   type RequestGone,
   type KeyWarning,

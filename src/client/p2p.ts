@@ -30,6 +30,7 @@ import {
 import type { SessionOptions } from "../peer/session.js";
 import type { ParleyClient } from "./core/client.js";
 import { Emitter } from "./core/emitter.js";
+import { HubError } from "./core/errors.js";
 import { DirectChat } from "./p2p-chat.js";
 import { statusText } from "./core/reconnect.js";
 
@@ -112,6 +113,15 @@ export class P2pKeyChangedError extends Error {
   }
 }
 
+/** The requester withdrew the request (it quit, say) while it was being accepted here. */
+export class P2pWithdrawnError extends Error {
+  readonly code = "WITHDRAWN";
+  constructor(readonly user: string) {
+    super(`${user} withdrew the direct-chat request`);
+    this.name = "P2pWithdrawnError";
+  }
+}
+
 export class P2pTimeoutError extends Error {
   readonly code = "NO_ANSWER";
   constructor(readonly user: string) {
@@ -130,6 +140,10 @@ export class PeerChats {
   /** Incoming requests whose key is being checked, and those of them withdrawn meanwhile. */
   private readonly checking = new Set<string>();
   private readonly cancelledEarly = new Map<string, CancelReason>();
+  /** Our own requests still waiting for an answer: withdrawn when we close, so nobody accepts into nothing. */
+  private readonly outgoing = new Set<string>();
+  /** Requests being accepted here, and how to give up on one the requester withdraws meanwhile. */
+  private readonly accepting = new Map<string, { from: string; giveUp(error: Error): void }>();
   private readonly chatsByPeer = new Map<string, DirectChat>();
   /** Keys seen for users whose key changed, so `trustKey` records the one the user was shown. */
   private readonly changedKeys = new Map<string, string>();
@@ -217,11 +231,14 @@ export class PeerChats {
     // and the request withdrawn, so they are not left waiting on a chat that will not come.
     if (key !== undefined) await this.refuseChangedKey(name, key, requestId);
     let answer: Answered;
+    this.outgoing.add(requestId);
     try {
       answer = await this.answerOf(requestId, name);
     } catch (error) {
-      this.withdraw(requestId);
+      void this.withdraw(requestId);
       throw error;
+    } finally {
+      this.outgoing.delete(requestId);
     }
     if (!answer.accept || !answer.key) throw new P2pDeclinedError(name);
     await this.refuseChangedKey(name, answer.key);
@@ -239,28 +256,56 @@ export class PeerChats {
   private async refuseChangedKey(user: string, key: string, requestId?: string): Promise<void> {
     const check = await this.contacts.check(user, key);
     if (check.status !== "changed") return;
-    if (requestId !== undefined) this.withdraw(requestId, "key-changed");
+    if (requestId !== undefined) void this.withdraw(requestId, "key-changed");
     throw new P2pKeyChangedError(this.keyChanged(user, key, check));
   }
 
-  private withdraw(requestId: string, reason: CancelReason = "withdrawn"): void {
-    this.client.call("p2p.cancel", { requestId, reason }).catch(() => {
-      // Already answered or expired: nothing is left waiting on it.
-    });
+  private withdraw(requestId: string, reason: CancelReason = "withdrawn"): Promise<void> {
+    return this.client.call("p2p.cancel", { requestId, reason }).then(
+      () => {},
+      () => {
+        // Already answered or expired: nothing is left waiting on it.
+      },
+    );
   }
 
   /** Accepts an incoming request (trusting a changed key the user was warned about) and connects. */
+  /**
+   * Accepts an incoming request (trusting a changed key the user was warned about) and connects. Rejects
+   * with P2pWithdrawnError at once when the requester withdraws meanwhile, instead of waiting out the
+   * connection deadline for a peer that is not coming.
+   */
   async accept(requestId: string): Promise<DirectChat> {
     const request = this.takeRequest(requestId);
     if (request.keyChanged) await this.contacts.trust(request.from, request.key, false);
-    const session = await this.node.accept({
+    const withdrawn = new Promise<never>((_, reject) =>
+      this.accepting.set(requestId, { from: request.from, giveUp: reject }),
+    );
+    const accepting = this.node.accept({
       peer: request.from,
       key: request.key,
       requestId,
-      answer: () => this.client.call("p2p.answer", { requestId, accept: true }),
+      answer: () =>
+        this.client.call("p2p.answer", { requestId, accept: true }).catch((error: unknown) => {
+          // Withdrawn before our answer reached the hub.
+          if (error instanceof HubError && error.code === "NO_SUCH_REQUEST")
+            throw new P2pWithdrawnError(request.from);
+          throw error;
+        }),
       openRelay: () => this.openRelay(requestId),
     });
-    return this.adopt(session);
+    try {
+      return this.adopt(await Promise.race([accepting, withdrawn]));
+    } catch (error) {
+      // A session that still comes up after we gave up on it is closed at once.
+      accepting.then(
+        (session) => session.close(),
+        () => {},
+      );
+      throw error;
+    } finally {
+      this.accepting.delete(requestId);
+    }
   }
 
   async decline(requestId: string): Promise<void> {
@@ -288,6 +333,8 @@ export class PeerChats {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Requests of ours still unanswered are withdrawn, so the people asked are not left to accept them.
+    await Promise.all([...this.outgoing].map((id) => this.withdraw(id)));
     for (const off of this.unsubscribe.splice(0)) off();
     for (const chat of [...this.chatsByPeer.values()]) chat.close();
     await this.node.close();
@@ -404,6 +451,11 @@ export class PeerChats {
 
   private onCancelled(requestId: string, reason: CancelReason = "withdrawn"): void {
     const request = this.incoming.get(requestId);
+    const accepting = this.accepting.get(requestId);
+    if (!request && accepting) {
+      accepting.giveUp(new P2pWithdrawnError(accepting.from));
+      return;
+    }
     if (!request) {
       // Withdrawn while its key was still being checked: onRequest settles it.
       if (this.checking.has(requestId)) this.cancelledEarly.set(requestId, reason);

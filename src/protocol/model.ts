@@ -87,5 +87,14 @@ export const endpointSchema = z.object({
 });
 export type Endpoint = z.infer<typeof endpointSchema>;
 
-export const presenceReasonSchema = z.enum(["login", "logout", "timeout", "disconnect"]);
+/**
+ * Why presence changed: `quit` — the client closed the connection itself (close code 1000 or 1001, e.g.
+ * the app was quit); `disconnect` — the connection broke or the hub closed it; `timeout` — it stopped
+ * answering pings; `logout` — the session ended.
+ */
+export const presenceReasonSchema = z
+  .enum(["login", "logout", "timeout", "disconnect", "quit"])
+  .describe(
+    "`quit`: the client closed its connection (code 1000/1001); `disconnect`: the connection broke or the hub closed it; `timeout`: no pongs; `logout`: the session ended",
+  );
 export type PresenceReason = z.infer<typeof presenceReasonSchema>;

@@ -50,6 +50,15 @@ export const ops = {
         maxBodyChars: z.number().int(),
         historyPage: z.number().int(),
       }),
+      passwordRule: z
+        .object({
+          minLength: z.number().int(),
+          maxLength: z.number().int(),
+          description: z.string(),
+        })
+        .describe(
+          "The account password rule (register, me.password), so a client can refuse a weak password before sending it: these lengths, not a common password, not the username.",
+        ),
     }),
     auth: false,
     summary: "Opens the conversation; must be the first frame.",
@@ -122,7 +131,8 @@ export const ops = {
     params: z.object({ username: name, password: text }),
     result: z.object({ user: userSchema }),
     auth: true,
-    summary: "Changes your username, keeping history, memberships and roles.",
+    summary:
+      "Changes your username, keeping history, memberships and roles. A display name never chosen (still the old username) becomes the new username, announced with `user.updated` after `user.renamed`.",
     errors: ["USERNAME_TAKEN", "INVALID_USERNAME", "BAD_CREDENTIALS"],
   }),
   "me.password": op({

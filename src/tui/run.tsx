@@ -1,12 +1,12 @@
 /** Starts the terminal app: the SDK client, the controller and the Ink tree; resolves with the exit code. */
 import React from "react";
 import { render } from "ink";
-import open from "open";
 import { ParleyClient, PeerChats, configDir } from "../client/index.js";
 import { p2pOptionsFromEnv } from "./p2p/options.js";
 import { App } from "./app.js";
 import { ChatController } from "./controller/controller.js";
 import { createTheme } from "./render/theme.js";
+import { openInBrowser } from "./open-url.js";
 import { SessionFile } from "./session-file.js";
 
 export interface ChatOptions {
@@ -34,9 +34,7 @@ export async function runChat(options: ChatOptions): Promise<number> {
     // BEL has no visible effect on the layout, so it can go straight to the terminal between frames.
     bell: () => process.stdout.write("\u0007"),
     p2p: () => PeerChats.start(client, p2pOptionsFromEnv(options.configDir ?? configDir())),
-    openUrl: async (url) => {
-      await open(url);
-    },
+    openUrl: (url) => openInBrowser(url),
     exit: () => {
       quitting = true;
       instance.unmount();

@@ -3,7 +3,7 @@
  * which view each goes to and what it says. Texts here may contain names from the network; the pane
  * sanitizes every notice before printing.
  */
-import type { AnyEvent, Room } from "../protocol/index.js";
+import type { AnyEvent, PresenceReason, Room } from "../protocol/index.js";
 import { dmKey, roomKey, type ClientState } from "../client/core/index.js";
 import type { NoticeLevel } from "./notices.js";
 import { STATUS_VIEW, type ViewKey } from "./view-keys.js";
@@ -15,6 +15,15 @@ export interface EventNotice {
   /** Also show it on the one-line notice bar (it concerns you directly). */
   flash?: boolean;
 }
+
+/** Why someone went offline, in words (the reasons are the hub's, see PresenceReason). */
+const OFFLINE: Record<PresenceReason, string> = {
+  quit: "quit",
+  logout: "logged out",
+  timeout: "connection timed out",
+  disconnect: "connection lost",
+  login: "",
+};
 
 function because(reason: string | undefined): string {
   return reason ? ` (${reason})` : "";
@@ -31,7 +40,8 @@ function viewsOf(state: ClientState, username: string): ViewKey[] {
 /**
  * @param state the client state after the event was applied (a kicked user's room is already gone).
  * @param me your username.
- * @param previous for `room.updated`: the room's settings before, so the notice says what changed.
+ * @param previous for `room.updated`: the room's settings before, so the notice says what changed; for
+ *   `kicked`: the room as it was, so the way back names its password.
  */
 export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previous?: Room): EventNotice[] {
   const system = (view: ViewKey, text: string, flash = false): EventNotice => ({
@@ -63,7 +73,11 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
       return [
         {
           view: STATUS_VIEW,
-          text: `You were kicked from #${ev.room} by ${ev.by}${because(ev.reason)}; /join ${ev.room} to come back`,
+          text: `You were kicked from #${ev.room} by ${ev.by}${because(ev.reason)}; ${
+            previous?.locked
+              ? `/join ${ev.room} PASSWORD to come back (it has a password)`
+              : `/join ${ev.room} to come back`
+          }`,
           level: "error",
           flash: true,
         },
@@ -79,7 +93,9 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
       ];
     case "presence": {
       if (ev.username === me) return [];
-      const text = ev.online ? `${ev.username} is online` : `${ev.username} went offline (${ev.reason})`;
+      const text = ev.online
+        ? `${ev.username} is online`
+        : `${ev.username} went offline (${OFFLINE[ev.reason]})`;
       return viewsOf(state, ev.username).map((v) => system(v, text));
     }
     case "user.renamed": {

@@ -229,6 +229,20 @@ describe("events", () => {
     expect(s.rooms["ops"]!.members["bob"]!.online).toBe(false);
   });
 
+  it("the online list holds room members and DM partners only, and users.online settles the rest", () => {
+    let s = S.ensureDm(withRoom(), "dora");
+    // The hub's whole list: eve shares nothing with alice, dora is the other side of a DM.
+    s = S.setOnline(s, [user("alice"), user("bob"), user("dora"), user("eve")]);
+    expect(s.online).toEqual(["alice", "bob", "dora"]);
+    // A later list without dora (her logout came while we were away) takes her off.
+    s = S.setOnline(s, [user("alice"), user("bob")]);
+    expect(s.users["dora"]!.online).toBe(false);
+    expect(s.online).toEqual(["alice", "bob"]);
+    // A member who leaves every room we share leaves the list, whatever happens to the name later.
+    s = S.applyEvent(s, { ev: "member.left", room: "ops", username: "bob", reason: "left" }, 1);
+    expect(s.online).toEqual(["alice"]);
+  });
+
   it("settings.changed marks rooms and DMs muted", () => {
     let s = S.ensureDm(withRoom(), "bob");
     s = S.applyEvent(

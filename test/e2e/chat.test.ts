@@ -126,7 +126,7 @@ describe.skipIf(!haveTmux())("parley chat in a terminal (tmux)", () => {
 
       // Bob tries without the password, is told what to do, then joins.
       bob.line("/join club");
-      await sees(bob, "the room needs its password: /join ROOM PASSWORD");
+      await sees(bob, "/join: #club has a password: /join club PASSWORD");
       bob.line('/join club "s3cret pass"');
       await bob.waitFor("#club — 2 members, password — Book club");
       await bob.waitFor(/#club \(member\)\s+bob/);
@@ -196,7 +196,11 @@ describe.skipIf(!haveTmux())("parley chat in a terminal (tmux)", () => {
 
       // The owner kicks Bob; he may come back.
       alice.line("/kick bob being rude");
-      await sees(bob, "You were kicked from #club by alice (being rude); /join club to come back");
+      // #club has a password, so the way back names it.
+      await sees(
+        bob,
+        "You were kicked from #club by alice (being rude); /join club PASSWORD to come back (it has a password)",
+      );
       await alice.waitFor("bob was kicked from #club");
       await bob.waitFor(/\[online\]\s+status\s+bob/);
       bob.line('/join club "s3cret pass"');
@@ -246,7 +250,7 @@ describe.skipIf(!haveTmux())("parley chat in a terminal (tmux)", () => {
       await again.waitFor(/^ Password: ?$/m);
       expect(again.screen()).toContain("Username: bob");
       again.line("not my password");
-      await again.waitFor("check the username and password");
+      await again.waitFor("wrong username or password");
       again.line("battery staple 2");
       // Straight into his first room.
       await again.waitFor(/\[online\]\s+#club \(owner\)\s+bob/);

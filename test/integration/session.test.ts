@@ -16,6 +16,15 @@ describe("hello", () => {
     expect(r.limits).toEqual({ maxFrameBytes: 65536, maxBodyChars: 4000, historyPage: 50 });
     await c.close();
   });
+  it("announces the password rule that register enforces", async () => {
+    const c = await TestClient.connect(hub.url, { hello: false });
+    const { passwordRule } = await c.call("hello", { client: "test", protocol: 1 });
+    expect(passwordRule).toMatchObject({ minLength: 8, maxLength: 1024 });
+    expect(passwordRule.description).toContain("8 characters");
+    const tooShort = "x".repeat(passwordRule.minLength - 1);
+    expect(await c.codeOf("register", { username: "shorty", password: tooShort })).toBe("WEAK_PASSWORD");
+    await c.close();
+  });
   it("refuses another protocol version", async () => {
     const c = await TestClient.connect(hub.url, { hello: false });
     expect(await c.codeOf("hello", { client: "test", protocol: 2 })).toBe("UNSUPPORTED_PROTOCOL");

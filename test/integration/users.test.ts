@@ -262,6 +262,30 @@ describe("presence", () => {
     expect(found?.lastSeen).toEqual(expect.any(Number));
   });
 
+  it("reports reason quit when the client closes its connection itself (code 1000 or 1001)", async () => {
+    const a = await user("qt-a");
+    await a.call("room.create", { name: "qt-room" });
+    for (const [name, code] of [
+      ["qt-b", 1000],
+      ["qt-c", 1001],
+    ] as const) {
+      const b = await user(name);
+      await b.call("room.join", { room: "qt-room" });
+      b.ws.close(code, "bye");
+      // Regression: a clean quit (Ctrl+C in parley chat) was reported as "disconnect".
+      expect(await a.nextEvent("presence", (e) => e.username === name && !e.online)).toMatchObject({
+        reason: "quit",
+      });
+    }
+    // A link that breaks without a close frame is still a disconnect.
+    const d = await user("qt-d");
+    await d.call("room.join", { room: "qt-room" });
+    d.ws.terminate();
+    expect(await a.nextEvent("presence", (e) => e.username === "qt-d" && !e.online)).toMatchObject({
+      reason: "disconnect",
+    });
+  });
+
   it("keeps a multi-device user online while any session is; DM partners hear it; strangers do not", async () => {
     const a = await user("md-a");
     const stranger = await user("md-x");

@@ -40,9 +40,18 @@ describe("parseRichText", () => {
 
   it("finds links, numbers them in order, and ignores markers inside them", () => {
     const rich = parseRichText("see https://example.com/a_b_c and **www.example.org/x**");
-    expect(rich.links).toEqual(["https://example.com/a_b_c", "http://www.example.org/x"]);
+    // A link without a scheme opens as https (regression: www.… opened as http).
+    expect(rich.links).toEqual(["https://example.com/a_b_c", "https://www.example.org/x"]);
     expect(rich.segments).toContainEqual({ text: "https://example.com/a_b_c", style: {}, link: 0 });
     expect(rich.segments).toContainEqual({ text: "www.example.org/x", style: { bold: true }, link: 1 });
+  });
+
+  it("keeps a scheme that is written, and assumes https only where none is", () => {
+    expect(parseRichText("http://plain.example.org www.example.com mailto:a@example.org").links).toEqual([
+      "http://plain.example.org",
+      "https://www.example.com",
+      "mailto:a@example.org",
+    ]);
   });
 
   it("keeps all the text of a message with no formatting", () => {

@@ -110,9 +110,14 @@ describe("noticesFor", () => {
       "alice",
     );
     expect(views.map((v) => [v.view, v.text])).toEqual([
-      ["room:general", "bob went offline (timeout)"],
-      ["dm:bob", "bob went offline (timeout)"],
+      ["room:general", "bob went offline (connection timed out)"],
+      ["dm:bob", "bob went offline (connection timed out)"],
     ]);
+    const offline = (reason: "quit" | "logout" | "disconnect") =>
+      noticesFor({ ev: "presence", username: "bob", online: false, reason }, state, "alice")[0]?.text;
+    expect(offline("quit")).toBe("bob went offline (quit)");
+    expect(offline("logout")).toBe("bob went offline (logged out)");
+    expect(offline("disconnect")).toBe("bob went offline (connection lost)");
   });
 
   it("says what a room update changed", () => {

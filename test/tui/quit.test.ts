@@ -72,3 +72,23 @@ it("warns before dropping unsent messages, and leaves on the second /quit", asyn
   await controller.submit("/quit");
   await waitFor("the app to exit", () => exits() === 1);
 });
+
+it("others are told of a clean quit as a quit, not as a lost connection", async () => {
+  const { controller, client } = await app();
+  const dir = await mkdtemp(join(tmpdir(), "parley-tui-quit-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const other = new ParleyClient({ urls: client.state.hub!.url, configDir: dir });
+  cleanups.push(() => other.close());
+  await other.connect();
+  await other.register({ username: "ollie", password: "correct horse 8" });
+  await other.login("ollie", "correct horse 8");
+  await other.joinRoom("lobby");
+  const offline = new Promise<unknown>((resolve) =>
+    other.on("event", (ev) => {
+      if (ev.ev === "presence" && ev.username === "quinn" && !ev.online) resolve(ev.reason);
+    }),
+  );
+  await controller.submit("/quit");
+  // Regression: Ctrl+C or /quit reached the others as "went offline (disconnect)".
+  expect(await offline).toBe("quit");
+});

@@ -61,7 +61,7 @@ describe("message rendering", () => {
     );
     expect(visible(out)).toBe("14:05 <bob> docs: https://example.com/a_b[1] and example.org[2]");
     expect(out).toContain(`${ESC}]8;;https://example.com/a_b\u0007https://example.com/a_b`);
-    expect(out).toContain(`${ESC}]8;;http://example.org\u0007example.org`);
+    expect(out).toContain(`${ESC}]8;;https://example.org\u0007example.org`);
   });
 
   it("can print links without OSC 8", () => {

@@ -164,6 +164,25 @@ describe("rename", () => {
     expect((await login("annie", PASSWORD)).user.username).toBe("Annie");
   });
 
+  it("a display name never chosen follows the rename; a chosen one stays", async () => {
+    const ann = await t.user("ann");
+    const bob = await t.user("bob");
+    await t.domain.rooms.create(ann, { name: "r" });
+    await t.domain.rooms.join(bob, { room: "r" });
+    const { user } = await accounts().rename(ann, { username: "annie", password: PASSWORD });
+    // Regression: the old username stayed as the display name ("annie (ann)").
+    expect(user).toMatchObject({ username: "annie", displayName: "annie" });
+    expect(t.eventsOf(bob, "user.updated")).toEqual([
+      { ev: "user.updated", user: expect.objectContaining({ username: "annie", displayName: "annie" }) },
+    ]);
+
+    await accounts().updateProfile(ann, { displayName: "Ann the Reader" });
+    t.clearEvents();
+    const again = await accounts().rename(ann, { username: "anne", password: PASSWORD });
+    expect(again.user).toMatchObject({ username: "anne", displayName: "Ann the Reader" });
+    expect(t.eventsOf(bob, "user.updated")).toEqual([]);
+  });
+
   it("checks the password first, then the name", async () => {
     const ann = await t.user("ann");
     await t.user("bob");

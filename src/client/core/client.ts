@@ -103,6 +103,7 @@ export class ParleyClient {
           ),
         sent: (entry, message) => this.emitter.emit("sent", { entry, message }),
         failed: (entry, error) => this.emitter.emit("sendFailed", { entry, error }),
+        delayed: (entry, error, retryInMs) => this.emitter.emit("sendDelayed", { entry, error, retryInMs }),
       },
       this.opts.now,
     );
@@ -161,6 +162,7 @@ export class ParleyClient {
         server: conn.hello.server,
         protocol: conn.hello.protocol,
         limits: conn.hello.limits,
+        ...(conn.hello.passwordRule !== undefined ? { passwordRule: conn.hello.passwordRule } : {}),
         ...(conn.fingerprint !== undefined ? { fingerprint: conn.fingerprint } : {}),
         insecure: !address.secure,
       }),

@@ -20,6 +20,8 @@ export interface OutboxHost {
   stored(key: ConversationKey, message: Message): void;
   sent(entry: OutboxEntry, message: Message): void;
   failed(entry: OutboxEntry, error: HubError): void;
+  /** The hub cannot store messages for now (UNAVAILABLE); the entry stays and goes again in `retryInMs`. */
+  delayed(entry: OutboxEntry, error: HubError, retryInMs: number): void;
 }
 
 interface Waiter {
@@ -123,8 +125,11 @@ export class Outbox {
           this.acknowledge(entry.cid, message);
         } catch (error) {
           if (error instanceof HubError) {
-            if (error.code === "RATE_LIMITED") {
-              await sleep(error.retryAfterMs ?? 1000);
+            // Both say "not now": the entry keeps its place (and its cid) and goes again after the wait.
+            if (error.code === "RATE_LIMITED" || error.code === "UNAVAILABLE") {
+              const wait = error.retryAfterMs ?? 1000;
+              if (error.code === "UNAVAILABLE") this.host.delayed(entry, error, wait);
+              await sleep(wait);
               continue;
             }
             this.refuse(entry, error);

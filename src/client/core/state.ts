@@ -43,10 +43,6 @@ function without<T>(record: Readonly<Record<string, T>>, key: string): Record<st
   return copy;
 }
 
-function sortedUnique(names: Iterable<string>): string[] {
-  return [...new Set(names)].sort();
-}
-
 export function getConversation(state: ClientState, key: ConversationKey): ConversationState | undefined {
   const parsed = parseKey(key);
   if (!parsed) return undefined;
@@ -54,9 +50,10 @@ export function getConversation(state: ClientState, key: ConversationKey): Conve
 }
 
 function putConversation(state: ClientState, conv: ConversationState): ClientState {
-  return conv.kind === "room"
-    ? { ...state, rooms: { ...state.rooms, [conv.name]: conv } }
-    : { ...state, dms: { ...state.dms, [conv.name]: conv } };
+  if (conv.kind === "room") return { ...state, rooms: { ...state.rooms, [conv.name]: conv } };
+  const next = { ...state, dms: { ...state.dms, [conv.name]: conv } };
+  // A new DM partner is someone the hub now keeps us posted about.
+  return state.dms[conv.name] ? next : withOnline(next);
 }
 
 function isMutedKey(state: Pick<ClientState, "muted">, key: ConversationKey): boolean {
@@ -142,7 +139,7 @@ export function setHub(state: ClientState, hub: HubInfo | null): ClientState {
 
 export function setMe(state: ClientState, me: User | null): ClientState {
   const users = me ? { ...state.users, [me.username]: me } : state.users;
-  return { ...state, me, users };
+  return withOnline({ ...state, me, users });
 }
 
 export function setFocus(state: ClientState, focus: ConversationKey | null): ClientState {
@@ -169,10 +166,33 @@ export function applySettings(state: ClientState, settings: Settings): ClientSta
   return { ...next, rooms, dms };
 }
 
+/**
+ * Takes in the hub's whole `users.online` list: those in it are online, every other profile seen is
+ * not (presence events for people we share nothing with never come, so this is how they converge).
+ */
 export function setOnline(state: ClientState, users: readonly User[]): ClientState {
-  const known = { ...state.users };
+  const known: Record<string, User> = {};
+  for (const [name, u] of Object.entries(state.users)) known[name] = u.online ? { ...u, online: false } : u;
   for (const u of users) known[u.username] = u;
-  return { ...state, users: known, online: sortedUnique(users.map((u) => u.username)) };
+  return withOnline({ ...state, users: known });
+}
+
+/**
+ * `online` is derived, never patched: the people online among those the hub keeps us posted about —
+ * members of our rooms (by their member records) and the other side of our DMs (by their profiles) —
+ * and ourselves. Whatever we missed (a rename or a logout while we shared nothing), a name leaves the
+ * list as soon as no room or DM holds it, so it cannot linger.
+ */
+function withOnline(state: ClientState): ClientState {
+  const names = new Set<string>();
+  if (state.me) names.add(state.me.username);
+  for (const room of Object.values(state.rooms)) {
+    for (const m of Object.values(room.members)) if (m.online) names.add(m.username);
+  }
+  for (const user of Object.keys(state.dms)) if (state.users[user]?.online) names.add(user);
+  const online = [...names].sort();
+  const same = online.length === state.online.length && online.every((n, i) => n === state.online[i]);
+  return same ? state : { ...state, online };
 }
 
 // ---------------------------------------------------------------- rooms and DMs
@@ -209,27 +229,13 @@ export function upsertRoom(state: ClientState, snapshot: RoomSnapshot): ClientSt
       startKnown: known !== undefined,
     };
   }
-  const next = putConversation(state, withMembers(state, room, membersRecord(snapshot.members)));
-  return mergePresence(next, snapshot.members);
-}
-
-/** Member lists carry presence too; the online list follows them. */
-function mergePresence(
-  state: ClientState,
-  members: readonly Pick<Member, "username" | "online">[],
-): ClientState {
-  const online = new Set(state.online);
-  for (const m of members) {
-    if (m.online) online.add(m.username);
-    else online.delete(m.username);
-  }
-  return { ...state, online: sortedUnique(online) };
+  return withOnline(putConversation(state, withMembers(state, room, membersRecord(snapshot.members))));
 }
 
 export function removeRoom(state: ClientState, name: string): ClientState {
   if (!state.rooms[name]) return state;
   const focus = state.focus === roomKey(name) ? null : state.focus;
-  return { ...state, rooms: without(state.rooms, name), focus };
+  return withOnline({ ...state, rooms: without(state.rooms, name), focus });
 }
 
 /** Rooms not in `names` are dropped (left, kicked or deleted while we were away). */
@@ -255,13 +261,13 @@ export function upsertConversations(state: ClientState, conversations: readonly 
     };
     next = putConversation(next, dm);
   }
-  return next;
+  return withOnline(next);
 }
 
 /** Opens an empty DM conversation if there is none. */
 export function ensureDm(state: ClientState, user: string): ClientState {
   if (state.dms[user]) return state;
-  return putConversation(state, newDm(state, user));
+  return withOnline(putConversation(state, newDm(state, user)));
 }
 
 // ---------------------------------------------------------------- messages
@@ -474,41 +480,35 @@ export function renameUser(state: ClientState, from: string, to: string): Client
       messages: d.messages.map((m) => renameMessage(m, from, to)),
     };
   }
-  return {
+  return withOnline({
     ...state,
     me,
     users,
     rooms,
     dms,
-    online: sortedUnique(renameIn(state.online, from, to)),
     muted: { rooms: state.muted.rooms, users: renameIn(state.muted.users, from, to) },
     blocked: renameIn(state.blocked, from, to),
     outbox: state.outbox.map((e) => ({ ...e, key: renameKey(e.key, from, to) })),
     focus: state.focus ? renameKey(state.focus, from, to) : null,
-  };
+  });
 }
 
 // ---------------------------------------------------------------- presence
 
 function setPresence(state: ClientState, username: string, online: boolean, now: number): ClientState {
   const users = { ...state.users };
-  const profile = users[username];
-  if (profile) {
-    const updated: User = { ...profile, online };
-    if (online) delete updated.lastSeen;
-    else updated.lastSeen = now;
-    users[username] = updated;
-  }
+  // Someone not seen before (a DM partner who was offline at login) gets a profile to hold it.
+  const updated: User = { ...(users[username] ?? { username, displayName: username }), online };
+  if (online) delete updated.lastSeen;
+  else updated.lastSeen = now;
+  users[username] = updated;
   const rooms = Object.fromEntries(
     Object.entries(state.rooms).map(([name, r]) => {
       const m = r.members[username];
       return [name, m ? { ...r, members: { ...r.members, [username]: { ...m, online } } } : r];
     }),
   );
-  const list = online
-    ? sortedUnique([...state.online, username])
-    : state.online.filter((u) => u !== username);
-  return { ...state, users, rooms, online: list };
+  return withOnline({ ...state, users, rooms });
 }
 
 // ---------------------------------------------------------------- hub events
@@ -545,13 +545,15 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
         withMembers(state, room, { ...room.members, [event.username]: member }),
       );
       // Joining is something only an online user does.
-      return mergePresence(next, [member]);
+      return withOnline(next);
     }
     case "member.left": {
       if (event.username === me) return removeRoom(state, event.room);
       const room = state.rooms[event.room];
       if (!room) return state;
-      return putConversation(state, withMembers(state, room, without(room.members, event.username)));
+      return withOnline(
+        putConversation(state, withMembers(state, room, without(room.members, event.username))),
+      );
     }
     case "role.changed": {
       const room = state.rooms[event.room];

@@ -2,7 +2,16 @@
  * The SDK's public shapes: what a UI reads (state snapshot, connection status) and what it hears
  * (client events). Wire shapes come from `src/protocol`; these are the client's own view of them.
  */
-import type { AnyEvent, HubLimits, Member, Message, Role, Room, User } from "../../protocol/index.js";
+import type {
+  AnyEvent,
+  HubLimits,
+  Member,
+  Message,
+  PasswordRule,
+  Role,
+  Room,
+  User,
+} from "../../protocol/index.js";
 import type { HubError } from "./errors.js";
 
 /** "room:NAME" or "dm:USER" — the same strings the hub takes as `resume` cursors. */
@@ -28,6 +37,8 @@ export interface HubInfo {
   server: string;
   protocol: number;
   limits: HubLimits;
+  /** The hub's account password rule (check new passwords with `passwordProblem`); absent from older hubs. */
+  passwordRule?: PasswordRule;
   /** SHA-256 of the hub certificate (AA:BB:…); undefined on an insecure ws:// hub. */
   fingerprint?: string;
   insecure: boolean;
@@ -92,7 +103,10 @@ export interface ClientState {
   dms: Readonly<Record<string, DmState>>;
   /** Profiles seen (online list, members, updates), by username. */
   users: Readonly<Record<string, User>>;
-  /** Usernames online now, sorted. */
+  /**
+   * Who is online among the people the hub keeps you posted about — members of your rooms and the
+   * other side of your DMs — and you; sorted. (Everyone online on the hub: the `users.online` op.)
+   */
   online: readonly string[];
   muted: { rooms: readonly string[]; users: readonly string[] };
   blocked: readonly string[];
@@ -127,6 +141,11 @@ export interface ClientEventMap {
   event: AnyEvent;
   /** An outbox entry was acknowledged by the hub. */
   sent: { entry: OutboxEntry; message: Message };
+  /**
+   * The hub cannot store messages right now (UNAVAILABLE, e.g. its disk is full): the entry stays in the
+   * outbox and is sent again in `retryInMs`. A UI says so ("will retry"); `sent` follows once stored.
+   */
+  sendDelayed: { entry: OutboxEntry; error: HubError; retryInMs: number };
   /** An outbox entry was refused for good (e.g. NOT_MEMBER, BODY_TOO_LONG); it left the outbox. */
   sendFailed: { entry: OutboxEntry; error: HubError };
   /** The session ended and will not be resumed: log in again. */

@@ -166,13 +166,19 @@ export class Accounts {
       if (error instanceof StoreConflictError) fail("USERNAME_TAKEN", `the username ${username} is taken`);
       throw error;
     }
+    // A display name never chosen is the username the account was registered with: it follows the
+    // rename (else the old name lingers beside the new one); a chosen one stays.
+    const followed = record.displayName === record.username && renamed.displayName !== renamed.username;
+    if (followed) renamed = await store.updateProfile(actor.userId, { displayName: renamed.username });
     await this.audience.changedAll();
     this.deps.log.info({ from: record.username, to: renamed.username }, "account renamed");
-    await notify(this.deps.bus, [actor.userId, ...(await this.audience.related(actor.userId))], {
+    const audience = [actor.userId, ...(await this.audience.related(actor.userId))];
+    await notify(this.deps.bus, audience, {
       ev: "user.renamed",
       from: record.username,
       to: renamed.username,
     });
+    if (followed) await notify(this.deps.bus, audience, { ev: "user.updated", user: toUser(renamed, true) });
     return { user: toUser(renamed, true) };
   }
 

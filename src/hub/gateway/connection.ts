@@ -3,6 +3,7 @@ import type { Socket } from "node:net";
 import type { WebSocket } from "ws";
 import type { AnyEvent } from "../../protocol/events.js";
 import { BAD_FRAMES_PER_MINUTE, CloseCode } from "../../protocol/limits.js";
+import type { PresenceReason } from "../../protocol/model.js";
 import type { Actor } from "../domain/context.js";
 import type { LocalLimiter } from "../bus/limiter.js";
 import type { DeliverySink, Outgoing } from "./delivery.js";
@@ -21,6 +22,7 @@ export class Connection implements FrameSink, DeliverySink {
   state: ConnectionState = "new";
   actor: Actor | undefined;
   missedPongs = 0;
+  /** Set when the hub ends the connection (and why); unset when the client does. */
   closing: "timeout" | "logout" | "disconnect" | undefined;
   /** Work that must follow the current request's reply on the wire (a session's catch-up). */
   afterReply: (() => Promise<void>) | undefined;
@@ -79,7 +81,19 @@ export class Connection implements FrameSink, DeliverySink {
 
   /** Closes after everything queued so far has been written. */
   close(code: number, reason: string): void {
+    this.closing ??= "disconnect";
     flushNow(this);
     this.ws.close(code, reason);
   }
+}
+
+/**
+ * What others are told when this connection was a user's last: the hub's own reason when it closed
+ * the connection; `quit` when the client closed it on purpose (1000 normal, 1001 going away — an app
+ * quitting, a browser tab closing); else `disconnect` (no close frame: the link broke).
+ */
+export function presenceReason(conn: Connection, code: number): PresenceReason {
+  if (conn.closing === "timeout") return "timeout";
+  if (conn.closing !== undefined) return "disconnect";
+  return code === CloseCode.normal || code === CloseCode.goingAway ? "quit" : "disconnect";
 }

@@ -5,6 +5,7 @@
  */
 import type { OpName, OpParams, OpResult } from "../../protocol/ops.js";
 import { PROTOCOL_VERSION } from "../../protocol/limits.js";
+import { PASSWORD_RULE } from "../../protocol/passwords.js";
 import type { Actor } from "../domain/context.js";
 import type { Domain } from "../domain/hub.js";
 import type { Authenticated } from "../domain/accounts.js";
@@ -43,7 +44,12 @@ export const coreHandlers: HandlerTable = {
       fail("UNSUPPORTED_PROTOCOL", `this hub speaks protocol ${PROTOCOL_VERSION}, not ${params.protocol}`);
     }
     if (ctx.conn.state === "new") ctx.conn.state = "ready";
-    return { server: ctx.serverName, protocol: PROTOCOL_VERSION, limits: ctx.limits };
+    return {
+      server: ctx.serverName,
+      protocol: PROTOCOL_VERSION,
+      limits: ctx.limits,
+      passwordRule: PASSWORD_RULE,
+    };
   },
   register: (ctx, p) => ctx.domain.accounts.register(p, ctx.conn.address),
   login: async (ctx, p) => {

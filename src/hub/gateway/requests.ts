@@ -10,6 +10,7 @@ import { isOpName, ops } from "../../protocol/ops.js";
 import type { Clock } from "../clock.js";
 import type { Authenticated } from "../domain/accounts.js";
 import type { Domain } from "../domain/hub.js";
+import type { PresenceReason } from "../../protocol/model.js";
 import type { Connection } from "./connection.js";
 import type { Delivery } from "./delivery.js";
 import { failureReply, invalidParams } from "./errors.js";
@@ -87,7 +88,7 @@ export class Requests {
   }
 
   /** Ends the connection's session on this node (disconnect, timeout, logout). */
-  async detach(conn: Connection, reason: "timeout" | "disconnect" | "logout"): Promise<void> {
+  async detach(conn: Connection, reason: PresenceReason): Promise<void> {
     const actor = conn.actor;
     if (!actor) return;
     conn.actor = undefined;

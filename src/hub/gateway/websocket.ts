@@ -21,7 +21,7 @@ import { LocalLimiter } from "../bus/limiter.js";
 import type { Clock } from "../clock.js";
 import type { Domain } from "../domain/hub.js";
 import { clientAddress } from "./client-address.js";
-import { Connection } from "./connection.js";
+import { Connection, presenceReason } from "./connection.js";
 import { Delivery, type DeliveryOptions } from "./delivery.js";
 import { coreHandlers, type HandlerTable } from "./handlers.js";
 import { Requests } from "./requests.js";
@@ -156,8 +156,9 @@ export class Gateway {
 
   private async closed(conn: Connection, code: number): Promise<void> {
     this.connections.delete(conn.id);
-    this.log.info({ conn: conn.id, code, reason: conn.closing ?? "disconnect" }, "connection closed");
-    if (conn.actor) await this.requests.detach(conn, conn.closing === "timeout" ? "timeout" : "disconnect");
+    const reason = presenceReason(conn, code);
+    this.log.info({ conn: conn.id, code, reason }, "connection closed");
+    if (conn.actor) await this.requests.detach(conn, reason);
   }
 
   private onBinary(conn: Connection, data: RawData): void {

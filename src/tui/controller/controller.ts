@@ -40,6 +40,14 @@ export interface Flash {
   view: ViewKey;
 }
 
+/** A listing command's output shown over a conversation until Esc, the next input or a view switch. */
+export interface Panel {
+  id: number;
+  /** The command line that made it. */
+  title: string;
+  lines: readonly Notice[];
+}
+
 export interface ViewState {
   phase: Phase;
   /** Why the app cannot go on (phase "fatal"), e.g. a changed hub certificate. */
@@ -59,10 +67,12 @@ export interface ViewState {
   loginError: string | null;
   /** Direct (peer-to-peer) chats by username, shown in their DM views. */
   direct: DirectViews;
+  panel: Panel | null;
 }
 
 export interface ControllerDeps {
   bell(): void;
+  /** Opens `url` in the browser; rejects when no browser could be started. */
   openUrl(url: string): Promise<void>;
   /** Called once, after the client is closed, when the user quits. */
   exit(): void;
@@ -83,12 +93,17 @@ export class ChatController {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
   private nextNoticeId = 1;
+  private nextPanelId = 1;
   private lastBell = 0;
   private loggingOut = false;
   private quitting = false;
   private quitWarnedAt = -Infinity;
   private everOnline = false;
+  /** Said once per outage that the hub cannot store messages; a stored message ends the outage. */
+  private storageWarned = false;
   private readonly rooms = new Map<string, Room>();
+  /** Every room's latest settings, kept after the room leaves the state (a kick's notice needs them). */
+  private readonly lastRooms = new Map<string, Room>();
   private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
   private readonly now: () => number;
   private readonly p2p: P2pTui | undefined;
@@ -111,6 +126,7 @@ export class ChatController {
       busy: false,
       loginError: null,
       direct: {},
+      panel: null,
     };
     this.p2p = deps.p2p
       ? new P2pTui(deps.p2p, {
@@ -120,6 +136,9 @@ export class ChatController {
           focus: (view) => this.switchTo(view),
           currentView: () => this.snapshot.view,
           setDirect: (direct) => this.update({ direct }),
+          unflash: (text) => {
+            if (this.snapshot.flash?.text === sanitize(text)) this.update({ flash: null });
+          },
           openDm: async (user) => {
             await this.client.openDm(user);
           },
@@ -153,6 +172,8 @@ export class ChatController {
       this.client.on("sendFailed", ({ entry, error }) =>
         this.print(`Not sent: ${describeError(error)}`, "error", entry.key),
       ),
+      this.client.on("sendDelayed", ({ entry, retryInMs }) => this.onSendDelayed(entry.key, retryInMs)),
+      this.client.on("sent", () => (this.storageWarned = false)),
       this.client.on("sessionLost", ({ reason }) => {
         if (reason === "logout" && this.loggingOut) return;
         this.print(`Your session ended (${reason}); log in again`, "error", STATUS_VIEW);
@@ -279,7 +300,14 @@ export class ChatController {
     } finally {
       this.loggingOut = false;
     }
-    this.update({ phase: "login", view: STATUS_VIEW, notices: {}, flash: null, loginError: null });
+    this.update({
+      phase: "login",
+      view: STATUS_VIEW,
+      notices: {},
+      flash: null,
+      loginError: null,
+      panel: null,
+    });
   }
 
   // --- views -----------------------------------------------------------------------------------
@@ -290,8 +318,9 @@ export class ChatController {
   }
 
   switchTo(view: ViewKey): void {
+    if (view !== this.snapshot.view) this.p2p?.settle(this.snapshot.view);
     const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
-    this.update({ view, flash });
+    this.update({ view, flash, panel: null });
     this.client.focus(view === STATUS_VIEW ? null : view);
   }
 
@@ -342,6 +371,7 @@ export class ChatController {
       return;
     }
     if (line.trim() === "") return;
+    this.closePanel();
     // A bare y/n answers a waiting direct-chat request.
     if (this.p2p?.answer(line)) return;
     const view = this.snapshot.view;
@@ -352,6 +382,7 @@ export class ChatController {
         view,
         // Output goes where the user is looking when it arrives (a /join or /dm has switched views by then).
         print: (text, level) => this.print(text, level ?? "info", this.snapshot.view),
+        listing: this.listingPrinter(line.trim(), view),
         focus: (v) => this.switchTo(v),
         ask: (label) => this.ask(label),
         openUrl: (url) => this.deps.openUrl(url),
@@ -380,6 +411,27 @@ export class ChatController {
       // Refusals for good also arrive as `sendFailed`; only report what that event does not cover.
       if (!(error instanceof HubError)) this.print(describeError(error), "error", view);
     });
+  }
+
+  /**
+   * Where a listing command's lines go: always the status view (the record of command output), and,
+   * when it was typed in a room or DM, a panel over that conversation instead of into it.
+   */
+  private listingPrinter(title: string, typedIn: ViewKey): (text: string, level?: NoticeLevel) => void {
+    const id = this.nextPanelId++;
+    return (text, level = "info") => {
+      this.print(text, level, STATUS_VIEW);
+      if (typedIn === STATUS_VIEW || this.snapshot.view !== typedIn) return;
+      const notice: Notice = { id: this.nextNoticeId++, ts: this.now(), level, text };
+      const panel = this.snapshot.panel;
+      const lines = panel?.id === id ? [...panel.lines, notice] : [notice];
+      this.update({ panel: { id, title, lines: lines.slice(-MAX_NOTICES_PER_VIEW) } });
+    };
+  }
+
+  /** Esc, or anything typed next, closes the panel. */
+  closePanel(): void {
+    if (this.snapshot.panel) this.update({ panel: null });
   }
 
   /** Asks a hidden question on the input line. */
@@ -430,7 +482,7 @@ export class ChatController {
     }
     // The current room is gone (left, kicked, banned, deleted): fall back to the status view. The
     // snapshot changes first, because focus() makes the client emit `change` again, synchronously.
-    this.update({ client: state, view: STATUS_VIEW });
+    this.update({ client: state, view: STATUS_VIEW, panel: null });
     this.client.focus(null);
   }
 
@@ -438,6 +490,7 @@ export class ChatController {
   private rememberRooms(state: ClientState): void {
     for (const [name, room] of Object.entries(state.rooms)) {
       if (!this.rooms.has(name)) this.rooms.set(name, room.info);
+      this.lastRooms.set(name, room.info);
     }
   }
 
@@ -454,6 +507,15 @@ export class ChatController {
     if (status.state === "online") this.everOnline = true;
   }
 
+  /** The hub refused to store a message for now (UNAVAILABLE); the client retries it by itself. */
+  private onSendDelayed(view: ViewKey, retryInMs: number): void {
+    if (this.storageWarned) return;
+    this.storageWarned = true;
+    const text = `The hub cannot store messages right now; will retry in ${Math.max(1, Math.ceil(retryInMs / 1000))} s (your messages wait, dimmed, until it has them)`;
+    this.print(text, "error", view);
+    if (this.snapshot.view !== view) this.flash(text, "error", view);
+  }
+
   private onMessage(n: MessageNotice): void {
     const what = notificationFor(n);
     if (what.notice) {
@@ -468,7 +530,14 @@ export class ChatController {
 
   private onEvent(ev: AnyEvent): void {
     const me = this.snapshot.client.me?.username ?? "";
-    const previous = ev.ev === "room.updated" ? this.rooms.get(ev.room.name) : undefined;
+    // The client applies an event before it reports it: the room a kick removed is gone from the state
+    // by now, but not from lastRooms.
+    const previous =
+      ev.ev === "room.updated"
+        ? this.rooms.get(ev.room.name)
+        : ev.ev === "kicked"
+          ? this.lastRooms.get(ev.room)
+          : undefined;
     if (ev.ev === "room.updated") this.rooms.set(ev.room.name, ev.room);
     for (const n of noticesFor(ev, this.client.state, me, previous)) {
       this.print(n.text, n.level, n.view);

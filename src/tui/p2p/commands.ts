@@ -1,11 +1,11 @@
 /** Commands for peer-to-peer chats: ask, answer, trust a changed key, end. */
-import { UsageError, type CommandSpec } from "../../ui/commands/types.js";
+import { CommandError, type CommandSpec } from "../../ui/commands/types.js";
 import type { TuiCommandContext } from "../commands/registry.js";
 import { userName } from "../../ui/commands/targets.js";
 import type { P2pTui } from "./p2p-tui.js";
 
 function p2pOf(ctx: TuiCommandContext): P2pTui {
-  if (!ctx.p2p) throw new UsageError("direct chats are not available in this client");
+  if (!ctx.p2p) throw new CommandError("direct chats are not available in this client");
   return ctx.p2p;
 }
 
@@ -57,7 +57,7 @@ export const p2pCommands: CommandSpec<TuiCommandContext>[] = [
     max: 1,
     async run(ctx, { positional: [user = ""] }) {
       const name = userName(user);
-      if (!(await p2pOf(ctx).trustKey(name))) throw new UsageError(`no changed key of ${name} is waiting`);
+      if (!(await p2pOf(ctx).trustKey(name))) throw new CommandError(`no changed key of ${name} is waiting`);
       ctx.print(`Trusted ${name}'s new key; /p2p ${name} asks again`);
     },
   },

@@ -9,8 +9,12 @@ import { sanitize } from "../render/sanitize.js";
 
 /** One user's direct chat, as the controller's snapshot holds it. */
 export interface DirectView {
-  /** `direct`/`relay` while connected, null while re-establishing, `hub` once it fell back; undefined when closed. */
-  path: DirectPath | null | undefined;
+  /**
+   * `connecting` from the accept (or request) until a path is up; `direct`/`relay` while connected,
+   * null while re-establishing, `hub` once it fell back (until the user moves on); undefined otherwise.
+   */
+  path: DirectPath | "connecting" | null | undefined;
+  /** The direct messages with this person, of this chat and of the ones before it this session. */
   messages: readonly DirectMessage[];
 }
 
@@ -51,6 +55,8 @@ export function pathLabel(view: DirectView | undefined): string | undefined {
       return "p2p direct";
     case "relay":
       return "p2p relayed";
+    case "connecting":
+      return "p2p connecting";
     case "hub":
       return "p2p ended, hub DMs";
     case null:

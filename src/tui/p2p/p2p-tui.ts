@@ -26,6 +26,8 @@ export interface P2pHost {
   focus(view: ViewKey): void;
   currentView(): ViewKey;
   setDirect(direct: DirectViews): void;
+  /** Takes `text` off the notice bar if it is still showing there. */
+  unflash(text: string): void;
   /** Makes sure the DM view with `user` exists (and loads its history). */
   openDm(user: string): Promise<void>;
 }
@@ -38,10 +40,16 @@ const PATH_TEXT = {
   relay: "relayed through the hub, still end-to-end encrypted",
 } as const;
 
+function question(from: string): string {
+  return `${from} wants a direct chat — accept? (y/n)`;
+}
+
 export class P2pTui {
   private chats: PeerChats | undefined;
   private starting: Promise<PeerChats> | undefined;
   private direct: DirectViews = {};
+  /** The chat each person's DM view shows now; an older chat's late changes must not overwrite it. */
+  private readonly shown = new Map<string, DirectChat>();
   private closed = false;
 
   constructor(
@@ -99,7 +107,11 @@ export class P2pTui {
   send(view: ViewKey, body: string): boolean {
     if (!view.startsWith("dm:")) return false;
     const chat = this.chats?.chatWith(view.slice(3));
-    if (!chat || chat.path === "hub") return false;
+    if (!chat || chat.path === "hub") {
+      // Writing on after the fallback: its red line has been read, the status line moves on.
+      this.settle(view);
+      return false;
+    }
     chat
       .send(body)
       .catch((error: unknown) => this.host.print(`Not sent: ${describeError(error)}`, "error", view));
@@ -112,22 +124,45 @@ export class P2pTui {
     const chats = await this.ready();
     const name = user.toLowerCase();
     this.host.print(`Asking ${name} for a direct chat…`, "info", this.host.currentView());
-    const chat = await chats.request(name);
+    const chat = await this.connecting(name, () => chats.request(name));
     await this.show(chat);
   }
 
   async accept(user?: string): Promise<void> {
     const chats = await this.ready();
     const request = this.pendingFrom(chats, user);
-    const chat = await chats.accept(request.requestId);
+    this.host.unflash(question(request.from));
+    // Straight to their DM view, whose status line says `p2p connecting` until a path is up.
+    await this.host.openDm(request.from).catch(() => {});
+    this.host.focus(dmKey(request.from));
+    const chat = await this.connecting(request.from, () => chats.accept(request.requestId));
     await this.show(chat);
   }
 
   async decline(user?: string): Promise<void> {
     const chats = await this.ready();
     const request = this.pendingFrom(chats, user);
+    this.host.unflash(question(request.from));
     await chats.decline(request.requestId);
     this.host.print(`Declined ${request.from}'s direct chat`, "info", this.host.currentView());
+  }
+
+  /** The status line says `p2p connecting` while `open` runs, and nothing again if it fails. */
+  private async connecting(peer: string, open: () => Promise<DirectChat>): Promise<DirectChat> {
+    this.setView(peer, { path: "connecting" });
+    try {
+      return await open();
+    } catch (error) {
+      if (this.direct[peer]?.path === "connecting") this.setView(peer, { path: undefined });
+      throw error;
+    }
+  }
+
+  /** The user left (or wrote on in) a DM view: a `p2p ended, hub DMs` there has been seen; clear it. */
+  settle(view: ViewKey): void {
+    if (!view.startsWith("dm:")) return;
+    const peer = view.slice(3);
+    if (this.direct[peer]?.path === "hub") this.setView(peer, { path: undefined });
   }
 
   async trustKey(user: string): Promise<boolean> {
@@ -170,17 +205,14 @@ export class P2pTui {
 
   private onRequest(r: IncomingRequest): void {
     const view = this.host.currentView();
-    const question = `${r.from} wants a direct chat — accept? (y/n)`;
-    this.host.print(
-      `${question}  Their key: ${r.fingerprint}; safety number ${r.safetyNumber}`,
-      "system",
-      view,
-    );
-    if (view !== STATUS_VIEW) this.host.print(question, "system", STATUS_VIEW);
-    this.host.flash(question, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
+    const ask = question(r.from);
+    this.host.print(`${ask}  Their key: ${r.fingerprint}; safety number ${r.safetyNumber}`, "system", view);
+    if (view !== STATUS_VIEW) this.host.print(ask, "system", STATUS_VIEW);
+    this.host.flash(ask, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
   }
 
   private onRequestGone({ from, reason, safetyNumber }: RequestGone): void {
+    this.host.unflash(question(from));
     if (reason !== "untrusted") {
       const text =
         reason === "withdrawn"
@@ -228,7 +260,13 @@ export class P2pTui {
   private async show(chat: DirectChat): Promise<void> {
     const view = dmKey(chat.peer);
     await this.host.openDm(chat.peer).catch(() => {});
-    const update = (): void => this.setView(chat.peer, { path: chat.path, messages: chat.messages });
+    // The messages of an earlier chat with them stay in the view; this chat's come after them.
+    const earlier = this.shown.has(chat.peer) ? (this.direct[chat.peer]?.messages ?? []) : [];
+    this.shown.set(chat.peer, chat);
+    const update = (): void => {
+      if (this.shown.get(chat.peer) !== chat) return;
+      this.setView(chat.peer, { path: chat.path, messages: [...earlier, ...chat.messages] });
+    };
     update();
     chat.on("change", update);
     chat.on("message", (m) => {

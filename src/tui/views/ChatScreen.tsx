@@ -20,6 +20,7 @@ import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
 import { InputLine } from "./InputLine.js";
 import { MessagePane } from "./MessagePane.js";
+import { Panel, panelRows } from "./Panel.js";
 import { Sidebar } from "./Sidebar.js";
 import { StatusLine } from "./StatusLine.js";
 import type { Size } from "./use-terminal-size.js";
@@ -91,6 +92,7 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
       if (next) setEditor(next);
       return;
     }
+    if (key.escape) return controller.closePanel();
     if (key.meta && /^[1-9]$/.test(input)) return controller.selectIndex(Number(input));
     if (key.ctrl && input === "n") return controller.cycle(1);
     if (key.ctrl && input === "p") return controller.cycle(-1);
@@ -120,6 +122,8 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
   useInput((input, key) => splitLines(input, key, onKey));
 
   const flash = state.flash;
+  const panel = state.panel;
+  const rows = panel ? panelRows(panel.lines.length, bodyHeight) : 0;
   return (
     <Box flexDirection="column" width={size.columns} height={size.rows}>
       <Text wrap="truncate" {...theme.heading}>
@@ -137,7 +141,16 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
         <Box width={1} height={bodyHeight} flexDirection="column">
           <Text {...theme.timestamp}>{"│\n".repeat(bodyHeight).trimEnd()}</Text>
         </Box>
-        <MessagePane lines={lines} theme={theme} width={paneWidth} height={bodyHeight} scroll={scroll} />
+        <Box flexDirection="column" width={paneWidth} height={bodyHeight}>
+          <MessagePane
+            lines={lines}
+            theme={theme}
+            width={paneWidth}
+            height={bodyHeight - rows}
+            scroll={scroll}
+          />
+          {panel ? <Panel panel={panel} theme={theme} width={paneWidth} height={rows} /> : null}
+        </Box>
       </Box>
       <Text wrap="truncate" {...(flash?.level === "error" ? theme.error : theme.mention)}>
         {flash ? `» ${flash.text}` : " "}

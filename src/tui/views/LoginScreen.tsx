@@ -5,6 +5,7 @@
 import React from "react";
 import { Box, Text, useInput, type Key } from "ink";
 import type { ChatController, ViewState } from "../controller/controller.js";
+import { PASSWORD_RULE, passwordProblem } from "../../protocol/index.js";
 import { EMPTY, edit, splitLines, type EditorState } from "../input/line-editor.js";
 import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
@@ -113,6 +114,15 @@ export function LoginScreen({
         patch({ problem: `${LABELS[field]} cannot be empty` });
         return;
       }
+      // The hub's rule, checked here at once rather than after the rest of the form.
+      if (mode === "register" && field === "password") {
+        const rule = controller.getSnapshot().client.hub?.passwordRule ?? PASSWORD_RULE;
+        const problem = passwordProblem(value, answers.username ?? "", rule);
+        if (problem !== null) {
+          patch({ problem: `${problem} — choose another`, editor: EMPTY });
+          return;
+        }
+      }
       if (field === "again" && value !== answers.password) {
         patch({
           problem: "The passwords differ; type them again",
@@ -160,6 +170,11 @@ export function LoginScreen({
               {SECRET.has(f) ? "•".repeat([...(answers[f] ?? "")].length) : sanitize(answers[f] ?? "")}
             </Text>
           ))}
+          {mode === "register" && fields[step] === "password" && !state.busy ? (
+            <Text {...theme.timestamp}>
+              Passwords: {sanitize((hub?.passwordRule ?? PASSWORD_RULE).description)}.
+            </Text>
+          ) : null}
           {state.busy ? (
             <Text {...theme.system}>{mode === "login" ? "Logging in…" : "Registering…"}</Text>
           ) : (

@@ -1,10 +1,15 @@
-/** The left column: numbered views (status, rooms, DMs) with unread counts, muted ones dimmed; then who is online. */
+/**
+ * The left column: numbered views (status, rooms, DMs) with unread counts, muted ones dimmed; then who
+ * is online among the people you share a room or a DM with.
+ */
 import React from "react";
 import { Box, Text } from "ink";
 import { parseKey, type ClientState } from "../../client/index.js";
 import { sanitize } from "../render/sanitize.js";
 import type { Theme } from "../render/theme.js";
 import { viewTitle, type ViewKey } from "../../ui/view-keys.js";
+
+export const ONLINE_HEADING = "Online here";
 
 export interface SidebarProps {
   client: ClientState;
@@ -50,7 +55,8 @@ export function Sidebar({ client, views, current, theme, width, height }: Sideba
     );
   });
   const online = client.online;
-  rows.push(<Text key="h-online" {...theme.heading}>{`Online (${online.length})`}</Text>);
+  // Only the people the hub keeps us posted about (rooms and DMs we share); /users lists everyone.
+  rows.push(<Text key="h-online" {...theme.heading}>{`${ONLINE_HEADING} (${online.length})`}</Text>);
   const room = Math.max(0, height - rows.length);
   for (const name of online.slice(0, room)) {
     const me = client.me?.username === name;

@@ -2,7 +2,7 @@
 import { dmKey } from "../../client/core/index.js";
 import { isOpenable } from "../links.js";
 import { userName } from "./targets.js";
-import { UsageError, type CommandSpec } from "./types.js";
+import { CommandError, UsageError, type CommandSpec } from "./types.js";
 
 export const messagingCommands: CommandSpec[] = [
   {
@@ -37,7 +37,7 @@ export const messagingCommands: CommandSpec[] = [
     summary: "Load N older messages (default a page) into the current view.",
     max: 1,
     async run(ctx, { positional: [n] }) {
-      if (ctx.view === "status") throw new UsageError("switch to a room or DM first");
+      if (ctx.view === "status") throw new CommandError("switch to a room or DM first");
       const limit = n === undefined ? undefined : Number(n);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 200)) {
         throw new UsageError("N is a number of messages from 1 to 200");
@@ -59,12 +59,17 @@ export const messagingCommands: CommandSpec[] = [
     async run(ctx, { positional: [n = ""] }) {
       const links = ctx.links();
       const index = Number(n.replace(/^\[|\]$/g, ""));
-      if (links.length === 0) throw new UsageError("this view has no links");
+      if (links.length === 0) throw new CommandError("this view has no links");
       const url = Number.isInteger(index) ? links[index - 1] : undefined;
-      if (url === undefined) throw new UsageError(`links here are numbered 1 to ${links.length}`);
-      if (!isOpenable(url)) throw new UsageError(`only http, https and mailto links are opened: ${url}`);
-      await ctx.openUrl(url);
-      ctx.print(`Opened ${url}`);
+      if (url === undefined) throw new CommandError(`links here are numbered 1 to ${links.length}`);
+      if (!isOpenable(url)) throw new CommandError(`only http, https and mailto links are opened: ${url}`);
+      try {
+        await ctx.openUrl(url);
+      } catch (error) {
+        // Whatever failed, the address itself is still what the user wants: whole, to copy.
+        throw new CommandError(`${(error as Error).message} — copy the link: ${url}`);
+      }
+      ctx.print(`Opened ${url} in your browser`);
     },
   },
 ];

@@ -50,6 +50,7 @@ export const moderationCommands: CommandSpec[] = [
     name: "bans",
     usage: "/bans",
     summary: "List the current room's bans (admins and owner).",
+    listing: true,
     max: 0,
     async run(ctx) {
       const room = currentRoom(ctx);

@@ -1,8 +1,8 @@
 /** Commands about people and yourself: who is around, your names, mutes and blocks. */
-import type { User } from "../../protocol/index.js";
+import { PASSWORD_RULE, passwordProblem, type User } from "../../protocol/index.js";
 import { parseKey } from "../../client/core/index.js";
 import { conversationArg, userName } from "./targets.js";
-import { UsageError, type CommandSpec } from "./types.js";
+import { CommandError, type CommandSpec } from "./types.js";
 
 function describeUser(u: User): string {
   const full = [u.firstName, u.lastName].filter(Boolean).join(" ");
@@ -50,6 +50,7 @@ export const peopleCommands: CommandSpec[] = [
     name: "users",
     usage: "/users",
     summary: "Everyone online on the hub.",
+    listing: true,
     max: 0,
     async run(ctx) {
       const { users } = await ctx.client.call("users.online", {});
@@ -61,6 +62,7 @@ export const peopleCommands: CommandSpec[] = [
     name: "search",
     usage: "/search PREFIX",
     summary: "Find users (by username or display name) and rooms starting with PREFIX.",
+    listing: true,
     args: { restFrom: 0 },
     min: 1,
     max: 1,
@@ -124,8 +126,11 @@ export const peopleCommands: CommandSpec[] = [
     async run(ctx) {
       const old = await ctx.ask("Current password");
       const next = await ctx.ask("New password");
+      const rule = ctx.state.hub?.passwordRule ?? PASSWORD_RULE;
+      const problem = passwordProblem(next, ctx.state.me?.username ?? "", rule);
+      if (problem !== null) throw new CommandError(`${problem}; nothing changed`);
       const again = await ctx.ask("New password again");
-      if (next !== again) throw new UsageError("the new passwords differ; nothing changed");
+      if (next !== again) throw new CommandError("the new passwords differ; nothing changed");
       await ctx.client.call("me.password", { old, new: next });
       ctx.print("Password changed");
     },

@@ -82,7 +82,8 @@ export async function runCommand<C extends CommandContext>(
     const n = args.positional.length;
     if (n < (spec.min ?? 0)) throw new ArgsError("missing argument");
     if (spec.max !== undefined && n > spec.max) throw new ArgsError("too many arguments");
-    await spec.run({ ...ctx, commands } as C, args);
+    const print = spec.listing && ctx.listing ? ctx.listing : ctx.print;
+    await spec.run({ ...ctx, print, commands } as C, args);
     return { ok: true };
   } catch (error) {
     return { ok: false, message: `/${spec.name}: ${describeError(error, spec.usage)}` };

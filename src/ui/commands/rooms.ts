@@ -1,14 +1,17 @@
 /** Commands about rooms: finding, joining, creating, leaving, and the room's settings. */
-import { roomKey } from "../../client/core/index.js";
+import { HubError, roomKey } from "../../client/core/index.js";
 import type { Room } from "../../protocol/index.js";
 import { currentRoom, roomName } from "./targets.js";
-import { UsageError, type CommandSpec } from "./types.js";
+import { CommandError, UsageError, type CommandSpec } from "./types.js";
 
+/** `#books — 2 members (limit 10), 1 online [joined, password] — Monthly reads` */
 function describeRoom(r: Room): string {
   const flags = [r.joined ? "joined" : undefined, r.locked ? "password" : undefined].filter(Boolean);
-  const counts = `${r.members} member${r.members === 1 ? "" : "s"}${r.online !== undefined ? `, ${r.online} online` : ""}`;
-  const cap = r.capacity ? ` of ${r.capacity}` : "";
-  return `#${r.name} — ${counts}${cap}${flags.length ? ` [${flags.join(", ")}]` : ""}${r.description ? ` — ${r.description}` : ""}`;
+  const members = `${r.members} member${r.members === 1 ? "" : "s"}`;
+  // The limit belongs to the member count, not to the online count beside it.
+  const limit = r.capacity ? ` (limit ${r.capacity})` : "";
+  const online = r.online !== undefined ? `, ${r.online} online` : "";
+  return `#${r.name} — ${members}${limit}${online}${flags.length ? ` [${flags.join(", ")}]` : ""}${r.description ? ` — ${r.description}` : ""}`;
 }
 
 // Commands that change a room's settings print nothing on success: the hub's `room.updated` event
@@ -27,7 +30,14 @@ export const roomCommands: CommandSpec[] = [
         ctx.focus(roomKey(name));
         return;
       }
-      await ctx.client.joinRoom(name, password);
+      try {
+        await ctx.client.joinRoom(name, password);
+      } catch (error) {
+        // The hub's "needs a password" / "wrong password" says what; only /join knows how to give it.
+        if (error instanceof HubError && error.code === "WRONG_PASSWORD" && password === undefined)
+          throw new CommandError(`#${name} has a password: /join ${name} PASSWORD`);
+        throw error;
+      }
       ctx.focus(roomKey(name));
     },
   },
@@ -68,6 +78,7 @@ export const roomCommands: CommandSpec[] = [
     name: "rooms",
     usage: "/rooms [PREFIX]",
     summary: "List the hub's rooms (optionally those starting with PREFIX).",
+    listing: true,
     max: 1,
     async run(ctx, { positional: [query] }) {
       const { rooms } = await ctx.client.call("rooms.list", { detail: true, ...(query ? { query } : {}) });
@@ -84,6 +95,7 @@ export const roomCommands: CommandSpec[] = [
     aliases: ["names"],
     usage: "/who [ROOM]",
     summary: "Members of a room with their roles and who is online.",
+    listing: true,
     max: 1,
     async run(ctx, { positional: [room] }) {
       const name = room !== undefined ? roomName(room) : currentRoom(ctx);
@@ -126,7 +138,7 @@ export const roomCommands: CommandSpec[] = [
     async run(ctx) {
       const name = currentRoom(ctx);
       const password = await ctx.ask(`New password for #${name}`);
-      if (password === "") throw new UsageError("the password is empty; use /unlock to remove one");
+      if (password === "") throw new CommandError("the password is empty — /unlock removes a password");
       await ctx.client.call("room.update", { room: name, password });
     },
   },

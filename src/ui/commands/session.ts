@@ -1,5 +1,5 @@
 /** Commands about the session itself: help, logout, quit. */
-import { UsageError, type CommandSpec } from "./types.js";
+import { CommandError, type CommandSpec } from "./types.js";
 
 export const sessionCommands: CommandSpec[] = [
   {
@@ -7,12 +7,13 @@ export const sessionCommands: CommandSpec[] = [
     aliases: ["h", "?"],
     usage: "/help [COMMAND]",
     summary: "List the commands, or explain one.",
+    listing: true,
     max: 1,
     run(ctx, { positional: [name] }) {
       if (name !== undefined) {
         const wanted = name.replace(/^\//, "").toLowerCase();
         const spec = ctx.commands.find((c) => c.name === wanted || c.aliases?.includes(wanted));
-        if (!spec) throw new UsageError(`there is no /${wanted}; /help lists the commands`);
+        if (!spec) throw new CommandError(`there is no /${wanted} — /help lists the commands`);
         ctx.print(`${spec.usage} — ${spec.summary}`);
         if (spec.aliases?.length) ctx.print(`  also: ${spec.aliases.map((a) => `/${a}`).join(", ")}`);
         if (spec.details) ctx.print(`  ${spec.details}`);

@@ -1,6 +1,6 @@
 /** How commands name rooms and users: `#room`, `@user`, or a bare name; the current view fills in. */
 import { dmKey, parseKey, roomKey, type ConversationKey } from "../../client/core/index.js";
-import { UsageError, type CommandContext } from "./types.js";
+import { CommandError, type CommandContext } from "./types.js";
 
 const strip = (name: string, sigil: string): string => (name.startsWith(sigil) ? name.slice(1) : name);
 
@@ -11,7 +11,7 @@ export const userName = (name: string): string => strip(name, "@").toLowerCase()
 export function currentRoom(ctx: CommandContext): string {
   const parsed = parseKey(ctx.view);
   if (parsed?.kind !== "room") {
-    throw new UsageError(
+    throw new CommandError(
       "this command acts on the current room: switch to a room first (Alt+number or /join ROOM)",
     );
   }
@@ -22,7 +22,7 @@ export function currentRoom(ctx: CommandContext): string {
 export function conversationArg(ctx: CommandContext, arg: string | undefined): ConversationKey {
   if (arg === undefined) {
     if (ctx.view === "status")
-      throw new UsageError("name a room (#room) or a user (@user), or switch to one first");
+      throw new CommandError("name a room (#room) or a user (@user), or switch to one first");
     return ctx.view;
   }
   if (arg.startsWith("#")) return roomKey(roomName(arg));

@@ -11,12 +11,18 @@ export interface CommandContext {
   state: ClientState;
   /** The view the command was typed in. */
   view: ViewKey;
-  /** Prints a line into the view the command was typed in. */
+  /** Prints a line into the view the command was typed in (a `listing` command's lines go to `listing`). */
   print(text: string, level?: NoticeLevel): void;
+  /**
+   * Where a listing (/users, /rooms, /help …) goes: the status view, and — typed in a room or DM — a
+   * panel over the conversation, so the listing does not become part of it. Without it, `print`.
+   */
+  listing?(text: string, level?: NoticeLevel): void;
   /** Shows another view. */
   focus(view: ViewKey): void;
   /** Asks for a secret on the input line (typed hidden); rejects when the user presses Esc. */
   ask(label: string): Promise<string>;
+  /** Opens `url` in the browser; rejects (e.g. OpenFailedError) when no browser could be started. */
   openUrl(url: string): Promise<void>;
   /** The links of the current view, in the numbering the pane shows. */
   links(): readonly string[];
@@ -39,6 +45,8 @@ export interface CommandSpec<C extends CommandContext = CommandContext> {
   summary: string;
   /** Longer text for `/help name`. */
   details?: string;
+  /** Its output is a listing about the hub, not part of the conversation it was typed in. */
+  listing?: boolean;
   args?: ArgSpec;
   /** Positional argument count bounds (checked before `run`). */
   min?: number;
@@ -51,5 +59,16 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * A command used correctly that cannot go on (no links here, the passwords differ …): the dispatcher
+ * prints the message alone, since the usage line would not help.
+ */
+export class CommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CommandError";
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * A listing command typed in a conversation (/users in a DM view) shows in a panel over it and in the
+ * status view, not inside the conversation (regression: the listing became part of the DM view). Ink
+ * through ink-testing-library, a real hub.
+ */
+import React from "react";
+import { render } from "ink-testing-library";
+import { afterEach, expect, it } from "vitest";
+import { ParleyClient } from "../../src/client/index.js";
+import { App } from "../../src/tui/app.js";
+import { ChatController } from "../../src/tui/controller/controller.js";
+import { createTheme } from "../../src/tui/render/theme.js";
+import { startHub } from "../helpers/hub.js";
+import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "../client/helpers.js";
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+it("shows /users typed in a DM view in a panel and the status view, never in the DM", async () => {
+  const hub = await startHub();
+  cleanups.push(() => hub.stop());
+  const dir = await tempConfigDir();
+  cleanups.push(() => removeDir(dir));
+  const bob = testClient(hub.url, dir);
+  cleanups.push(() => bob.close());
+  await bob.connect();
+  await signUp(bob, "bob");
+  const client = new ParleyClient({ urls: hub.url, configDir: dir });
+  const controller = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
+  cleanups.push(() => controller.quit());
+  const ui = render(<App controller={controller} theme={createTheme({ color: false })} />);
+  cleanups.push(() => ui.unmount());
+  controller.start();
+  expect(await controller.register({ username: "alice", password: "correct horse 1" })).toBe(true);
+  const screen = (): string => ui.lastFrame() ?? "";
+  const shows = (text: string): Promise<void> =>
+    waitFor(`"${text}" on screen`, () => screen().includes(text));
+  const texts = (view: string): string[] => (controller.getSnapshot().notices[view] ?? []).map((n) => n.text);
+
+  ui.stdin.write("/dm bob\r");
+  await waitFor("the DM view", () => controller.getSnapshot().view === "dm:bob");
+  ui.stdin.write("/users\r");
+  await shows("── /users — Esc closes");
+  await shows("2 online:");
+  expect(screen()).toContain("bob — online");
+  expect(texts("dm:bob")).toEqual([]);
+  expect(texts("status")).toEqual(expect.arrayContaining(["2 online:", "  bob — online"]));
+
+  // Esc closes it; the DM is as it was.
+  ui.stdin.write("\u001b");
+  await waitFor("the panel to close", () => !screen().includes("Esc closes"));
+  expect(controller.getSnapshot().view).toBe("dm:bob");
+
+  // The next thing typed closes it too.
+  ui.stdin.write("/rooms\r");
+  await shows("── /rooms — Esc closes");
+  ui.stdin.write("hello bob\r");
+  await waitFor("the panel to close", () => !screen().includes("Esc closes"));
+  await waitFor("the message", () => client.state.dms["bob"]?.messages.length === 1);
+  expect(texts("dm:bob")).toEqual([]);
+});
