@@ -142,6 +142,7 @@ export class PeerChats {
   private readonly cancelledEarly = new Map<string, CancelReason>();
   /** Our own requests still waiting for an answer: withdrawn when we close, so nobody accepts into nothing. */
   private readonly outgoing = new Set<string>();
+  private readonly asking = new Set<Promise<unknown>>();
   /** Requests being accepted here, and how to give up on one the requester withdraws meanwhile. */
   private readonly accepting = new Map<string, { from: string; giveUp(error: Error): void }>();
   private readonly chatsByPeer = new Map<string, DirectChat>();
@@ -226,16 +227,22 @@ export class PeerChats {
   async request(user: string): Promise<DirectChat> {
     const name = user.toLowerCase();
     if (!this.announcedFor) await this.announce();
-    const { requestId, key } = await this.client.call("p2p.request", { user: name });
-    // The reply names the key the hub holds for them: a changed one is refused before they answer,
-    // and the request withdrawn, so they are not left waiting on a chat that will not come.
-    if (key !== undefined) await this.refuseChangedKey(name, key, requestId);
+    // The target may see the request before its reply reaches us: close() waits for the reply too,
+    // and finds the request among the outgoing ones by then.
+    const asking = this.client.call("p2p.request", { user: name }).then((reply) => {
+      this.outgoing.add(reply.requestId);
+      return reply;
+    });
+    this.asking.add(asking);
+    const { requestId, key } = await asking.finally(() => this.asking.delete(asking));
     let answer: Answered;
-    this.outgoing.add(requestId);
     try {
+      // The reply names the key the hub holds for them: a changed one is refused before they answer,
+      // and the request withdrawn, so they are not left waiting on a chat that will not come.
+      if (key !== undefined) await this.refuseChangedKey(name, key, requestId);
       answer = await this.answerOf(requestId, name);
     } catch (error) {
-      void this.withdraw(requestId);
+      if (!(error instanceof P2pKeyChangedError)) void this.withdraw(requestId);
       throw error;
     } finally {
       this.outgoing.delete(requestId);
@@ -334,6 +341,7 @@ export class PeerChats {
     if (this.closed) return;
     this.closed = true;
     // Requests of ours still unanswered are withdrawn, so the people asked are not left to accept them.
+    await Promise.allSettled([...this.asking]);
     await Promise.all([...this.outgoing].map((id) => this.withdraw(id)));
     for (const off of this.unsubscribe.splice(0)) off();
     for (const chat of [...this.chatsByPeer.values()]) chat.close();

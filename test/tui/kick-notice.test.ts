@@ -3,34 +3,24 @@
  * said "/join book-club to come back" for a locked room, which the hub then refuses). Real hub; the
  * kicked user runs the app's controller on the real SDK.
  */
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient } from "../../src/client/index.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
+import { expect, it } from "vitest";
 import { startHub } from "../helpers/hub.js";
-import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "../client/helpers.js";
+import { signUp, testClient, waitFor } from "../client/helpers.js";
+import { cleanUpAfterEach, later, registeredApp } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+cleanUpAfterEach();
 
 it("names the password in the way back from a kick out of a locked room", async () => {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
+  later(() => hub.stop());
+  const { controller: bob, client, dir } = await registeredApp(hub.url, "bob");
   const alice = testClient(hub.url, dir);
-  cleanups.push(() => alice.close());
+  later(() => alice.close());
   await alice.connect();
   await signUp(alice, "alice");
   await alice.createRoom({ name: "book-club", password: "dune-and-more" });
   await alice.createRoom({ name: "lobby" });
 
-  const client = new ParleyClient({ urls: hub.url, configDir: dir });
-  const bob = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
-  cleanups.push(() => bob.quit());
-  bob.start();
-  expect(await bob.register({ username: "bob", password: "correct horse 9" })).toBe(true);
   await bob.submit("/join book-club dune-and-more");
   await bob.submit("/join lobby");
   await waitFor("bob in both rooms", () => Object.keys(client.state.rooms).length === 2);

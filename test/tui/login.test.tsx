@@ -3,35 +3,20 @@
  * password at once, with the rule the hub announced in `hello` — not after the second password, the
  * first and the last name (regression).
  */
-import React from "react";
-import { render } from "ink-testing-library";
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient } from "../../src/client/index.js";
-import { App } from "../../src/tui/app.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
-import { createTheme } from "../../src/tui/render/theme.js";
+import { expect, it } from "vitest";
 import { startHub } from "../helpers/hub.js";
-import { removeDir, tempConfigDir, waitFor } from "../client/helpers.js";
+import { waitFor } from "../client/helpers.js";
+import { chatApp, cleanUpAfterEach, drawApp, later } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+cleanUpAfterEach();
 
 it("refuses a weak password as soon as it is typed, saying the hub's rule", async () => {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
-  const client = new ParleyClient({ urls: hub.url, configDir: dir });
-  const controller = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
-  cleanups.push(() => controller.quit());
-  const ui = render(<App controller={controller} theme={createTheme({ color: false })} />);
-  cleanups.push(() => ui.unmount());
+  later(() => hub.stop());
+  const { controller, client } = await chatApp(hub.url);
+  const ui = drawApp(controller);
   controller.start();
-  const screen = (): string => ui.lastFrame() ?? "";
-  const shows = (text: string): Promise<void> =>
-    waitFor(`"${text}" on screen`, () => screen().includes(text));
+  const { screen, shows } = ui;
 
   await waitFor("the hello", () => client.state.hub?.passwordRule !== undefined);
   await shows("Press l to log in or r to register");

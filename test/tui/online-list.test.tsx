@@ -5,39 +5,33 @@
  */
 import React from "react";
 import { render } from "ink-testing-library";
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient } from "../../src/client/index.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
+import { expect, it } from "vitest";
+import type { ParleyClient } from "../../src/client/index.js";
+import type { ChatController } from "../../src/tui/controller/controller.js";
 import { createTheme } from "../../src/tui/render/theme.js";
 import { ONLINE_HEADING, Sidebar } from "../../src/tui/views/Sidebar.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "../client/helpers.js";
+import { cleanUpAfterEach, later, registeredApp } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+cleanUpAfterEach();
 
 async function setup(): Promise<{ hub: TestHub; dir: string }> {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
+  later(() => hub.stop());
   const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
+  later(() => removeDir(dir));
   return { hub, dir };
 }
 
-async function app(hub: TestHub, dir: string, username: string): Promise<ChatController> {
-  const client = new ParleyClient({ urls: hub.url, configDir: dir });
-  const controller = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
-  cleanups.push(() => controller.quit());
-  controller.start();
-  expect(await controller.register({ username, password: "correct horse 9" })).toBe(true);
-  return controller;
+/** The viewer: the app's controller. (The others are plain SDK clients sharing `dir`.) */
+async function app(hub: TestHub, _dir: string, username: string): Promise<ChatController> {
+  return (await registeredApp(hub.url, username)).controller;
 }
 
 async function other(hub: TestHub, dir: string, username: string): Promise<ParleyClient> {
   const client = testClient(hub.url, dir);
-  cleanups.push(() => client.close());
+  later(() => client.close());
   await client.connect();
   await signUp(client, username);
   return client;

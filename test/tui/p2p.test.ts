@@ -5,17 +5,15 @@
  * vanished when a new one with the same person started; "p2p ended, hub DMs" stayed on the status line
  * for good; a request withdrawn by a requester that quit still waited to be accepted.
  */
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient, PeerChats } from "../../src/client/index.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
+import { expect, it } from "vitest";
+import { PeerChats, type ParleyClient } from "../../src/client/index.js";
+import type { ChatController } from "../../src/tui/controller/controller.js";
 import { pathLabel } from "../../src/tui/p2p/lines.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
-import { removeDir, tempConfigDir, waitFor } from "../client/helpers.js";
+import { waitFor } from "../client/helpers.js";
+import { chatApp, cleanUpAfterEach, later } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+cleanUpAfterEach();
 
 interface App {
   controller: ChatController;
@@ -26,16 +24,9 @@ interface App {
 }
 
 async function app(hub: TestHub, name: string): Promise<App> {
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
-  const client = new ParleyClient({ urls: hub.url, configDir: dir });
-  const controller = new ChatController(client, {
-    bell: () => {},
-    openUrl: async () => {},
-    exit: () => {},
+  const { controller, client } = await chatApp(hub.url, (client, dir) => ({
     p2p: () => PeerChats.start(client, { configDir: dir, listen: { host: "127.0.0.1" } }),
-  });
-  cleanups.push(() => controller.quit());
+  }));
   const seen = new Map<string, string[]>();
   controller.subscribe(() => {
     for (const [peer, view] of Object.entries(controller.getSnapshot().direct)) {
@@ -72,7 +63,7 @@ async function openChat(alice: App, bob: App): Promise<void> {
 
 it("answering clears the question, shows `connecting` until the chat is up, and keeps an ended chat's messages", async () => {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
+  later(() => hub.stop());
   const alice = await app(hub, "alice");
   const bob = await app(hub, "bob");
 
@@ -107,7 +98,7 @@ it("answering clears the question, shows `connecting` until the chat is up, and 
 
 it("a requester that quits withdraws the request: the question goes, there is nothing to accept", async () => {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
+  later(() => hub.stop());
   const alice = await app(hub, "alice");
   const bob = await app(hub, "bob");
 

@@ -3,40 +3,25 @@
  * status view, not inside the conversation (regression: the listing became part of the DM view). Ink
  * through ink-testing-library, a real hub.
  */
-import React from "react";
-import { render } from "ink-testing-library";
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient } from "../../src/client/index.js";
-import { App } from "../../src/tui/app.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
-import { createTheme } from "../../src/tui/render/theme.js";
+import { expect, it } from "vitest";
 import { startHub } from "../helpers/hub.js";
-import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "../client/helpers.js";
+import { signUp, testClient, waitFor } from "../client/helpers.js";
+import { chatApp, cleanUpAfterEach, drawApp, later } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+cleanUpAfterEach();
 
 it("shows /users typed in a DM view in a panel and the status view, never in the DM", async () => {
   const hub = await startHub();
-  cleanups.push(() => hub.stop());
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
+  later(() => hub.stop());
+  const { controller, client, dir } = await chatApp(hub.url);
   const bob = testClient(hub.url, dir);
-  cleanups.push(() => bob.close());
+  later(() => bob.close());
   await bob.connect();
   await signUp(bob, "bob");
-  const client = new ParleyClient({ urls: hub.url, configDir: dir });
-  const controller = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
-  cleanups.push(() => controller.quit());
-  const ui = render(<App controller={controller} theme={createTheme({ color: false })} />);
-  cleanups.push(() => ui.unmount());
+  const ui = drawApp(controller);
   controller.start();
   expect(await controller.register({ username: "alice", password: "correct horse 1" })).toBe(true);
-  const screen = (): string => ui.lastFrame() ?? "";
-  const shows = (text: string): Promise<void> =>
-    waitFor(`"${text}" on screen`, () => screen().includes(text));
+  const { screen, shows } = ui;
   const texts = (view: string): string[] => (controller.getSnapshot().notices[view] ?? []).map((n) => n.text);
 
   ui.stdin.write("/dm bob\r");

@@ -3,31 +3,21 @@
  * retry" — keeps the message dimmed, and it arrives when the retry goes through. A real hub behind a
  * WebSocket proxy that answers msg.send the way such a hub does.
  */
-import { afterEach, expect, it } from "vitest";
-import { ParleyClient } from "../../src/client/index.js";
-import { ChatController } from "../../src/tui/controller/controller.js";
+import { expect, it } from "vitest";
 import { buildPane } from "../../src/tui/model/pane.js";
 import { startHub } from "../helpers/hub.js";
-import { removeDir, tempConfigDir, waitFor } from "../client/helpers.js";
+import { waitFor } from "../client/helpers.js";
 import { startWsProxy } from "../client/ws-proxy.js";
+import { cleanUpAfterEach, later, registeredApp } from "./app-helpers.js";
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
-});
+cleanUpAfterEach();
 
 it('says "the hub cannot store messages right now; will retry" once, and the message goes through', async () => {
   const hub = await startHub({ insecure: true });
-  cleanups.push(() => hub.stop());
+  later(() => hub.stop());
   const proxy = await startWsProxy(hub.url);
-  cleanups.push(() => proxy.close());
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
-  const client = new ParleyClient({ urls: proxy.url, configDir: dir });
-  const controller = new ChatController(client, { bell: () => {}, openUrl: async () => {}, exit: () => {} });
-  cleanups.push(() => controller.quit());
-  controller.start();
-  expect(await controller.register({ username: "uma", password: "correct horse 9" })).toBe(true);
+  later(() => proxy.close());
+  const { controller, client } = await registeredApp(proxy.url, "uma");
   await controller.submit("/create lobby");
   await waitFor("the room view", () => controller.getSnapshot().view === "room:lobby");
 

@@ -92,7 +92,7 @@ describe.skipIf(!HAVE_CHROMIUM)("browser client", () => {
     await page.getByLabel("Username").fill("webreg");
     await page.getByLabel("Password").fill("wrong-password-here");
     await page.getByRole("button", { name: "Log in" }).click();
-    await page.getByRole("alert").filter({ hasText: "check the username and password" }).waitFor();
+    await page.getByRole("alert").filter({ hasText: "wrong username or password" }).waitFor();
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Log in" }).click();
     await page.getByRole("navigation", { name: "Conversations" }).waitFor();
