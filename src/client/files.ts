@@ -5,12 +5,12 @@
  * the one the WebSocket connection pinned, so the session token cannot leak to anyone else.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { isIP } from "node:net";
 import { homedir } from "node:os";
-import { basename, dirname, extname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tls from "node:tls";
@@ -20,6 +20,9 @@ import { HubError, NotConnectedError } from "./core/errors.js";
 import { targetOf } from "./core/keys.js";
 import type { ConversationKey } from "./core/types.js";
 import { fingerprintOf } from "./known-hubs.js";
+import { claimName, safeFileName } from "../peer/save-file.js";
+
+export { safeFileName };
 
 export interface TransferOptions {
   /** Bytes done so far and the total, as they move. */
@@ -205,15 +208,6 @@ export function downloadFolder(env: NodeJS.ProcessEnv = process.env): string {
   return join(env["HOME"] ?? homedir(), "Downloads");
 }
 
-/** A name to save under: no folders, no control or path characters, never empty or hidden. */
-export function safeFileName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = basename(name.replace(/[\u0000-\u001f\u007f/\\:]/g, "_"))
-    .replace(/^\.+/, "_")
-    .trim();
-  return cleaned === "" ? "download" : cleaned.slice(0, 200);
-}
-
 /**
  * Downloads a shared file to `target` — a folder (default: the download folder) or a file path — and
  * never overwrites: "name (1).ext", "name (2).ext"… when the name is taken. The bytes go to a
@@ -254,24 +248,4 @@ export async function downloadFile(
     await rm(part, { force: true });
     throw cancelled(error, signal);
   }
-}
-
-/** Renames `part` to the first free name like `wanted`; an existing file is never replaced. */
-async function claimName(part: string, folder: string, wanted: string): Promise<string> {
-  const ext = extname(wanted);
-  const stem = wanted.slice(0, wanted.length - ext.length);
-  for (let n = 0; n < 1000; n++) {
-    const candidate = join(folder, n === 0 ? wanted : `${stem} (${n})${ext}`);
-    // Reserve the name with an exclusive create, then move the bytes over it (rename replaces only our
-    // own empty placeholder), so two downloads racing for a name cannot both take it.
-    const handle = await open(candidate, "wx").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "EEXIST") return undefined;
-      throw error;
-    });
-    if (!handle) continue;
-    await handle.close();
-    await rename(part, candidate);
-    return candidate;
-  }
-  throw new Error(`no free name like ${wanted} in ${folder}`);
 }
