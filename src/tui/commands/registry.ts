@@ -7,6 +7,7 @@ import type { CommandContext, CommandSpec } from "../../ui/commands/types.js";
 import { fileCommands } from "../files/commands.js";
 import type { TuiFiles } from "../files/transfers.js";
 import { p2pCommands } from "../p2p/commands.js";
+import { sendfileCommands } from "../p2p/sendfile.js";
 import type { P2pTui } from "../p2p/p2p-tui.js";
 import { KEY_HELP } from "../keys-help.js";
 
@@ -22,6 +23,7 @@ export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [
   ...CORE_COMMANDS.filter((c) => c.name !== "open"),
   ...fileCommands,
   ...p2pCommands,
+  ...sendfileCommands,
 ];
 
 /** Runs one command line against the terminal client's table. Never throws. */
