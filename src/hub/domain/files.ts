@@ -15,6 +15,7 @@ import {
   UNATTACHED_FILE_TTL_MS,
   UPLOAD_SLOT_MS,
 } from "../../protocol/limits.js";
+import { formatBytes } from "../../protocol/bytes.js";
 import type { FileInfo } from "../../protocol/model.js";
 import type { OpParams } from "../../protocol/ops.js";
 import { SNIFF_BYTES, sniffType } from "../media/sniff.js";
@@ -56,18 +57,6 @@ const SIGNED_URL_SECRET = "file-urls";
 
 export function dayOf(ms: number): number {
   return Math.floor(ms / DAY_MS);
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value >= 10 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** A name to show and to save under: no folders, no control characters, bounded, never empty. */
