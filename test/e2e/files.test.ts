@@ -10,62 +10,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ROOT, startHub, type TestHub } from "../helpers/hub.js";
-import { STARTUP_MS, Terminal, haveTmux } from "./tmux.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+import { terminalKit } from "./terminal-kit.js";
+import { haveTmux } from "./tmux.js";
 
 const WIDTH = 110;
 const HEIGHT = 30;
 
 let hub: TestHub;
 let work: string;
-const terminals: Terminal[] = [];
-
-function chat(name: string, env: Record<string, string> = {}): Terminal {
-  const term = Terminal.open({
-    name,
-    command: [process.execPath, "--import", "tsx", CLI, "chat", hub.url, "--no-color"],
-    cwd: ROOT,
-    workDir: work,
-    width: WIDTH,
-    height: HEIGHT,
-    env: { PARLEY_CONFIG_DIR: join(work, `config-${name}`), TERM: "xterm-256color", ...env },
-  });
-  terminals.push(term);
-  return term;
-}
-
-async function register(term: Terminal, username: string, password: string): Promise<void> {
-  await term.waitFor("Press l to log in or r to register", { timeoutMs: STARTUP_MS });
-  term.press("r");
-  await term.waitFor("Username:");
-  term.line(username);
-  await term.waitFor(/^ Password: ?$/m);
-  term.line(password);
-  await term.waitFor("Password again:");
-  term.line(password);
-  await term.waitFor("First name");
-  term.press("Enter");
-  await term.waitFor("Last name");
-  term.press("Enter");
-  await term.waitFor(`Welcome, ${username}.`);
-}
-
-/** The message pane's text with wrapped rows joined. */
-function paneText(screen: string): string {
-  return screen
-    .split("\n")
-    .slice(1, HEIGHT - 4)
-    .map((r) => {
-      const bar = r.indexOf("│");
-      return bar === -1 ? "" : r.slice(bar + 1).trim();
-    })
-    .join(" ")
-    .replace(/\s+/g, " ");
-}
-
-function sees(term: Terminal, phrase: string): Promise<string> {
-  return term.waitFor((screen) => paneText(screen).includes(phrase));
-}
+const { chat, register, paneText, sees, closeAll } = terminalKit({
+  width: WIDTH,
+  height: HEIGHT,
+  hubUrl: () => hub.url,
+  workDir: () => work,
+});
 
 function sha(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
@@ -78,7 +37,7 @@ describe.skipIf(!haveTmux())("files in parley chat (tmux)", () => {
   });
 
   afterAll(async () => {
-    for (const t of terminals) t.close();
+    closeAll();
     await hub?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });

@@ -9,96 +9,22 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ROOT, startHub, type TestHub } from "../helpers/hub.js";
-import { STARTUP_MS, Terminal, haveTmux } from "./tmux.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+import { terminalKit } from "./terminal-kit.js";
+import { haveTmux } from "./tmux.js";
 
 const WIDTH = 100;
 const HEIGHT = 30;
 
 let hub: TestHub;
 let work: string;
-const terminals: Terminal[] = [];
-
-function chat(name: string, env: Record<string, string> = {}): Terminal {
-  const term = Terminal.open({
-    name,
-    command: [process.execPath, "--import", "tsx", CLI, "chat", hub.url, "--no-color"],
-    cwd: ROOT,
-    workDir: work,
-    width: WIDTH,
-    height: HEIGHT,
-    env: {
-      PARLEY_CONFIG_DIR: join(work, `config-${name}`),
-      TERM: "xterm-256color",
-      PARLEY_P2P_LISTEN: "127.0.0.1",
-      ...env,
-    },
-  });
-  terminals.push(term);
-  return term;
-}
-
-async function register(term: Terminal, username: string, password: string): Promise<void> {
-  await term.waitFor("Press l to log in or r to register", { timeoutMs: STARTUP_MS });
-  term.press("r");
-  await term.waitFor("Username:");
-  term.line(username);
-  await term.waitFor(/^ Password: ?$/m);
-  term.line(password);
-  await term.waitFor("Password again:");
-  term.line(password);
-  await term.waitFor("First name");
-  term.press("Enter");
-  await term.waitFor("Last name");
-  term.press("Enter");
-  await term.waitFor(`Welcome, ${username}.`);
-}
-
-/** The message pane's text with wrapped lines joined (the pane is right of the sidebar's bar). */
-function paneText(screen: string): string {
-  return screen
-    .split("\n")
-    .slice(1, HEIGHT - 4)
-    .map((r) => {
-      const bar = r.indexOf("│");
-      return bar === -1 ? "" : r.slice(bar + 1).trim();
-    })
-    .join(" ")
-    .replace(/\s+/g, " ");
-}
-
-function sees(term: Terminal, phrase: string | RegExp): Promise<string> {
-  return term.waitFor((screen) =>
-    typeof phrase === "string" ? paneText(screen).includes(phrase) : phrase.test(paneText(screen)),
-  );
-}
-
-/** The status line: the row that starts with the connection state. */
-function statusLine(term: Terminal): string {
-  return term.rows().find((r) => /^ \[(online|connecting|reconnecting|offline)/.test(r)) ?? "";
-}
-
-function statusShows(term: Terminal, text: string): Promise<string> {
-  return term.waitFor(() => statusLine(term).includes(text));
-}
-
-function count(text: string, phrase: string): number {
-  return text.split(phrase).length - 1;
-}
-
-/** `asker` asks `asked` with /p2p; `asked` sees the (new) question and types y. */
-async function openDirectChat(
-  asker: Terminal,
-  askerName: string,
-  asked: Terminal,
-  askedName: string,
-): Promise<void> {
-  const question = `${askerName} wants a direct chat — accept? (y/n)`;
-  const before = count(paneText(asked.screen()), question);
-  asker.line(`/p2p ${askedName}`);
-  await asked.waitFor((screen) => count(paneText(screen), question) > before);
-  asked.line("y");
-}
+const { chat, register, sees, statusShows, openDirectChat, closeAll } = terminalKit({
+  width: WIDTH,
+  height: HEIGHT,
+  hubUrl: () => hub.url,
+  workDir: () => work,
+  env: { PARLEY_P2P_LISTEN: "127.0.0.1" },
+});
 
 describe.skipIf(!haveTmux())("files in direct chats in parley chat (tmux)", () => {
   beforeAll(async () => {
@@ -107,7 +33,7 @@ describe.skipIf(!haveTmux())("files in direct chats in parley chat (tmux)", () =
   });
 
   afterAll(async () => {
-    for (const t of terminals) t.close();
+    closeAll();
     await hub?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
@@ -122,7 +48,7 @@ describe.skipIf(!haveTmux())("files in direct chats in parley chat (tmux)", () =
       const bob = chat("bob", { XDG_DOWNLOAD_DIR: downloads });
       await register(alice, "alice", "correct horse 1");
       await register(bob, "bob", "battery staple 2");
-      await openDirectChat(alice, "alice", bob, "bob");
+      await openDirectChat(alice, "alice", bob);
       await statusShows(alice, "@bob [p2p direct]");
       await statusShows(bob, "@alice [p2p direct]");
 

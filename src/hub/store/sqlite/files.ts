@@ -4,77 +4,14 @@ import type {
   ClaimResult,
   FileRecord,
   FileRecords,
-  FileState,
   FinishResult,
   NewFile,
   StoredFileInfo,
   Thumbnail,
 } from "../file-records.js";
 import type { ConvId, UserId } from "../store.js";
-import { compact, isUniqueViolation, must, opt, stmt } from "./keys.js";
-
-interface FileRow {
-  id: string;
-  owner_id: number;
-  conv_id: number;
-  name: string;
-  size: number;
-  declared_type: string | null;
-  state: FileState;
-  created_at: number;
-  slot_expires_at: number;
-  blob: string | null;
-  type: string | null;
-  uploaded_at: number | null;
-  width: number | null;
-  height: number | null;
-  thumb_blob: string | null;
-  thumb_width: number | null;
-  thumb_height: number | null;
-  thumb_type: string | null;
-  cid: string | null;
-}
-
-export function fileFromRow(row: FileRow): FileRecord {
-  return compact({
-    id: row.id,
-    ownerId: row.owner_id,
-    convId: row.conv_id,
-    name: row.name,
-    size: row.size,
-    declaredType: opt(row.declared_type),
-    state: row.state,
-    createdAt: row.created_at,
-    slotExpiresAt: row.slot_expires_at,
-    blob: opt(row.blob),
-    type: opt(row.type),
-    uploadedAt: opt(row.uploaded_at),
-    width: opt(row.width),
-    height: opt(row.height),
-    thumbnail:
-      row.thumb_blob === null
-        ? undefined
-        : {
-            blob: row.thumb_blob,
-            width: row.thumb_width ?? 0,
-            height: row.thumb_height ?? 0,
-            type: row.thumb_type ?? "image/webp",
-          },
-    cid: opt(row.cid),
-  });
-}
-
-function blobsOf(rows: ReadonlyArray<{ blob: string | null; thumb_blob: string | null }>): string[] {
-  const keys = new Set<string>();
-  for (const row of rows) {
-    if (row.blob !== null) keys.add(row.blob);
-    if (row.thumb_blob !== null) keys.add(row.thumb_blob);
-  }
-  return [...keys];
-}
-
-const FILE_COLUMNS = `id, owner_id, conv_id, name, size, declared_type, state, created_at, slot_expires_at, blob,
-  type, uploaded_at, width, height, thumb_blob, thumb_width, thumb_height, thumb_type, cid`;
+import { blobsOf, FILE_COLUMNS, fileFromRow, type FileRow } from "../file-rows.js";
+import { isUniqueViolation, must, stmt } from "./keys.js";
 
 export class SqliteFiles implements FileRecords {
   private readonly insert;
