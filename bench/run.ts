@@ -2,7 +2,7 @@
  * `npm run bench`: the benchmark suite against Parley, plaintext (`--insecure`) and TLS, each workload on
  * a fresh hub. Writes a Markdown table and JSON to bench/results/.
  *
- *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm] [--servers parley,parley-tls]
+ *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files] [--servers parley,parley-tls]
  *                    [--scenarios a,b] [--workers 1] [--dist] [--cpu-prof DIR]
  *
  * --quick     small sizes (a couple of minutes); the default sizes are the issue's (5000 idle, 1M history…)
@@ -21,6 +21,7 @@ import { metaLines, runMeta, writeResults } from "./lib/report.js";
 import {
   fanoutScenarios,
   fanoutTable,
+  filesTable,
   historyTable,
   idleTable,
   loginTable,
@@ -29,12 +30,13 @@ import {
 } from "./lib/scenarios.js";
 import { ROOT, startParley, type Server } from "./lib/servers.js";
 import { runFanout, type FanoutResult } from "./workloads/fanout.js";
+import { runFiles, type FilesResult } from "./workloads/files.js";
 import { runHistory, seedHistory, type HistoryResult } from "./workloads/history.js";
 import { runIdle, type IdleResult } from "./workloads/idle.js";
 import { runLogin, type LoginResult } from "./workloads/login.js";
 import { runStorm, type StormResult } from "./workloads/reconnect-storm.js";
 
-const WORKLOADS = ["fanout", "idle", "login", "history", "storm"] as const;
+const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values } = parseArgs({
@@ -70,8 +72,9 @@ async function withHub<T>(
   dataDir: string,
   fn: (hub: Server) => Promise<T>,
   nodeFlags: string[] = [],
+  args: string[] = [],
 ): Promise<T> {
-  const hub = await startParley({ insecure, dataDir, preferDist: values.dist ?? false, nodeFlags });
+  const hub = await startParley({ insecure, dataDir, preferDist: values.dist ?? false, nodeFlags, args });
   try {
     return await fn(hub);
   } finally {
@@ -97,6 +100,7 @@ async function main(): Promise<void> {
   const login: LoginResult[] = [];
   const history: HistoryResult[] = [];
   const storm: StormResult[] = [];
+  const fileRuns: FilesResult[] = [];
   const targets = servers.map((s) => ({ name: s, insecure: s === "parley" }));
 
   const count = accountsNeeded();
@@ -206,6 +210,35 @@ async function main(): Promise<void> {
         log(`  all caught up in ${r.allCaughtUpMs} ms, missing ${r.missing}`);
       }
     }
+    if (only.includes("files")) {
+      const bytes = size.filesMiB * 1024 * 1024;
+      const limits = [
+        "--max-file-bytes",
+        String(bytes),
+        "--file-quota-bytes",
+        String(bytes * (size.filesRounds + 1)),
+      ];
+      for (const t of targets) {
+        log(`files ${size.filesRounds} × ${size.filesMiB} MiB on ${t.name}…`);
+        const r = await withHub(
+          t.insecure,
+          copyTemplate(tpl),
+          (hub) =>
+            runFiles({
+              server: hub,
+              account: tpl.accounts[0]!,
+              sizeMiB: size.filesMiB,
+              rounds: size.filesRounds,
+            }),
+          [],
+          limits,
+        );
+        fileRuns.push(r);
+        log(
+          `  upload ${r.uploadMBps.median} MB/s, download ${r.downloadMBps.median} MB/s, RSS +${r.rssGrowthMiB} MiB`,
+        );
+      }
+    }
   } finally {
     tpl.dispose();
   }
@@ -218,8 +251,16 @@ async function main(): Promise<void> {
   if (login.length) sections.push(`## login\n\n${loginTable(login)}`);
   if (history.length) sections.push(`## history\n\n${historyTable(history)}`);
   if (storm.length) sections.push(`## reconnect-storm\n\n${stormTable(storm)}`);
+  if (fileRuns.length) sections.push(`## files\n\n${filesTable(fileRuns)}`);
   const markdown = sections.join("\n\n") + "\n";
-  const files = writeResults("bench", meta, markdown, [...fanout, ...idle, ...login, ...history, ...storm]);
+  const files = writeResults("bench", meta, markdown, [
+    ...fanout,
+    ...idle,
+    ...login,
+    ...history,
+    ...storm,
+    ...fileRuns,
+  ]);
   console.log("\n" + markdown);
   console.log(`written: ${path.relative(ROOT, files.md)}, ${path.relative(ROOT, files.json)}`);
 }

@@ -1,5 +1,6 @@
 /** The workloads' sizes, full and `--quick`, shared by `npm run bench` and `npm run bench:compare`. */
 import type { FanoutResult } from "../workloads/fanout.js";
+import type { FilesResult } from "../workloads/files.js";
 import type { HistoryResult } from "../workloads/history.js";
 import type { IdleResult } from "../workloads/idle.js";
 import type { LoginResult } from "../workloads/login.js";
@@ -113,6 +114,8 @@ export const sizes = (quick: boolean) => ({
   stormClients: quick ? 200 : 1000,
   stormRooms: quick ? 4 : 20,
   stormMissed: quick ? 5 : 20,
+  filesMiB: quick ? 16 : 64,
+  filesRounds: quick ? 3 : 5,
 });
 
 const mib = (kib: number): string => (kib / 1024).toFixed(0);
@@ -243,6 +246,32 @@ export function stormTable(results: StormResult[]): string {
       r.duplicates,
       r.failedResumes + (r.firstFailure ? ` (${r.firstFailure})` : ""),
       r.serverCpu.toFixed(2),
+    ]),
+  );
+}
+
+export function filesTable(results: FilesResult[]): string {
+  const mbps = (r: { median: number; min: number; max: number }) => `${r.median} (${r.min}–${r.max})`;
+  return table(
+    [
+      "server",
+      "file MiB",
+      "rounds",
+      "upload MB/s",
+      "download MB/s",
+      "server CPU",
+      "RSS growth MiB",
+      "failures",
+    ],
+    results.map((r) => [
+      r.server,
+      r.sizeMiB,
+      r.rounds,
+      mbps(r.uploadMBps),
+      mbps(r.downloadMBps),
+      r.serverCpu.toFixed(2),
+      r.rssGrowthMiB,
+      r.failures,
     ]),
   );
 }

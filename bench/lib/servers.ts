@@ -110,6 +110,8 @@ export interface HubOptions {
   nodeFlags?: string[];
   /** Use `dist/` (after `npm run build`) when present; otherwise run the TypeScript source through tsx. */
   preferDist?: boolean;
+  /** Extra `parley serve` flags (e.g. larger file limits). */
+  args?: string[];
 }
 
 /** The hub command line: built output when asked and present, else the source through tsx. */
@@ -155,6 +157,7 @@ export async function startParley(opts: HubOptions): Promise<Server> {
     dataDir,
     ...(opts.insecure ? ["--insecure"] : []),
     ...benchHubFlags(opts.preferDist ?? true),
+    ...(opts.args ?? []),
   ];
   const { proc, stdout } = await spawnUntil(
     process.execPath,

@@ -62,6 +62,24 @@ export function serveCommand(): Command {
     .addOption(new Option("--no-web", "do not serve the browser client at / [env PARLEY_WEB=false]"))
     .addOption(
       new Option(
+        "--max-file-bytes <n>",
+        "largest file a user may upload; 0 turns file sharing off [env PARLEY_MAX_FILE_BYTES] (default 26214400 = 25 MiB)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--file-quota-bytes <n>",
+        "bytes each user may upload per day (UTC) [env PARLEY_FILE_QUOTA_BYTES] (default 262144000 = 250 MiB)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--file-storage-bytes <n>",
+        "total bytes of files the hub keeps [env PARLEY_FILE_STORAGE_BYTES] (default 10737418240 = 10 GiB)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),

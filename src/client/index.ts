@@ -28,6 +28,14 @@ export { ParleyClient } from "./node-client.js";
 export * from "./core/index.js";
 export { configDir, knownHubsPath, trustHub, trustCommand } from "./known-hubs.js";
 export {
+  downloadFile,
+  downloadFolder,
+  safeFileName,
+  TransferCancelledError,
+  uploadFile,
+  type TransferOptions,
+} from "./files.js";
+export {
   PeerChats,
   P2pDeclinedError,
   P2pKeyChangedError,

@@ -9,7 +9,7 @@
  * this chat's `messages` and show up in the DM conversation (`dm:PEER`) like any stored DM, so nothing
  * appears twice.
  */
-import type { PeerPath, PeerSession, Receipt } from "../peer/index.js";
+import { FileTransfers, type PeerPath, type PeerSession, type Receipt } from "../peer/index.js";
 import { Emitter } from "./core/emitter.js";
 import { dmKey } from "./core/keys.js";
 import type { Message } from "../protocol/index.js";
@@ -60,6 +60,8 @@ export class DirectChat {
   private list: readonly DirectMessage[] = [];
   private fallbackReason: string | undefined;
   private closedLocally = false;
+  /** Files sent and received inside this chat (see p2p-files.ts). */
+  readonly files: FileTransfers;
 
   constructor(
     /** The peer's username. */
@@ -72,6 +74,7 @@ export class DirectChat {
     /** Called once when the chat is over for good (closed locally, or fell back). */
     private readonly onEnd: (chat: DirectChat) => void,
   ) {
+    this.files = new FileTransfers(session);
     session.on("message", (m) => {
       const message: DirectMessage = {
         id: m.id,

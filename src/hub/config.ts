@@ -3,7 +3,15 @@
  * defaults. The CLI layers the sources; the composition root only reads a validated HubConfig.
  */
 import { z } from "zod";
-import { DEFAULT_HOST, DEFAULT_PORT, MAX_BODY_CHARS, MAX_FRAME_BYTES } from "../protocol/limits.js";
+import {
+  DEFAULT_FILE_QUOTA_BYTES,
+  DEFAULT_FILE_STORAGE_BYTES,
+  DEFAULT_HOST,
+  DEFAULT_MAX_FILE_BYTES,
+  DEFAULT_PORT,
+  MAX_BODY_CHARS,
+  MAX_FRAME_BYTES,
+} from "../protocol/limits.js";
 
 export const hubConfigSchema = z.object({
   host: z.string().min(1).default(DEFAULT_HOST).describe("address to listen on"),
@@ -23,6 +31,24 @@ export const hubConfigSchema = z.object({
   logFile: z.string().optional().describe("write logs to this file instead of stderr"),
   maxFrameBytes: z.coerce.number().int().min(1024).max(MAX_FRAME_BYTES).default(MAX_FRAME_BYTES),
   maxBodyChars: z.coerce.number().int().min(1).max(MAX_BODY_CHARS).default(MAX_BODY_CHARS),
+  maxFileBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_MAX_FILE_BYTES)
+    .describe("largest file a user may upload; 0 turns file sharing off"),
+  fileQuotaBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_FILE_QUOTA_BYTES)
+    .describe("bytes each user may upload per day (UTC)"),
+  fileStorageBytes: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(DEFAULT_FILE_STORAGE_BYTES)
+    .describe("total bytes of files the hub keeps"),
   trustProxy: z
     .union([z.string(), z.array(z.string())])
     .optional()

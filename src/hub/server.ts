@@ -18,9 +18,12 @@ import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
+import { fileHandlers } from "./gateway/files.js";
+import { addFileRoutes } from "./gateway/http/files.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
-import { openStore } from "./store/open.js";
+import type { FileStore } from "./store/blobs/file-store.js";
+import { openFileStore, openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { identityFromFiles, selfSignedIdentity } from "./tls.js";
 
@@ -52,6 +55,10 @@ const LIMITER_NAMES: Record<keyof DomainLimiters, string> = {
   register: "register",
   messages: "messages",
 };
+
+/** Files housekeeping every 10 minutes; blobs no record uses are looked for once a day. */
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+const FULL_SWEEP_EVERY = 144;
 
 const UNLIMITED: LimiterRule = { ratePerSecond: 1e9, burst: 1e9 };
 
@@ -88,6 +95,8 @@ export interface HubOptions {
    * messages may arrive out of order or be lost, and the gateway orders and repairs them.
    */
   store?: Store;
+  /** The bytes of shared files (default: from `config.store`, see openFileStore). */
+  fileStore?: FileStore;
   bus?: Bus;
   presence?: Presence;
   limiters?: HubLimiters;
@@ -131,6 +140,7 @@ export async function createHub(
   const store =
     options.store ??
     own(await openStore(config.store, dataDir, { sqlite: { synchronous: config.sqliteSynchronous } }));
+  const fileStore = options.fileStore ?? own(await openFileStore(config.store, dataDir));
   // Redis trouble (reconnects, gaps, fallbacks) goes to the hub's log; nothing to log in-process.
   const busLog = { log };
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
@@ -154,6 +164,12 @@ export async function createHub(
     log,
     limiters,
     maxBodyChars: config.maxBodyChars,
+    files: {
+      store: fileStore,
+      maxFileBytes: config.maxFileBytes,
+      quotaBytes: config.fileQuotaBytes,
+      storageBytes: config.fileStorageBytes,
+    },
   });
   const p2p = new P2p(domain.deps, domain.accounts);
   const gateway = new Gateway(domain, bus, clock, log, {
@@ -163,7 +179,10 @@ export async function createHub(
     maxBodyChars: config.maxBodyChars,
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
-    extraHandlers: p2pHandlers(p2p),
+    extraHandlers: {
+      ...p2pHandlers(p2p),
+      ...fileHandlers(domain.files, tls !== undefined, () => `${config.host}:${port}`),
+    },
     trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
@@ -175,6 +194,7 @@ export async function createHub(
     { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
     log,
   );
+  addFileRoutes(http, domain, log);
   const server: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
     : createHttpServer(http.handle);
@@ -189,11 +209,25 @@ export async function createHub(
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // Files housekeeping: expired slots and unattached files often; blobs no record uses at start and daily.
+  const sweep = (orphans: boolean) =>
+    domain.files.sweep(orphans).catch((error: unknown) => log.warn({ err: error }, "file sweep failed"));
+  void sweep(true);
+  let sweeps = 0;
+  const sweeper = setInterval(() => void sweep(++sweeps % FULL_SWEEP_EVERY === 0), SWEEP_INTERVAL_MS);
+  sweeper.unref();
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
   const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
   log.info(
-    { url, dataDir, fingerprint: tls?.fingerprint, store: config.store ?? "sqlite", nodeId },
+    {
+      url,
+      dataDir,
+      fingerprint: tls?.fingerprint,
+      store: config.store ?? "sqlite",
+      files: fileStore.location,
+      nodeId,
+    },
     "hub started",
   );
 
@@ -201,6 +235,7 @@ export async function createHub(
   const close = () =>
     (closing ??= (async () => {
       log.info("hub shutting down");
+      clearInterval(sweeper);
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { MAX_BODY_CHARS } from "../protocol/limits.js";
 import { PeerError } from "./errors.js";
+import { fileFrameSchemas } from "./file-frames.js";
 
 export const PEER_PROTOCOL_VERSION = 1;
 /** Ample for a 4000-character body even if every character is JSON-escaped. */
@@ -24,6 +25,8 @@ export const peerFrameSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("pong"), n: z.number().int() }),
   /** Orderly end of the chat (not of one transport): the other side stops reconnecting. */
   z.object({ t: z.literal("bye") }),
+  /** Files sent inside the chat (file-transfer.ts). */
+  ...fileFrameSchemas,
 ]);
 export type PeerFrame = z.infer<typeof peerFrameSchema>;
 

@@ -14,3 +14,9 @@ export {
   type PeerPath,
   type Receipt,
 } from "./session.js";
+export {
+  FileTransfers,
+  type FileTransferEvents,
+  type Transfer,
+  type TransferState,
+} from "./file-transfer.js";

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { MAX_BODY_CHARS } from "../protocol/limits.js";
 import { asError, PeerError } from "./errors.js";
+import type { FileFrame } from "./file-frames.js";
 import { encodeFrame, type PeerFrame } from "./frames.js";
 import type { SecureChannel } from "./handshake.js";
 
@@ -42,6 +43,8 @@ export interface SessionEvents {
   down: [Error];
   /** The chat is over; `remote` when the peer said bye. Unacked messages remain in `unacked()`. */
   closed: ["local" | "remote" | Error];
+  /** A frame of a file transfer (file-transfer.ts handles them). */
+  file: [FileFrame];
 }
 
 export interface SessionOptions {
@@ -141,6 +144,34 @@ export class PeerSession extends EventEmitter<SessionEvents> {
     return new Promise<Receipt>((resolve, reject) => {
       this.outbox.set(message.id, { message, sentAt: this.now(), resolve, reject });
       this.write({ t: "msg", ...message });
+    });
+  }
+
+  /**
+   * Writes a file-transfer frame on the current transport; false when there is none (the transfer
+   * resumes on the next). File frames are not queued or re-sent here: file-transfer.ts resumes by offset.
+   */
+  sendFile(frame: FileFrame): boolean {
+    const socket = this.transport?.channel.socket;
+    if (!socket || socket.destroyed || !socket.writable) return false;
+    socket.write(encodeFrame(frame));
+    return true;
+  }
+
+  /** Resolves when the transport's write buffer has drained (or the transport is gone). */
+  drained(): Promise<void> {
+    const socket = this.transport?.channel.socket;
+    if (!socket || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        this.off("path", done);
+        resolve();
+      };
+      socket.once("drain", done);
+      socket.once("close", done);
+      this.once("path", done);
     });
   }
 
@@ -280,6 +311,14 @@ export class PeerSession extends EventEmitter<SessionEvents> {
         break;
       case "bye":
         this.finish("remote");
+        break;
+      case "file-offer":
+      case "file-accept":
+      case "file-chunk":
+      case "file-end":
+      case "file-result":
+      case "file-cancel":
+        this.emit("file", frame);
         break;
       case "hello":
       case "refused":

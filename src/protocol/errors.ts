@@ -28,6 +28,12 @@ export const ERROR_CODES = [
   "BODY_TOO_LONG",
   "NO_SUCH_REQUEST",
   "UNAVAILABLE",
+  "FILE_TOO_LARGE",
+  "QUOTA_EXCEEDED",
+  "STORAGE_FULL",
+  "NO_SUCH_FILE",
+  "UPLOAD_CLOSED",
+  "SIZE_MISMATCH",
   "INTERNAL",
 ] as const;
 
@@ -64,6 +70,12 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   NO_SUCH_REQUEST: "No pending peer-to-peer request has this id.",
   UNAVAILABLE:
     "The hub cannot do this right now (e.g. its storage refuses writes); nothing was stored. Retry after `retryAfterMs`.",
+  FILE_TOO_LARGE: "The file is larger than the hub's limit (`--max-file-bytes`), or file sharing is off.",
+  QUOTA_EXCEEDED: "The file would take you over your daily upload quota (`--file-quota-bytes`).",
+  STORAGE_FULL: "The hub's file storage is at its cap (`--file-storage-bytes`); nothing was stored.",
+  NO_SUCH_FILE: "No file has this id, or you may not see it (not in the conversation, not uploaded yet).",
+  UPLOAD_CLOSED: "The upload slot expired or was already used; prepare a new one.",
+  SIZE_MISMATCH: "The uploaded bytes are not the size given to `file.prepare`; nothing was stored.",
   INTERNAL: "The hub failed; the message carries a correlation id that is in the hub's log.",
 };
 

@@ -7,3 +7,4 @@ export * from "./frames.js";
 export * from "./text.js";
 export * from "./passwords.js";
 export * from "./event-names.js";
+export * from "./bytes.js";

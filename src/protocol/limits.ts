@@ -23,6 +23,22 @@ export const CID_MAX = 64;
 export const CAPACITY_MIN = 2;
 export const CAPACITY_MAX = 10_000;
 
+/** Files: HTTP path prefix (same host and port as WS_PATH), defaults and fixed timings. */
+export const FILES_PATH = "/v1/files";
+export const DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024;
+export const DEFAULT_FILE_QUOTA_BYTES = 250 * 1024 * 1024;
+export const DEFAULT_FILE_STORAGE_BYTES = 10 * 1024 * 1024 * 1024;
+export const FILE_NAME_MAX = 255;
+export const FILE_TYPE_MAX = 255;
+/** How long after `file.prepare` the PUT may start. */
+export const UPLOAD_SLOT_MS = 10 * 60 * 1000;
+/** An uploaded file never attached to a message is deleted after this. */
+export const UNATTACHED_FILE_TTL_MS = 60 * 60 * 1000;
+/** How long a signed download URL from `file.url` works. */
+export const SIGNED_URL_TTL_MS = 15 * 60 * 1000;
+/** Thumbnails fit in a square of this many pixels (WebP); made once at upload for images. */
+export const THUMBNAIL_BOX = 320;
+
 export const PING_INTERVAL_MS = 15_000;
 /** A connection that misses this many pongs in a row is closed (reason `timeout`). */
 export const MISSED_PONGS_LIMIT = 2;

@@ -57,6 +57,20 @@ export const banSchema = z.object({
 });
 export type Ban = z.infer<typeof banSchema>;
 
+export const fileInfoSchema = z.object({
+  id: z.string(),
+  name: z.string().describe("the name given by the uploader (no folders)"),
+  size: z.number().int().describe("bytes"),
+  type: z.string().describe("media type sniffed from the bytes by the hub, not the uploader's claim"),
+  width: z.number().int().optional().describe("images: pixels"),
+  height: z.number().int().optional().describe("images: pixels"),
+  thumbnail: z
+    .object({ width: z.number().int(), height: z.number().int(), type: z.string() })
+    .optional()
+    .describe("images: a small preview at `GET /v1/files/<id>/thumbnail`"),
+});
+export type FileInfo = z.infer<typeof fileInfoSchema>;
+
 export const messageSchema = z.object({
   id: z.string(),
   seq: z.number().int(),
@@ -64,7 +78,8 @@ export const messageSchema = z.object({
   from: z.string(),
   room: z.string().optional(),
   user: z.string().optional().describe("for DMs: the other party as seen by the receiver"),
-  body: z.string(),
+  body: z.string().describe("may be empty when `file` is set"),
+  file: fileInfoSchema.optional().describe("the attached file, if any"),
   cid: z.string().optional().describe("only on the sender's own copies"),
   muted: z.boolean().optional(),
 });

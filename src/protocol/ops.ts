@@ -16,7 +16,7 @@ import {
   sessionSchema,
   userSchema,
 } from "./model.js";
-import { CAPACITY_MAX, CAPACITY_MIN, CID_MAX, HISTORY_MAX } from "./limits.js";
+import { CAPACITY_MAX, CAPACITY_MIN, CID_MAX, FILE_NAME_MAX, FILE_TYPE_MAX, HISTORY_MAX } from "./limits.js";
 
 // Loose bounds only: the domain owns the real rules (and their specific error codes).
 const name = z.string().max(256);
@@ -24,6 +24,7 @@ const text = z.string().max(1024);
 const seq = z.number().int().min(0);
 const limit = z.number().int().min(1).max(HISTORY_MAX);
 const target = { room: name.optional(), user: name.optional() };
+const fileId = z.string().min(1).max(64);
 const empty = z.object({});
 
 export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
@@ -261,10 +262,16 @@ export const ops = {
     errors: ["FORBIDDEN"],
   }),
   "msg.send": op({
-    params: z.object({ ...target, body: z.string().max(100_000), cid: z.string().min(1).max(CID_MAX) }),
+    params: z.object({
+      ...target,
+      body: z.string().max(100_000),
+      cid: z.string().min(1).max(CID_MAX),
+      file: fileId.optional().describe("a fileId from `file.prepare`, uploaded, for the same room or user"),
+    }),
     result: z.object({ id: z.string(), seq, ts: z.number().int() }),
     auth: true,
-    summary: "Sends to a room or a user. Stored before the reply; a repeated cid returns the first result.",
+    summary:
+      "Sends to a room or a user, optionally with an uploaded file (`body` may then be empty). Stored before the reply; a repeated cid returns the first result.",
     errors: [
       "NO_SUCH_ROOM",
       "NOT_MEMBER",
@@ -273,7 +280,45 @@ export const ops = {
       "BODY_TOO_LONG",
       "RATE_LIMITED",
       "INVALID_PARAMS",
+      "NO_SUCH_FILE",
     ],
+  }),
+  "file.prepare": op({
+    params: z.object({
+      ...target,
+      name: z.string().min(1).max(FILE_NAME_MAX),
+      size: z.number().int().min(0),
+      type: z.string().max(FILE_TYPE_MAX).optional().describe("the uploader's guess; the hub sniffs its own"),
+    }),
+    result: z.object({
+      fileId: z.string(),
+      uploadUrl: z.string().describe("`PUT` the bytes here with `Authorization: Bearer <session token>`"),
+      expiresAt: z.number().int().describe("the PUT must start before this (ms since epoch)"),
+    }),
+    auth: true,
+    summary:
+      "Opens an upload slot for one file to a room or user: membership, size limit and your daily quota are checked before any byte moves.",
+    errors: [
+      "NO_SUCH_ROOM",
+      "NOT_MEMBER",
+      "NO_SUCH_USER",
+      "FILE_TOO_LARGE",
+      "QUOTA_EXCEEDED",
+      "STORAGE_FULL",
+      "INVALID_PARAMS",
+      "RATE_LIMITED",
+    ],
+  }),
+  "file.url": op({
+    params: z.object({ fileId }),
+    result: z.object({
+      url: z.string().describe("works without a token until `expiresAt`, for you only"),
+      thumbnailUrl: z.string().optional(),
+      expiresAt: z.number().int(),
+    }),
+    auth: true,
+    summary: "A short-lived signed download URL (for browsers, which cannot add a bearer header to `<img>`).",
+    errors: ["NO_SUCH_FILE"],
   }),
   "dm.history": op({
     params: z.object({ user: name, before: seq.optional(), after: seq.optional(), limit: limit.optional() }),

@@ -10,6 +10,6 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ["Tab", "complete a command, #room or name"],
   ["Left / Right, Home / End", "move in the input line (also Ctrl+A / Ctrl+E)"],
   ["Ctrl+U / Ctrl+K / Ctrl+W", "delete to the start / to the end of the line / the word before the cursor"],
-  ["Esc", "cancel a password question; close a listing panel"],
+  ["Esc", "cancel a password question or a file transfer; close a listing panel"],
   ["Ctrl+C", "quit"],
 ];

@@ -9,6 +9,7 @@ import { createAccounts, type Account } from "../../bench/lib/accounts.js";
 import { decodeBodyAt, encodeBody, findBody } from "../../bench/lib/body.js";
 import { Histogram } from "../../bench/lib/histogram.js";
 import { runFanout } from "../../bench/workloads/fanout.js";
+import { runFiles } from "../../bench/workloads/files.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 
 describe("benchmark load generator (smoke)", () => {
@@ -56,6 +57,13 @@ describe("benchmark load generator (smoke)", () => {
     expect(decodeBodyAt(frame, at, out)).toBe(true);
     expect(out).toEqual({ room: 12, sender: 345, seq: 6789, timeUs: 1_234_567 });
     expect(findBody(Buffer.from('{"ev":"presence"}'))).toBe(-1);
+  });
+
+  it("moves files up and down through the hub and checks what comes back (files)", async () => {
+    const r = await runFiles({ server, account: accounts[5]!, sizeMiB: 2, rounds: 2 });
+    expect(r.failures).toBe(0);
+    expect(r.uploadMBps.min).toBeGreaterThan(0);
+    expect(r.downloadMBps.min).toBeGreaterThan(0);
   });
 
   it("reports percentiles within the histogram's precision", () => {

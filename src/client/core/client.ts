@@ -6,6 +6,7 @@
 import type {
   AnyEvent,
   Member,
+  FileInfo,
   Message,
   OpName,
   OpParams,
@@ -509,7 +510,7 @@ export class ParleyClient {
    * the hub acknowledges it — across reconnects, re-sent with the same cid. Resolves with the stored
    * message; rejects with HubError when the hub refuses it for good (it then leaves the outbox).
    */
-  send(key: ConversationKey, body: string): Promise<Message> {
+  send(key: ConversationKey, body: string, options: { file?: FileInfo } = {}): Promise<Message> {
     if (this.link.isClosed) return Promise.reject(new ClientClosedError());
     if (!this.current.me || !this.sessionInfo) return Promise.reject(new NotConnectedError("log in first"));
     let normalized: ConversationKey;
@@ -518,7 +519,7 @@ export class ParleyClient {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.outbox.add(normalized, body);
+    return this.outbox.add(normalized, body, options.file);
   }
 
   // ------------------------------------------------------------------ rooms, DMs, reading

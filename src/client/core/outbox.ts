@@ -3,7 +3,7 @@
  * `state.outbox` (so a UI can show them greyed) and go out one at a time, oldest first; after a
  * timeout or a reconnect the same entry goes again with the same cid, which the hub stores once.
  */
-import type { Message } from "../../protocol/index.js";
+import type { FileInfo, Message } from "../../protocol/index.js";
 import type { Connection } from "./connection.js";
 import { HubError, RequestTimeoutError } from "./errors.js";
 import { targetOf } from "./keys.js";
@@ -33,8 +33,9 @@ interface Waiter {
  * Checks the hub applies too (trim, length in code points), made here as well so that a message that
  * can never be sent does not wait in the outbox while offline.
  */
-function precheck(body: string, maxChars: number | undefined): HubError | null {
+function precheck(body: string, maxChars: number | undefined, withFile: boolean): HubError | null {
   const trimmed = body.trim();
+  if (trimmed.length === 0 && withFile) return null;
   if (trimmed.length === 0) return new HubError({ code: "EMPTY_BODY", message: "the message is empty" });
   if (maxChars !== undefined && [...trimmed].length > maxChars) {
     return new HubError({
@@ -56,10 +57,17 @@ export class Outbox {
   ) {}
 
   /** Queues a message; resolves with the stored message, rejects when the hub refuses it for good. */
-  add(key: ConversationKey, body: string): Promise<Message> {
-    const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars);
+  add(key: ConversationKey, body: string, file?: FileInfo): Promise<Message> {
+    const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars, file !== undefined);
     if (refused) return Promise.reject(refused);
-    const entry: OutboxEntry = { cid: randomId(), key, body, createdAt: this.now(), attempts: 0 };
+    const entry: OutboxEntry = {
+      cid: randomId(),
+      key,
+      body,
+      createdAt: this.now(),
+      attempts: 0,
+      ...(file && { file }),
+    };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
     );
@@ -110,7 +118,12 @@ export class Outbox {
         this.host.setState(outboxAttempt(this.host.getState(), entry.cid));
         const target = targetOf(entry.key);
         try {
-          const ack = await conn.request("msg.send", { ...target, body: entry.body, cid: entry.cid });
+          const ack = await conn.request("msg.send", {
+            ...target,
+            body: entry.body,
+            cid: entry.cid,
+            ...(entry.file && { file: entry.file.id }),
+          });
           const message: Message = {
             id: ack.id,
             seq: ack.seq,
@@ -119,6 +132,7 @@ export class Outbox {
             ...target,
             // What the hub stores (it trims); the echo, if it comes first, carries the same.
             body: entry.body.trim(),
+            ...(entry.file && { file: entry.file }),
             cid: entry.cid,
           };
           this.host.stored(entry.key, message);

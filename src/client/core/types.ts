@@ -4,6 +4,7 @@
  */
 import type {
   AnyEvent,
+  FileInfo,
   HubLimits,
   Member,
   Message,
@@ -88,6 +89,8 @@ export interface OutboxEntry {
   cid: string;
   key: ConversationKey;
   body: string;
+  /** An uploaded file the message carries (its `body` may then be empty). */
+  file?: FileInfo;
   createdAt: number;
   /** How many times it was put on the wire. */
   attempts: number;

@@ -4,7 +4,7 @@ import { SESSION_TTL_MS } from "../../protocol/limits.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import type { SessionInfo, User } from "../../protocol/model.js";
 import { fold } from "../ids.js";
-import { StoreConflictError, type UserRecord } from "../store/store.js";
+import { StoreConflictError, type UserId, type UserRecord } from "../store/store.js";
 import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
@@ -120,6 +120,15 @@ export class Accounts {
       session: { token, expiresAt: session.expiresAt },
       actor: { userId: record.id, connId, tokenHash },
     };
+  }
+
+  /** The user of a live session token (HTTP requests carry it as a bearer token); SESSION_EXPIRED otherwise. */
+  async sessionUser(token: string): Promise<UserId> {
+    const session = await this.deps.store.getSession(hashToken(token));
+    if (!session || session.expiresAt <= this.deps.clock.now()) {
+      fail("SESSION_EXPIRED", "the session has expired or was ended; log in again");
+    }
+    return session.userId;
   }
 
   async logout(actor: Actor): Promise<void> {

@@ -5,6 +5,7 @@ import type { Limiter } from "../bus/limiter.js";
 import type { Presence } from "../bus/presence.js";
 import type { Clock } from "../clock.js";
 import type { Store, UserId } from "../store/store.js";
+import type { FilesSettings } from "./files.js";
 
 export interface DomainLimiters {
   /** Failed logins per account. */
@@ -25,6 +26,8 @@ export interface DomainDeps {
   limiters: DomainLimiters;
   log: Logger;
   maxBodyChars: number;
+  /** Shared files' storage and limits; absent → file sharing is off. */
+  files?: FilesSettings;
 }
 
 /** The authenticated user behind a request, and where it came from. */

@@ -2,6 +2,7 @@
 import { Accounts } from "./accounts.js";
 import { Audience } from "./audience.js";
 import type { DomainDeps } from "./context.js";
+import { Files } from "./files.js";
 import { Messages } from "./messages.js";
 import { Presences } from "./presence.js";
 import { Rooms } from "./rooms.js";
@@ -14,12 +15,14 @@ export class Domain {
   readonly messages: Messages;
   readonly settings: Settings;
   readonly presence: Presences;
+  readonly files: Files;
 
   constructor(readonly deps: DomainDeps) {
     this.audience = new Audience(deps.store, deps.bus);
     this.accounts = new Accounts(deps, this.audience);
-    this.rooms = new Rooms(deps, this.audience, this.accounts);
-    this.messages = new Messages(deps, this.audience, this.accounts, this.rooms);
+    this.files = new Files(deps, this.audience, this.accounts);
+    this.rooms = new Rooms(deps, this.audience, this.accounts, this.files);
+    this.messages = new Messages(deps, this.audience, this.accounts, this.rooms, this.files);
     this.settings = new Settings(deps, this.audience, this.accounts, this.rooms);
     this.presence = new Presences(deps, this.audience);
   }

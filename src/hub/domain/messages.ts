@@ -1,6 +1,6 @@
 /** Room and direct messages: send (stored before anyone hears of it), history, unread, read markers, replay. */
 import { HISTORY_PAGE, RESUME_REPLAY_MAX } from "../../protocol/limits.js";
-import type { Message } from "../../protocol/model.js";
+import type { FileInfo, Message } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { dmCursor, fold, foldCursors, roomCursor } from "../ids.js";
 import type { ConvId, MessageRecord, UserId } from "../store/store.js";
@@ -10,12 +10,14 @@ import type { DeliverMessage } from "../bus/bus.js";
 import type { Audience, RoomAudience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
+import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
 import { checkBody } from "./validation.js";
 import { toMessage } from "./views.js";
 
 type Target = { room: string; user?: undefined } | { user: string; room?: undefined };
+type SendParams = { file?: string | undefined; cid: string };
 
 /** Exactly one of `room` and `user`. */
 export function target(params: { room?: string | undefined; user?: string | undefined }): Target {
@@ -31,6 +33,7 @@ export class Messages {
     private readonly audience: Audience,
     private readonly accounts: Accounts,
     private readonly rooms: Rooms,
+    private readonly files?: Files,
   ) {}
 
   /**
@@ -40,30 +43,60 @@ export class Messages {
    */
   async send(actor: Actor, params: OpParams<"msg.send">, queued?: () => void): Promise<OpResult<"msg.send">> {
     const to = target(params);
-    const body = checkBody(params.body, this.deps.maxBodyChars);
+    // A file may go without words.
+    const body =
+      params.file !== undefined && params.body.trim() === ""
+        ? ""
+        : checkBody(params.body, this.deps.maxBodyChars);
     const wait = await this.deps.limiters.messages.take(String(actor.userId));
     if (wait > 0) fail("RATE_LIMITED", "you are sending too fast", { retryAfterMs: wait });
     const { message } =
       to.room !== undefined
-        ? await this.sendToRoom(actor, to.room, body, params.cid, queued)
-        : await this.sendToUser(actor, to.user, body, params.cid, queued);
+        ? await this.sendToRoom(actor, to.room, body, params, queued)
+        : await this.sendToUser(actor, to.user, body, params, queued);
     return { id: String(message.id), seq: message.seq, ts: message.ts };
   }
 
-  private async sendToRoom(actor: Actor, name: string, body: string, cid: string, queued?: () => void) {
+  /**
+   * Attaches the send's file (if any) before the message is stored, so a stored message never lacks its
+   * file; `settle` undoes the attachment when the store says the send was a retry of an earlier one.
+   */
+  private async attachFile(actor: Actor, params: SendParams, convId: ConvId) {
+    if (params.file === undefined) return { file: undefined, settle: async () => {} };
+    if (!this.files) fail("NO_SUCH_FILE", "this hub does not share files");
+    const files = this.files;
+    const fileId = params.file;
+    const { info, fresh } = await files.attach(actor, fileId, params.cid, convId);
+    return {
+      file: info,
+      settle: async (duplicate: boolean) => {
+        if (duplicate && fresh) await files.detach(fileId, params.cid);
+      },
+    };
+  }
+
+  private async sendToRoom(
+    actor: Actor,
+    name: string,
+    body: string,
+    params: SendParams,
+    queued?: () => void,
+  ) {
     const room = await this.rooms.ref(name);
     await this.rooms.requireMember(room, actor.userId);
+    const { file, settle } = await this.attachFile(actor, params, room.convId);
     const stored = this.deps.store.appendMessage({
       convId: room.convId,
       fromUserId: actor.userId,
       body,
-      cid,
+      cid: params.cid,
       ts: this.deps.clock.now(),
     });
     queued?.();
     const result = await stored;
+    await settle(result.duplicate);
     // A retried send was fanned out the first time; members who missed it get it on resume.
-    if (!result.duplicate) await this.fanOutRoom(room, result.message);
+    if (!result.duplicate) await this.fanOutRoom(room, result.message, file);
     return result;
   }
 
@@ -71,13 +104,20 @@ export class Messages {
    * One bus message per room message, whatever its receivers: the audience array is the cached one
    * (not copied), and mutes and the sender's own copy are flags the gateway applies (bus.ts).
    */
-  private fanOutRoom(room: RoomRef, record: MessageRecord): Promise<void> | void {
+  private fanOutRoom(room: RoomRef, record: MessageRecord, file?: FileInfo): Promise<void> | void {
     const audience = this.audience.roomAudienceNow(room.id);
-    if (audience) return this.publishRoom(room, record, audience);
-    return this.audience.roomAudience(room.id, room.name).then((a) => this.publishRoom(room, record, a));
+    if (audience) return this.publishRoom(room, record, audience, file);
+    return this.audience
+      .roomAudience(room.id, room.name)
+      .then((a) => this.publishRoom(room, record, a, file));
   }
 
-  private publishRoom(room: RoomRef, record: MessageRecord, audience: RoomAudience): Promise<void> {
+  private publishRoom(
+    room: RoomRef,
+    record: MessageRecord,
+    audience: RoomAudience,
+    file?: FileInfo,
+  ): Promise<void> {
     let mutedFor: UserId[] | undefined;
     if (audience.mutesRoom.size > 0 || audience.mutesUsers.size > 0) {
       const senderKey = fold(record.from);
@@ -91,7 +131,7 @@ export class Messages {
     const message: DeliverMessage = {
       kind: "deliver",
       to: audience.ids,
-      event: messageEvent(record, room.name, undefined),
+      event: messageEvent(record, room.name, undefined, file),
       conv: record.convId,
       seq: record.seq,
     };
@@ -100,13 +140,21 @@ export class Messages {
     return this.deps.bus.publish(message);
   }
 
-  private async sendToUser(actor: Actor, username: string, body: string, cid: string, queued?: () => void) {
+  private async sendToUser(
+    actor: Actor,
+    username: string,
+    body: string,
+    params: SendParams,
+    queued?: () => void,
+  ) {
+    const { cid } = params;
     const { store, clock, bus } = this.deps;
     const other = await this.accounts.findUser(username);
     if (other.id === actor.userId)
       fail("INVALID_PARAMS", "you cannot send a direct message to yourself", { field: "user" });
     const convId = await this.dmConversation(actor.userId, other.id, true);
     const blocked = await store.isBlocked(actor.userId, other.id);
+    const { file, settle } = await this.attachFile(actor, params, convId);
     const stored = store.appendMessage({
       convId,
       fromUserId: actor.userId,
@@ -117,13 +165,14 @@ export class Messages {
     });
     queued?.();
     const result = await stored;
+    await settle(result.duplicate);
     if (result.duplicate) return result;
     const record = result.message;
     const { convId: conv, seq } = record;
     const sent: DeliverMessage = {
       kind: "deliver",
       to: [actor.userId],
-      event: messageEvent(record, undefined, other.username),
+      event: messageEvent(record, undefined, other.username, file),
       conv,
       seq,
       echo: { userId: actor.userId, cid },
@@ -137,7 +186,7 @@ export class Messages {
       const received: DeliverMessage = {
         kind: "deliver",
         to: [other.id],
-        event: messageEvent(record, undefined, record.from),
+        event: messageEvent(record, undefined, record.from, file),
         conv,
         seq,
       };
@@ -174,7 +223,8 @@ export class Messages {
     const room = await this.rooms.find(params.room);
     await this.rooms.requireMember(room, actor.userId);
     const records = await this.deps.store.history(room.convId, query, actor.userId);
-    return { messages: records.map((m) => this.view(m, actor.userId, { room: room.name })) };
+    const files = await this.filesOf(records);
+    return { messages: records.map((m) => this.view(m, actor.userId, { room: room.name }, files)) };
   }
 
   async dmHistory(actor: Actor, params: OpParams<"dm.history">): Promise<OpResult<"dm.history">> {
@@ -183,11 +233,21 @@ export class Messages {
     const convId = await this.dmConversation(actor.userId, other.id, false);
     if (convId === undefined) return { messages: [] };
     const records = await this.deps.store.history(convId, query, actor.userId);
-    return { messages: records.map((m) => this.view(m, actor.userId, { user: other.username })) };
+    const files = await this.filesOf(records);
+    return { messages: records.map((m) => this.view(m, actor.userId, { user: other.username }, files)) };
   }
 
-  private view(record: MessageRecord, viewer: UserId, where: { room: string } | { user: string }): Message {
-    return toMessage(record, where, { withCid: record.fromUserId === viewer });
+  private async filesOf(records: readonly MessageRecord[]): Promise<Map<number, FileInfo>> {
+    return (await this.files?.ofMessages(records)) ?? new Map<number, FileInfo>();
+  }
+
+  private view(
+    record: MessageRecord,
+    viewer: UserId,
+    where: { room: string } | { user: string },
+    files: Map<number, FileInfo>,
+  ): Message {
+    return toMessage(record, where, { withCid: record.fromUserId === viewer, file: files.get(record.id) });
   }
 
   async dmList(actor: Actor): Promise<OpResult<"dm.list">> {
@@ -282,12 +342,16 @@ export class Messages {
       if (c.lastSeq <= from) continue;
       // The oldest missed ones first: page forward from the cursor.
       const records = await store.history(c.convId, { after: from, limit: RESUME_REPLAY_MAX }, userId);
+      const files = await this.filesOf(records);
       const roomMuted = c.room !== undefined && settings.rooms.has(fold(c.room));
       for (const record of records) {
         const own = record.fromUserId === userId;
         const muted = !own && (roomMuted || settings.users.has(fold(record.from)));
         const where = c.room !== undefined ? { room: c.room } : { user: c.user! };
-        const event = { ev: "message" as const, ...toMessage(record, where, { withCid: own, muted }) };
+        const event = {
+          ev: "message" as const,
+          ...toMessage(record, where, { withCid: own, muted, file: files.get(record.id) }),
+        };
         out.push({ conv: c.convId, seq: record.seq, event });
       }
     }
@@ -321,6 +385,7 @@ function messageEvent(
   record: MessageRecord,
   room: string | undefined,
   user: string | undefined,
+  file: FileInfo | undefined,
 ): Extract<AnyEvent, { ev: "message" }> {
   const event: Extract<AnyEvent, { ev: "message" }> = {
     ev: "message",
@@ -332,5 +397,6 @@ function messageEvent(
   };
   if (room !== undefined) event.room = room;
   else event.user = user!;
+  if (file) event.file = file;
   return event;
 }

@@ -14,6 +14,7 @@ import type { Accounts } from "./accounts.js";
 import type { Audience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
+import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import {
@@ -39,6 +40,7 @@ export class Rooms {
     private readonly deps: DomainDeps,
     private readonly audience: Audience,
     private readonly accounts: Accounts,
+    private readonly files?: Files,
   ) {}
 
   async find(name: string): Promise<RoomRecord> {
@@ -167,11 +169,12 @@ export class Rooms {
       this.membersView(fresh),
       store.history(fresh.convId, { limit: HISTORY_PAGE }, actor.userId),
     ]);
+    const files = (await this.files?.ofMessages(history)) ?? new Map();
     return {
       room: await this.detailedView(fresh, actor),
       members,
       history: history.map((m) =>
-        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId }),
+        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId, file: files.get(m.id) }),
       ),
       lastSeq: fresh.lastSeq,
     };
@@ -418,8 +421,12 @@ export class Rooms {
    * dropping them, a new room of the same name would arrive muted. Deletions are rare; drop every copy.
    */
   private async deleteRoom(room: RoomRecord): Promise<void> {
+    // The files' records go first (their bytes right after): a crash between leaves only orphan
+    // blobs, which the files sweep removes, never a record whose bytes are gone.
+    const blobs = (await this.files?.forgetConversation(room.convId)) ?? [];
     await this.deps.store.deleteRoom(room.id);
     await this.audience.changedAll();
+    await this.files?.release(blobs);
   }
 
   private async requireActorName(actor: Actor): Promise<string> {

@@ -1,5 +1,5 @@
 /** Store records → the wire objects of src/protocol/model.ts. */
-import type { Member, Message, Room, User } from "../../protocol/model.js";
+import type { FileInfo, Member, Message, Room, User } from "../../protocol/model.js";
 import type { MemberRecord, MessageRecord, RoomRecord, UserRecord } from "../store/store.js";
 
 export function toUser(record: UserRecord, online: boolean): User {
@@ -36,7 +36,7 @@ export function toMember(record: MemberRecord, online: boolean): Member {
 export function toMessage(
   record: MessageRecord,
   where: { room: string } | { user: string },
-  extra: { withCid?: boolean; muted?: boolean } = {},
+  extra: { withCid?: boolean; muted?: boolean; file?: FileInfo | undefined } = {},
 ): Message {
   const message: Message = {
     id: String(record.id),
@@ -46,6 +46,7 @@ export function toMessage(
     ...where,
     body: record.body,
   };
+  if (extra.file) message.file = extra.file;
   if (extra.withCid && record.cid !== undefined) message.cid = record.cid;
   if (extra.muted) message.muted = true;
   return message;

@@ -26,6 +26,8 @@ export class Connection implements FrameSink, DeliverySink {
   closing: "timeout" | "logout" | "disconnect" | undefined;
   /** Work that must follow the current request's reply on the wire (a session's catch-up). */
   afterReply: (() => Promise<void>) | undefined;
+  /** The Host header the client connected with: file URLs handed to it point at the same place. */
+  host: string | undefined;
   /** msg.send requests run one at a time per connection, so a client's messages keep their order. */
   sendChain: Promise<unknown> = Promise.resolve();
   private readonly badFrames: number[] = [];

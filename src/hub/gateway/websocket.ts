@@ -127,6 +127,7 @@ export class Gateway {
       this.requestLimiter,
     );
     this.connections.set(conn.id, conn);
+    conn.host = req.headers.host;
     if (this.options.maxBufferedBytes !== undefined) conn.maxBufferedBytes = this.options.maxBufferedBytes;
     conn.onTooSlow = () => {
       conn.closing = "timeout";

@@ -7,6 +7,9 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { DiskFileStore } from "./blobs/disk.js";
+import type { FileStore } from "./blobs/file-store.js";
+import { PgFileStore } from "./blobs/postgres.js";
 import { PgStore } from "./postgres/pg-store.js";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
 import type { Store } from "./store.js";
@@ -40,6 +43,19 @@ export async function openStore(
   // The spec may be a URL holding a password: name only its scheme in the error.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(s)?.[0] ?? s.slice(0, 20);
   throw new StoreSpecError(`unknown store "${scheme}…": use sqlite, sqlite:PATH or postgres://…`);
+}
+
+/** Where shared files' bytes live, under the data folder (disk) unless the store is PostgreSQL. */
+export const FILES_FOLDER = "files";
+
+/**
+ * The FileStore that goes with the store `spec`: PostgreSQL keeps the bytes in the same database (so
+ * every node of a cluster serves every file); otherwise they are on disk in `<dataDir>/files`.
+ */
+export async function openFileStore(spec: string | undefined, dataDir: string): Promise<FileStore> {
+  const s = spec?.trim() ?? "";
+  if (/^postgres(ql)?:\/\//i.test(s)) return PgFileStore.open(s);
+  return DiskFileStore.open(join(dataDir, FILES_FOLDER));
 }
 
 async function openSqlite(file: string, options: SqliteStoreOptions | undefined): Promise<Store> {

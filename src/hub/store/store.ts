@@ -19,6 +19,7 @@
  * - The store holds no business rules: who may do what is decided by the domain before calling it.
  */
 import type { Endpoint, Role } from "../../protocol/model.js";
+import type { FileRecords } from "./file-records.js";
 
 export class StoreConflictError extends Error {
   constructor(public readonly what: "username" | "room") {
@@ -168,6 +169,9 @@ export interface PeerRecord {
 export type AddMemberResult = "added" | "full" | "exists";
 
 export interface Store {
+  /** Shared files' records (their bytes are in a FileStore); contract in file-records.ts. */
+  readonly files: FileRecords;
+
   // users
   createUser(user: NewUser): Promise<UserRecord>;
   getUserByName(username: string): Promise<UserRecord | undefined>;

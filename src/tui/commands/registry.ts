@@ -4,16 +4,27 @@
  */
 import { CORE_COMMANDS, runCommand as runShared, type RunResult } from "../../ui/commands/registry.js";
 import type { CommandContext, CommandSpec } from "../../ui/commands/types.js";
+import { fileCommands } from "../files/commands.js";
+import type { TuiFiles } from "../files/transfers.js";
 import { p2pCommands } from "../p2p/commands.js";
+import { sendfileCommands } from "../p2p/sendfile.js";
 import type { P2pTui } from "../p2p/p2p-tui.js";
 import { KEY_HELP } from "../keys-help.js";
 
 export interface TuiCommandContext extends CommandContext {
   /** Direct (peer-to-peer) chats, when the app has them. */
   p2p?: P2pTui;
+  /** File transfers through the hub. */
+  files?: TuiFiles;
 }
 
-export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [...CORE_COMMANDS, ...p2pCommands];
+/** The core commands, with /open replaced by one that also opens files, then the terminal's own. */
+export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [
+  ...CORE_COMMANDS.filter((c) => c.name !== "open"),
+  ...fileCommands,
+  ...p2pCommands,
+  ...sendfileCommands,
+];
 
 /** Runs one command line against the terminal client's table. Never throws. */
 export function runCommand(

@@ -28,6 +28,7 @@ import { STATUS_VIEW, viewTitle, type ViewKey } from "../../ui/view-keys.js";
 import type { SessionFile } from "../session-file.js";
 import type { DirectViews } from "../p2p/lines.js";
 import { P2pTui } from "../p2p/p2p-tui.js";
+import { TuiFiles } from "../files/transfers.js";
 
 /** How long a /quit warning about unsent messages waits for the confirming /quit. */
 const QUIT_CONFIRM_MS = 30_000;
@@ -107,6 +108,7 @@ export class ChatController {
   private pendingPrompt: { resolve(value: string): void; reject(error: Error): void } | null = null;
   private readonly now: () => number;
   private readonly p2p: P2pTui | undefined;
+  private readonly files: TuiFiles;
 
   constructor(
     private readonly client: ParleyClient,
@@ -128,6 +130,11 @@ export class ChatController {
       direct: {},
       panel: null,
     };
+    this.files = new TuiFiles(client, {
+      flash: (text, level, view) => this.flash(text, level, view),
+      print: (text, level, view) => this.print(text, level, view),
+      openUrl: (url) => this.deps.openUrl(url),
+    });
     this.p2p = deps.p2p
       ? new P2pTui(deps.p2p, {
           print: (text, level, view) => this.print(text, level, view),
@@ -389,6 +396,7 @@ export class ChatController {
         links: () => linksOf(buildPane(this.snapshot, this.snapshot.view)),
         logout: () => this.logout(),
         ...(this.p2p ? { p2p: this.p2p } : {}),
+        files: this.files,
         quit: () => this.requestQuit(),
       });
       if (!result.ok)
@@ -441,6 +449,11 @@ export class ChatController {
       this.pendingPrompt = { resolve, reject };
       this.update({ prompt: { label } });
     });
+  }
+
+  /** Esc outside a prompt: cancels the newest file transfer; false when none runs. */
+  cancelTransfer(): boolean {
+    return this.files.cancel();
   }
 
   cancelPrompt(): void {

@@ -17,6 +17,9 @@ export function contentText(line: PaneLine, firstLinkNumber: number): string {
     const last = seg.link !== undefined && line.rich.segments[i + 1]?.link !== seg.link;
     if (last && seg.link !== undefined) body += `[${firstLinkNumber + seg.link}]`;
   });
+  if (line.file) {
+    body += `${body === "" ? "" : " "}${line.file.label}[${firstLinkNumber + line.rich.links.length}]`;
+  }
   return `<${line.from}> ${body}${line.pending ? " …" : ""}`;
 }
 

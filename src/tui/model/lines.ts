@@ -7,6 +7,16 @@ import type { Message } from "../../protocol/index.js";
 import type { OutboxEntry } from "../../client/index.js";
 import { parseRichText, type RichText } from "../../ui/markdown.js";
 import { sanitize } from "../render/sanitize.js";
+import { formatBytes } from "../files/progress.js";
+import type { FileInfo } from "../../protocol/index.js";
+
+/** `file: NAME (SIZE, TYPE)`, sanitized: name and type come from other users. */
+export function fileLabel(file: FileInfo): string {
+  return sanitize(`file: ${file.name} (${formatBytes(file.size)}, ${file.type})`);
+}
+
+/** What /open and /save find under a number that is a file rather than a link. */
+export const FILE_LINK = "parley-file:";
 
 export type { NoticeLevel } from "../../ui/notices.js";
 import type { NoticeLevel } from "../../ui/notices.js";
@@ -30,6 +40,8 @@ export interface MessageLine {
   pending: boolean;
   /** A direct-chat message the peer acknowledged: shown with a tick. */
   tick?: boolean;
+  /** The message's file: numbered after the body's links, for /save and /open. */
+  file?: { id: string; label: string };
 }
 
 export interface NoticeLine {
@@ -65,6 +77,7 @@ export function messageLine(m: Message, me: string | null, mention: (body: strin
     own,
     mention: !own && mention(m.body),
     pending: false,
+    ...(m.file && { file: { id: m.file.id, label: fileLabel(m.file) } }),
   };
 }
 
@@ -78,6 +91,7 @@ export function pendingLine(e: OutboxEntry, me: string): MessageLine {
     own: true,
     mention: false,
     pending: true,
+    ...(e.file && { file: { id: e.file.id, label: fileLabel(e.file) } }),
   };
 }
 
@@ -104,9 +118,16 @@ export function mergeByTime(messages: readonly PaneLine[], notices: readonly Pan
   return out;
 }
 
-/** The link targets of the lines, in the numbering the pane shows (1-based: `/open 1` is the first). */
+/**
+ * The link targets of the lines, in the numbering the pane shows (1-based: `/open 1` is the first). A
+ * message's file counts after its links, as `parley-file:ID`.
+ */
 export function linksOf(lines: readonly PaneLine[]): string[] {
   const links: string[] = [];
-  for (const line of lines) if (line.kind === "message") links.push(...line.rich.links);
+  for (const line of lines) {
+    if (line.kind !== "message") continue;
+    links.push(...line.rich.links);
+    if (line.file) links.push(`${FILE_LINK}${line.file.id}`);
+  }
   return links;
 }

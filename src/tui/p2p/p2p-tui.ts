@@ -16,6 +16,7 @@ import type { NoticeLevel } from "../model/lines.js";
 import { STATUS_VIEW, type ViewKey } from "../../ui/view-keys.js";
 import { describeError } from "../../ui/commands/errors.js";
 import type { DirectViews } from "./lines.js";
+import { watchFiles } from "./sendfile.js";
 
 /** What P2pTui needs from the controller. */
 export interface P2pHost {
@@ -116,6 +117,11 @@ export class P2pTui {
       .send(body)
       .catch((error: unknown) => this.host.print(`Not sent: ${describeError(error)}`, "error", view));
     return true;
+  }
+
+  /** The open direct chat of a DM view, if any. */
+  chatFor(view: ViewKey): DirectChat | undefined {
+    return view.startsWith("dm:") ? this.chats?.chatWith(view.slice(3)) : undefined;
   }
 
   // --- commands --------------------------------------------------------------------------------
@@ -269,6 +275,7 @@ export class P2pTui {
     };
     update();
     chat.on("change", update);
+    watchFiles(chat, this.host, view);
     chat.on("message", (m) => {
       // Like a DM from the hub: a notice and the bell when the chat is not on screen.
       if (this.host.currentView() === view) return;

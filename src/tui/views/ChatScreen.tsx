@@ -92,6 +92,7 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
       if (next) setEditor(next);
       return;
     }
+    if (key.escape && controller.cancelTransfer()) return;
     if (key.escape) return controller.closePanel();
     if (key.meta && /^[1-9]$/.test(input)) return controller.selectIndex(Number(input));
     if (key.ctrl && input === "n") return controller.cycle(1);

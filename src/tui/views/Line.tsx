@@ -52,6 +52,13 @@ function Content({ line, theme, firstLinkNumber }: LineProps): React.JSX.Element
       <Text {...body}>
         {" "}
         <RichText rich={line.rich} theme={theme} firstLinkNumber={firstLinkNumber} />
+        {line.file ? (
+          <Text>
+            {line.rich.segments.some((seg) => seg.text !== "") ? " " : ""}
+            <Text {...theme.link}>{line.file.label}</Text>
+            <Text {...theme.linkNumber}>{`[${firstLinkNumber + line.rich.links.length}]`}</Text>
+          </Text>
+        ) : null}
         {line.pending ? <Text {...theme.muted}> …</Text> : null}
         {line.tick ? <Text {...theme.muted}> ✓</Text> : null}
       </Text>

@@ -26,7 +26,7 @@ function firstLinkNumbers(lines: readonly PaneLine[]): number[] {
   let n = 1;
   for (const l of lines) {
     firsts.push(n);
-    if (l.kind === "message") n += l.rich.links.length;
+    if (l.kind === "message") n += l.rich.links.length + (l.file ? 1 : 0);
   }
   return firsts;
 }

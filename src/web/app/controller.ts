@@ -3,6 +3,7 @@
  * conversation are shown, notices, dialogs, notifications, the stored session and the command
  * dispatcher (the same table as the terminal client's). Views read the signals and call the methods.
  */
+import { WebFiles } from "./files.js";
 import { batch, signal } from "@preact/signals";
 import {
   HubError,
@@ -76,6 +77,8 @@ export interface AppEnvironment {
 
 export class WebApp {
   readonly client: ParleyClient;
+  /** Uploads and signed file URLs (files.ts). */
+  readonly files: WebFiles;
   readonly phase = signal<Phase>("starting");
   readonly state = signal<ClientState>();
   readonly status = signal<ConnectionStatus>();
@@ -102,6 +105,7 @@ export class WebApp {
       device: "browser",
       backoff: { baseMs: 500, maxMs: 10_000 },
     });
+    this.files = new WebFiles(this.client);
     this.state.value = this.client.state;
     this.status.value = this.client.status;
     if (typeof Notification !== "undefined") this.notificationPermission.value = Notification.permission;

@@ -9,7 +9,9 @@ import { mentions, type ConversationState, type OutboxEntry } from "../../client
 import type { Message } from "../../protocol/index.js";
 import { viewTitle, type ViewKey } from "../../ui/view-keys.js";
 import type { Notice, WebApp } from "../app/controller.js";
+import { acceptsFiles, dropFiles } from "./Composer.js";
 import { colourClass, formatTime } from "./format.js";
+import { FileView } from "./FileView.js";
 import { RichText } from "./RichText.js";
 
 type Item =
@@ -125,6 +127,7 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
           <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts)}</time>
           <div class="body">
             <RichText body={m.body} />
+            {m.file ? <FileView app={app} file={m.file} /> : null}
           </div>
         </li>,
       );
@@ -134,6 +137,7 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
           <span class={`from ${colourClass(me)}`}>{me}</span> <time>sending…</time>
           <div class="body">
             <RichText body={item.e.body} />
+            {item.e.file ? <span class="file-facts">{item.e.file.name}</span> : null}
           </div>
         </li>,
       );
@@ -154,6 +158,8 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
       ref={ref}
       onScroll={onScroll}
       tabIndex={0}
+      onDragOver={(e) => acceptsFiles(e) && e.preventDefault()}
+      onDrop={(e) => dropFiles(app, e)}
     >
       {conv?.hasOlder ? (
         <button type="button" class="link older" onClick={() => void app.loadOlder(view)}>

@@ -195,6 +195,72 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 4,
+    description: "shared files: records, daily usage, secrets, and the blobs of the PostgreSQL FileStore",
+    sql: `
+      -- One row per upload; (owner_id, cid) links an attached file to its message (see file-records.ts).
+      CREATE TABLE files (
+        id              TEXT PRIMARY KEY,
+        owner_id        BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        conv_id         BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        name            TEXT NOT NULL,
+        size            BIGINT NOT NULL,
+        declared_type   TEXT,
+        state           TEXT NOT NULL CHECK (state IN ('prepared', 'uploading', 'stored', 'attached')),
+        created_at      BIGINT NOT NULL,
+        slot_expires_at BIGINT NOT NULL,
+        started_at      BIGINT,
+        blob            TEXT,
+        type            TEXT,
+        uploaded_at     BIGINT,
+        width           INTEGER,
+        height          INTEGER,
+        thumb_blob      TEXT,
+        thumb_width     INTEGER,
+        thumb_height    INTEGER,
+        thumb_type      TEXT,
+        cid             TEXT
+      );
+      CREATE UNIQUE INDEX files_message ON files (owner_id, cid) WHERE cid IS NOT NULL;
+      CREATE INDEX files_conv ON files (conv_id);
+      CREATE INDEX files_blob ON files (blob) WHERE blob IS NOT NULL;
+      CREATE INDEX files_thumb ON files (thumb_blob) WHERE thumb_blob IS NOT NULL;
+      CREATE INDEX files_state ON files (state, slot_expires_at);
+
+      CREATE TABLE file_usage (
+        user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        day     INTEGER NOT NULL,
+        bytes   BIGINT NOT NULL,
+        PRIMARY KEY (user_id, day)
+      );
+
+      CREATE TABLE hub_secrets (
+        name  TEXT PRIMARY KEY,
+        value BYTEA NOT NULL
+      );
+
+      -- The PostgreSQL FileStore (src/hub/store/blobs/postgres.ts): committed blobs, their chunks, and
+      -- uploads in progress (chunks under 'staging:<id>' until committed).
+      CREATE TABLE file_blobs (
+        key        TEXT PRIMARY KEY,
+        size       BIGINT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+      CREATE TABLE file_chunks (
+        blob TEXT NOT NULL,
+        n    INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (blob, n)
+      );
+      -- Chunks are written once and read whole: no compression attempt (file bytes rarely compress).
+      ALTER TABLE file_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+      CREATE TABLE file_staging (
+        id         TEXT PRIMARY KEY,
+        created_at BIGINT NOT NULL
+      );
+    `,
+  },
 ];
 
 /**

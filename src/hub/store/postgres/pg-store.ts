@@ -30,6 +30,7 @@ import type {
   UserRecord,
 } from "../store.js";
 import { fold } from "../../ids.js";
+import { PgFiles } from "./files.js";
 import { migrate } from "./migrations.js";
 import { openPool, parsePgUrl, type PgOptions } from "./pool.js";
 import {
@@ -152,8 +153,10 @@ export class PgStore implements Store {
   /** Appends waiting, per conversation with an append running. */
   private readonly appendQueues = new Map<ConvId, AppendQueue>();
   private closed = false;
+  readonly files: PgFiles;
 
   private constructor(private readonly pool: pg.Pool) {
+    this.files = new PgFiles(pool, (fn) => this.tx(fn));
     // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies.
     const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     for (const name of OPERATIONS) {

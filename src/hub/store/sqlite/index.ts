@@ -31,6 +31,7 @@ import type {
   UserRecord,
 } from "../store.js";
 import { Appender, type GroupCommit } from "./appender.js";
+import { SqliteFiles } from "./files.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
 import { PeerRepo } from "./peers.js";
@@ -67,6 +68,7 @@ export class SqliteStore implements Store {
   private readonly settings: SettingsRepo;
   private readonly peers: PeerRepo;
   private readonly appender: Appender;
+  readonly files: SqliteFiles;
   private closed = false;
 
   constructor(
@@ -79,6 +81,11 @@ export class SqliteStore implements Store {
     this.settings = new SettingsRepo(db);
     this.peers = new PeerRepo(db);
     this.appender = new Appender(db, options.groupCommit ?? "immediate");
+    this.files = new SqliteFiles(
+      db,
+      () => this.write(),
+      () => this.open(),
+    );
   }
 
   /** Guards reads: throws once closed. */

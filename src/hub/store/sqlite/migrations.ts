@@ -152,7 +152,57 @@ CREATE TABLE peers (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: V1 }];
+/*
+ * v2 — shared files (src/hub/store/file-records.ts). The bytes are in the FileStore, named by `blob`
+ * (SHA-256); a row is one upload. (owner_id, cid) links an attached file to its message, so messages
+ * need no new column. Usage counts per user and UTC day make the daily quota.
+ */
+const V2 = `
+CREATE TABLE files (
+  id              TEXT    PRIMARY KEY,
+  owner_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  conv_id         INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  name            TEXT    NOT NULL,
+  size            INTEGER NOT NULL,
+  declared_type   TEXT,
+  state           TEXT    NOT NULL CHECK (state IN ('prepared', 'uploading', 'stored', 'attached')),
+  created_at      INTEGER NOT NULL,
+  slot_expires_at INTEGER NOT NULL,
+  started_at      INTEGER,
+  blob            TEXT,
+  type            TEXT,
+  uploaded_at     INTEGER,
+  width           INTEGER,
+  height          INTEGER,
+  thumb_blob      TEXT,
+  thumb_width     INTEGER,
+  thumb_height    INTEGER,
+  thumb_type      TEXT,
+  cid             TEXT
+) STRICT, WITHOUT ROWID;
+CREATE UNIQUE INDEX files_message ON files (owner_id, cid) WHERE cid IS NOT NULL; -- files of messages
+CREATE INDEX files_conv ON files (conv_id);                                      -- room deletion
+CREATE INDEX files_blob ON files (blob) WHERE blob IS NOT NULL;                  -- blob in use?
+CREATE INDEX files_thumb ON files (thumb_blob) WHERE thumb_blob IS NOT NULL;
+CREATE INDEX files_state ON files (state, slot_expires_at);                      -- expiry sweep
+
+CREATE TABLE file_usage (
+  user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  day     INTEGER NOT NULL, -- days since the epoch, UTC
+  bytes   INTEGER NOT NULL,
+  PRIMARY KEY (user_id, day)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE hub_secrets (
+  name  TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial schema", sql: V1 },
+  { version: 2, name: "shared files", sql: V2 },
+];
 
 export function schemaVersion(db: Database): number {
   return db.pragma("user_version", { simple: true }) as number; // the pragma always yields an integer
