@@ -11,6 +11,13 @@
  *           median run, the JSON has every run
  * --naive   also run the bare server's slower modes: `bare-naive` (one `ws.send()` per recipient) and
  *           `bare-corked` (the same inside a per-turn cork, as Parley's gateway does)
+ * --baseline DIR  also run the plaintext hub from another checkout (`parley-base`), interleaved with
+ *           `parley`, and print the A/B change with each side's spread: how a change is measured
+ *
+ * Besides deliveries/s it reports deliveries per second of server CPU (all threads) for every server —
+ * on two cores the generator competes for CPU, so this is the cost of a delivery whatever the load —
+ * and, for Parley hubs (a GC probe loaded with --import), bytes allocated on the main thread's heap and
+ * scavenges per 1,000 messages.
  */
 import { execSync } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -42,6 +49,7 @@ const { values } = parseArgs({
     repeat: { type: "string" },
     scenarios: { type: "string" },
     dist: { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 const quick = values.quick ?? false;
@@ -50,6 +58,9 @@ const workers = Number(values.workers);
 const repeat = Number(values.repeat ?? (quick ? 1 : 3));
 let servers = values.servers!.split(",").map((s) => s.trim());
 if (values.naive) servers.push("bare-corked", "bare-naive");
+const baseline = values.baseline ? path.resolve(values.baseline) : undefined;
+if (baseline && !servers.includes("parley-base"))
+  servers.splice(servers.indexOf("parley") + 1, 0, "parley-base");
 const log = (s: string): void => console.log(s);
 
 if (values.dist) execSync("npm run --silent build", { cwd: ROOT, stdio: "inherit" });
@@ -70,6 +81,17 @@ async function start(name: string, tpl: Template | undefined): Promise<Server> {
         insecure: name === "parley",
         dataDir: copyTemplate(tpl!),
         preferDist: values.dist ?? false,
+        gcProbe: true,
+      });
+    case "parley-base":
+      if (!baseline) throw new Error("parley-base needs --baseline DIR");
+      return startParley({
+        insecure: true,
+        name,
+        root: baseline,
+        dataDir: copyTemplate(tpl!),
+        preferDist: values.dist ?? false,
+        gcProbe: true,
       });
     case "inspircd": {
       const s = await startInspircd();
@@ -133,22 +155,27 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
   const clean = (r: Fanout | undefined): boolean =>
     !!r && r.loss === 0 && r.orderViolations === 0 && r.sendErrors === 0;
   if (sc.rate === 0) {
-    const vsIrc = p && irc ? p.deliveriesPerSec / irc.deliveriesPerSec : undefined;
     const vsBare = p && bare ? p.deliveriesPerSec / bare.deliveriesPerSec : undefined;
-    const pass = clean(p) && (vsIrc === undefined || vsIrc >= 1.0) && (vsBare === undefined || vsBare >= 0.8);
+    const cpuVsIrc = p && irc ? p.deliveriesPerCpuSec / irc.deliveriesPerCpuSec : undefined;
+    const pass =
+      clean(p) &&
+      (vsBare === undefined || vsBare >= (sc.minVsBare ?? 0)) &&
+      (cpuVsIrc === undefined || cpuVsIrc >= (sc.minCpuVsIrc ?? 0));
+    const row = (measure: string, f: (r: Fanout) => number, verdict: boolean): Cell[] => [
+      sc.name,
+      measure,
+      p ? fmtInt(f(p)) : "–",
+      tls ? fmtInt(f(tls)) : "–",
+      irc ? fmtInt(f(irc)) : "–",
+      bare ? fmtInt(f(bare)) : "–",
+      p && irc ? fmtRatio(f(p), f(irc)) : "–",
+      p && bare ? fmtRatio(f(p), f(bare)) : "–",
+      verdict ? sc.target : "",
+      verdict && p ? (pass ? "pass" : "**miss**") : "",
+    ];
     return [
-      [
-        sc.name,
-        "deliveries/s",
-        p ? fmtInt(p.deliveriesPerSec) : "–",
-        tls ? fmtInt(tls.deliveriesPerSec) : "–",
-        irc ? fmtInt(irc.deliveriesPerSec) : "–",
-        bare ? fmtInt(bare.deliveriesPerSec) : "–",
-        p && irc ? fmtRatio(p.deliveriesPerSec, irc.deliveriesPerSec) : "–",
-        p && bare ? fmtRatio(p.deliveriesPerSec, bare.deliveriesPerSec) : "–",
-        sc.target,
-        p ? (pass ? "pass" : "**miss**") : "–",
-      ],
+      row("deliveries/s", (r) => r.deliveriesPerSec, true),
+      row("deliveries / CPU-s", (r) => r.deliveriesPerCpuSec, false),
     ];
   }
   const limit = Number(/≤ (\d+) ms/.exec(sc.target)?.[1] ?? Infinity);
@@ -167,6 +194,45 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
       p ? (pass ? "pass" : "**miss**") : "–",
     ],
   ];
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Per burst scenario: each side's median and min–max over its runs, and the change of the medians. */
+function abTable(all: Fanout[], scenarios: FanoutScenario[]): string {
+  const rows: Cell[][] = [];
+  for (const sc of scenarios.filter((s) => s.rate === 0)) {
+    const runs = (name: string) => all.filter((r) => r.scenario === sc.name && r.server === name);
+    const [a, b] = [runs("parley-base"), runs("parley")];
+    if (a.length === 0 || b.length === 0) continue;
+    const fmt = (n: number) => (n >= 100 ? fmtInt(n) : String(Math.round(n * 10) / 10));
+    const measures: Array<[string, (r: Fanout) => number]> = [
+      ["deliveries/s", (r) => r.deliveriesPerSec],
+      ["deliveries / CPU-s", (r) => r.deliveriesPerCpuSec],
+      ["KiB allocated / 1k msgs", (r) => r.gc?.allocatedKiBPer1000 ?? 0],
+      ["scavenges / 1k msgs", (r) => r.gc?.scavengesPer1000 ?? 0],
+    ];
+    for (const [measure, f] of measures) {
+      const [ma, mb] = [median(a.map(f)), median(b.map(f))];
+      const spread = (xs: Fanout[]) => `${fmt(Math.min(...xs.map(f)))}–${fmt(Math.max(...xs.map(f)))}`;
+      rows.push([
+        sc.name,
+        measure,
+        fmt(ma),
+        spread(a),
+        fmt(mb),
+        spread(b),
+        ma > 0 ? `${mb >= ma ? "+" : ""}${(((mb - ma) / ma) * 100).toFixed(1)} %` : "–",
+      ]);
+    }
+  }
+  return table(
+    ["scenario", "measure", "base median", "base min–max", "new median", "new min–max", "change"],
+    rows,
+  );
 }
 
 async function main(): Promise<void> {
@@ -288,6 +354,26 @@ async function main(): Promise<void> {
         ),
     );
   }
+  const probed = fanout.filter((r) => r.gc);
+  if (probed.length) {
+    sections.push(
+      `## hub garbage per 1,000 messages (main thread, median run)\n\n` +
+        table(
+          ["scenario", "server", "KiB allocated", "scavenges", "GC ms"],
+          probed.map((r) => [
+            r.scenario,
+            r.server,
+            fmtInt(r.gc!.allocatedKiBPer1000),
+            r.gc!.scavengesPer1000,
+            r.gc!.gcMsPer1000,
+          ]),
+        ),
+    );
+  }
+  if (baseline)
+    sections.push(
+      `## A/B: this checkout (parley) against ${baseline} (parley-base)\n\n${abTable(allFanout, scenarios)}`,
+    );
   if (fanout.length) sections.push(`## fanout details\n\n${fanoutTable(fanout)}`);
   if (idle.length) sections.push(`## idle details\n\n${idleTable(idle)}`);
   const markdown = sections.join("\n\n") + "\n";

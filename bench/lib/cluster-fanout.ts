@@ -171,6 +171,10 @@ export async function runClusterFanout(opts: ClusterFanoutOptions): Promise<Clus
       // The hub side as a whole: every node's CPU summed, every node's RSS summed.
       serverCpu: Math.round(nodes.reduce((a, x) => a + x.cpu, 0) * 100) / 100,
       serverRssKiB: nodes.reduce((a, x) => a + x.rssKiB, 0),
+      deliveriesPerCpuSec: (() => {
+        const cpuMs = after.reduce((a, s, i) => a + s.cpuMs - before[i]!.cpuMs, 0);
+        return cpuMs > 0 ? Math.round(delivered / (cpuMs / 1000)) : 0;
+      })(),
       generatorCpu: Math.round(generatorCpu * 100) / 100,
       workers: opts.workers,
       nodes,

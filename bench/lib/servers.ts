@@ -3,7 +3,7 @@
  * InspIRCd — so that their CPU and memory are measured apart from the load generator's.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -21,7 +21,17 @@ export interface Server {
   tls: boolean;
   fingerprint?: string;
   dataDir?: string;
+  /** With a GC probe (Parley hubs started with `gcProbe`): the hub's running GC totals now. */
+  gcSample?: () => Promise<GcSample>;
   stop(): Promise<void>;
+}
+
+/** Running totals of a hub's main-thread garbage collection (bench/lib/gc-probe.mjs). */
+export interface GcSample {
+  scavenges: number;
+  markSweeps: number;
+  gcMs: number;
+  allocatedBytes: number;
 }
 
 /** Children still running: killed if the benchmark itself ends early (error, Ctrl-C), never left behind. */
@@ -112,12 +122,18 @@ export interface HubOptions {
   preferDist?: boolean;
   /** Extra `parley serve` flags (e.g. larger file limits). */
   args?: string[];
+  /** Another checkout to run the hub from (an A/B baseline); default this one. */
+  root?: string;
+  /** The server's name in results (default parley / parley-tls). */
+  name?: string;
+  /** Count the hub's garbage collections and allocated bytes (bench/lib/gc-probe.mjs). */
+  gcProbe?: boolean;
 }
 
 /** The hub command line: built output when asked and present, else the source through tsx. */
-export function hubCommand(preferDist = true): string[] {
-  const dist = path.join(ROOT, "dist/cli/main.js");
-  return preferDist && existsSync(dist) ? [dist] : ["--import", "tsx", path.join(ROOT, "src/cli/main.ts")];
+export function hubCommand(preferDist = true, root = ROOT): string[] {
+  const dist = path.join(root, "dist/cli/main.js");
+  return preferDist && existsSync(dist) ? [dist] : ["--import", "tsx", path.join(root, "src/cli/main.ts")];
 }
 
 let benchFlagCache: string[] | undefined;
@@ -145,9 +161,11 @@ export function benchHubFlags(preferDist = true): string[] {
 export async function startParley(opts: HubOptions): Promise<Server> {
   const ownDir = !opts.dataDir;
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), "parley-bench-"));
+  const probeFile = opts.gcProbe ? path.join(dataDir, "gc-probe.jsonl") : undefined;
   const args = [
     ...(opts.nodeFlags ?? []),
-    ...hubCommand(opts.preferDist ?? true),
+    ...(probeFile ? ["--import", path.join(ROOT, "bench/lib/gc-probe.mjs")] : []),
+    ...hubCommand(opts.preferDist ?? true, opts.root),
     "serve",
     "--port",
     "0",
@@ -163,14 +181,28 @@ export async function startParley(opts: HubOptions): Promise<Server> {
     process.execPath,
     args,
     (out) => /listening on \S+/.test(out) && (opts.insecure || /fingerprint: [0-9A-F:]+/.test(out)),
-    {},
+    probeFile ? { env: { PARLEY_GC_PROBE: probeFile } } : {},
   );
   const url = new URL(/listening on (\S+)/.exec(stdout)![1]!);
   const fingerprint = /fingerprint: ([0-9A-F:]+)/.exec(stdout)?.[1];
+  const gcSample = probeFile
+    ? async (): Promise<GcSample> => {
+        const lines = () => (existsSync(probeFile) ? readFileSync(probeFile, "utf8").trim().split("\n") : []);
+        const before = lines().filter(Boolean).length;
+        proc.kill("SIGUSR2");
+        for (let i = 0; i < 500; i++) {
+          const now = lines().filter(Boolean);
+          if (now.length > before) return JSON.parse(now.at(-1)!) as GcSample;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error("the hub's GC probe did not answer");
+      }
+    : undefined;
   return {
-    name: opts.insecure ? "parley" : "parley-tls",
+    name: opts.name ?? (opts.insecure ? "parley" : "parley-tls"),
     proto: "parley",
     pid: proc.pid!,
+    ...(gcSample ? { gcSample } : {}),
     host: url.hostname,
     port: Number(url.port),
     tls: url.protocol === "wss:",

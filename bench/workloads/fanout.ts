@@ -7,6 +7,7 @@ import { Worker } from "node:worker_threads";
 import type { Account } from "../lib/accounts.js";
 import { microClock } from "../lib/clock.js";
 import { roomName, type ClientSpec, type ServerInfo } from "../lib/connect.js";
+import type { Server } from "../lib/servers.js";
 import { Histogram, summarize, type LatencySummary } from "../lib/histogram.js";
 import { ParleyConn, ParleyError } from "../lib/parley.js";
 import { cpuShare, sampleProcess, SelfCpu } from "../lib/proc.js";
@@ -14,7 +15,7 @@ import { FanoutEngine, type FanoutSlice, type SliceStats } from "./fanout-engine
 import type { FromWorker, ToWorker } from "./fanout-worker.js";
 
 export interface FanoutOptions {
-  server: ServerInfo & { pid: number };
+  server: ServerInfo & Pick<Server, "pid" | "gcSample">;
   clients: number;
   rooms: number;
   messages: number;
@@ -57,6 +58,10 @@ export interface FanoutResult {
   deliveriesPerSec: number;
   latency: LatencySummary;
   serverCpu: number;
+  /** Deliveries per second of server CPU (all its threads): the cost of a delivery, whatever the load. */
+  deliveriesPerCpuSec: number;
+  /** With a GC probe: the hub's main-thread allocation and collections per 1,000 messages sent. */
+  gc?: { allocatedKiBPer1000: number; scavengesPer1000: number; gcMsPer1000: number };
   serverRssKiB: number;
   generatorCpu: number;
   workers: number;
@@ -241,12 +246,14 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
     await Promise.all(runners.map((r) => r.ready));
     // Let connection setup settle (presence events, joins) before measuring.
     await new Promise((r) => setTimeout(r, 300));
+    const gcBefore = await opts.server.gcSample?.();
     const self = new SelfCpu();
     const before = sampleProcess(opts.server.pid);
     const paceMs = opts.rate > 0 ? (clients * opts.messages * 1000) / opts.rate : 0;
     const all = await Promise.all(runners.map((r) => r.run(opts.idleMs ?? 5000, paceMs + 120_000)));
     const after = sampleProcess(opts.server.pid);
     const generatorCpu = self.share();
+    const gcAfter = await opts.server.gcSample?.();
 
     const {
       hist,
@@ -289,6 +296,20 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
       deliveriesPerSec: durationMs > 0 ? Math.round(delivered / (durationMs / 1000)) : 0,
       latency: summarize(hist),
       serverCpu: Math.round(cpuShare(before, after) * 100) / 100,
+      deliveriesPerCpuSec:
+        after.cpuMs > before.cpuMs ? Math.round(delivered / ((after.cpuMs - before.cpuMs) / 1000)) : 0,
+      ...(gcBefore && gcAfter && sent > 0
+        ? {
+            gc: {
+              allocatedKiBPer1000: Math.round(
+                ((gcAfter.allocatedBytes - gcBefore.allocatedBytes) / 1024 / sent) * 1000,
+              ),
+              scavengesPer1000:
+                Math.round(((gcAfter.scavenges - gcBefore.scavenges) / sent) * 1000 * 10) / 10,
+              gcMsPer1000: Math.round(((gcAfter.gcMs - gcBefore.gcMs) / sent) * 1000 * 10) / 10,
+            },
+          }
+        : {}),
       serverRssKiB: after.rssKiB,
       generatorCpu: Math.round(generatorCpu * 100) / 100,
       workers: opts.workers,

@@ -33,6 +33,12 @@ export function serveCommand(): Command {
         "normal (survives a hub crash) or full (also a power loss) [env PARLEY_SQLITE_SYNCHRONOUS] (default normal)",
       ),
     )
+    .addOption(
+      new Option(
+        "--sqlite-append <where>",
+        "thread (on the hub's event loop) or worker (a writer thread commits groups) [env PARLEY_SQLITE_APPEND] (default thread)",
+      ),
+    )
     .addOption(new Option("--bus <spec>", "in-process (default) or redis://… for a cluster [env PARLEY_BUS]"))
     .addOption(new Option("--node-id <name>", "this node's name in a cluster [env PARLEY_NODE_ID]"))
     .addOption(

@@ -25,6 +25,10 @@ export const hubConfigSchema = z.object({
     .enum(["normal", "full"])
     .default("normal")
     .describe("normal survives a hub crash; full also a power loss (one fsync per group commit)"),
+  sqliteAppend: z
+    .enum(["thread", "worker"])
+    .default("thread")
+    .describe("where SQLite appends run: on the hub's thread, or a writer thread (docs/performance.md)"),
   bus: z.string().optional().describe("in-process (default) or redis://… (cluster)"),
   nodeId: z.string().optional().describe("this node's name in a cluster (default: random)"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

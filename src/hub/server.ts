@@ -139,7 +139,11 @@ export async function createHub(
   const own = <T extends { close(): Promise<void> }>(part: T): T => (owned.push(part), part);
   const store =
     options.store ??
-    own(await openStore(config.store, dataDir, { sqlite: { synchronous: config.sqliteSynchronous } }));
+    own(
+      await openStore(config.store, dataDir, {
+        sqlite: { synchronous: config.sqliteSynchronous, appendIn: config.sqliteAppend },
+      }),
+    );
   const fileStore = options.fileStore ?? own(await openFileStore(config.store, dataDir));
   // Redis trouble (reconnects, gaps, fallbacks) goes to the hub's log; nothing to log in-process.
   const busLog = { log };

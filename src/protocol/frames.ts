@@ -26,6 +26,7 @@ export type Reply = OkReply | ErrorReply;
 export type ServerFrame = Reply | AnyEvent;
 
 export type ParsedRequest =
+  /** `params` is the whole frame, `id` and `op` included (not copied out: schemas strip unknown keys). */
   | { ok: true; id: RequestId; op: string; params: Record<string, unknown> }
   | { ok: false; id: RequestId | null; message: string };
 
@@ -47,7 +48,8 @@ export function parseRequest(text: string): ParsedRequest {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, id: null, message: "frame must be a JSON object" };
   }
-  const { id, op, ...params } = value as Record<string, unknown>;
+  const params = value as Record<string, unknown>;
+  const { id, op } = params;
   const readableId = isRequestId(id) ? id : null;
   if (readableId === null) {
     return { ok: false, id: null, message: "frame needs an `id` (string or integer)" };
@@ -69,4 +71,10 @@ export function errorReply(
 
 export function okReply(re: RequestId, result: object): OkReply {
   return { re, ok: true, ...result };
+}
+
+/** `JSON.stringify(okReply(re, result))`, without building the merged object (the message path's reply). */
+export function okReplyText(re: RequestId, result: object): string {
+  const fields = JSON.stringify(result);
+  return `{"re":${JSON.stringify(re)},"ok":true${fields === "{}" ? "" : `,${fields.slice(1, -1)}`}}`;
 }

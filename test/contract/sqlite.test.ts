@@ -10,11 +10,20 @@ const dir = mkdtempSync(join(tmpdir(), "parley-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-describeStoreContract("sqlite file", () => openSqliteStore(join(dir, `t${++n}.db`)));
-describeStoreContract("sqlite :memory:", () => openSqliteStore(":memory:"));
-describeStoreContract("sqlite file, synchronous=full, microtask group commit", () =>
-  openSqliteStore(join(dir, `f${++n}.db`), { synchronous: "full", groupCommit: "microtask" }),
+describeStoreContract("sqlite file, as the hub opens it by default (appends in this thread)", () =>
+  openSqliteStore(join(dir, `t${++n}.db`)),
 );
-describeStoreContract("sqlite file, one transaction per append", () =>
-  openSqliteStore(join(dir, `o${++n}.db`), { groupCommit: "off" }),
+describeStoreContract("sqlite :memory:", () => openSqliteStore(":memory:"));
+describeStoreContract("sqlite file, writer thread, synchronous=full", () =>
+  openSqliteStore(join(dir, `w${++n}.db`), { synchronous: "full", appendIn: "worker" }),
+);
+describeStoreContract("sqlite file, appends in this thread, synchronous=full, microtask group commit", () =>
+  openSqliteStore(join(dir, `f${++n}.db`), {
+    synchronous: "full",
+    groupCommit: "microtask",
+    appendIn: "thread",
+  }),
+);
+describeStoreContract("sqlite file, appends in this thread, one transaction per append", () =>
+  openSqliteStore(join(dir, `o${++n}.db`), { groupCommit: "off", appendIn: "thread" }),
 );

@@ -33,8 +33,18 @@ export interface StartOptions {
 /** An in-process hub on port 0 with a temporary data folder (removed on stop unless given). */
 export async function startHub(opts: StartOptions = {}): Promise<TestHub & { hub: RunningHub }> {
   const dataDir = opts.dataDir ?? (await tempDir());
+  // PARLEY_SQLITE_APPEND=worker runs the in-process hubs' appends in the writer thread, as it does
+  // for `parley serve` (spawnHub), so any suite can be run both ways.
+  const append = process.env["PARLEY_SQLITE_APPEND"];
   const hub = await createHub(
-    { host: "127.0.0.1", port: 0, dataDir, insecure: opts.insecure ?? false, ...opts.config },
+    {
+      host: "127.0.0.1",
+      port: 0,
+      dataDir,
+      insecure: opts.insecure ?? false,
+      ...(append === "worker" || append === "thread" ? { sqliteAppend: append } : {}),
+      ...opts.config,
+    },
     { log: pino({ level: process.env["PARLEY_TEST_LOG"] ?? "silent" }), ...opts.options },
   );
   return {

@@ -1,5 +1,6 @@
 /**
- * File sharing through a real SQLite hub: the shared scenarios (files.scenarios.ts), then what needs
+ * File sharing through a real SQLite hub: the shared scenarios (files.scenarios.ts), on a hub that
+ * appends in its own thread and on one with a writer thread (--sqlite-append worker), then what needs
  * this hub's clock, its data folder or its process — slot expiry, unattached files, a SIGKILL in the
  * middle of an upload, and memory while 100 MB stream through.
  */
@@ -40,6 +41,19 @@ describeFileSharing("SQLite hub", () => ({
   urls: [hub.url],
   blobExists: async (key) => existsSync(blobPath(hub.dataDir, key)),
 }));
+
+// File records write through the store's one write path, also when a writer thread owns the appends.
+describe("with appends in a writer thread", () => {
+  let worker: TestHub;
+  beforeAll(async () => {
+    worker = await startHub({ config: { ...LIMITS, sqliteAppend: "worker" } });
+  });
+  afterAll(() => worker.stop());
+  describeFileSharing("SQLite hub, --sqlite-append worker", () => ({
+    urls: [worker.url],
+    blobExists: async (key) => existsSync(blobPath(worker.dataDir, key)),
+  }));
+});
 
 describe("file sharing on one SQLite hub", () => {
   it("refuses a PUT after the slot expired", async () => {

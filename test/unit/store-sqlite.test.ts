@@ -6,6 +6,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteStore, StoreClosedError, type SqliteStore } from "../../src/hub/store/sqlite/index.js";
+import { revive } from "../../src/hub/store/sqlite/worker-appender.js";
+import { StoreConflictError } from "../../src/hub/store/store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -110,63 +112,102 @@ describe("SqliteStore", () => {
     ).rejects.toBeInstanceOf(StoreClosedError);
   });
 
-  it("keeps every acknowledged append when the process is killed with SIGKILL (synchronous=NORMAL)", async () => {
+  it("appends in a writer thread: typed store errors stay typed, other writes keep call order", async () => {
     const path = file();
-    const setup = await openSqliteStore(path);
-    const { user, room } = await seed(setup);
-    await setup.close();
+    const store = await openSqliteStore(path, { appendIn: "worker" });
+    const { user, room } = await seed(store);
+    // A failing append (no such conversation) fails alone; its group's others are stored.
+    const outcomes = await Promise.allSettled([
+      store.appendMessage({ convId: room.convId, fromUserId: user.id, body: "a", cid: "w1", ts: 1 }),
+      store.appendMessage({ convId: 9999, fromUserId: user.id, body: "b", cid: "w2", ts: 1 }),
+      store.appendMessage({ convId: room.convId, fromUserId: user.id, body: "c", cid: "w3", ts: 1 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/no conversation|9999/);
+    // A write called after appends runs after them: the read marker sees their seqs.
+    const appended = store.appendMessage({
+      convId: room.convId,
+      fromUserId: user.id,
+      body: "d",
+      cid: "w4",
+      ts: 1,
+    });
+    await store.setRead(user.id, room.convId, 3);
+    expect((await appended).message.seq).toBe(3);
+    expect(await store.getRead(user.id, room.convId)).toBe(3);
+    await store.close();
+    // The store's error classes survive the thread boundary with their fields.
+    const revived = revive({
+      name: "StoreConflictError",
+      message: "room already exists",
+      props: { what: "room" },
+    });
+    expect(revived).toBeInstanceOf(StoreConflictError);
+    expect((revived as StoreConflictError).what).toBe("room");
+  });
 
-    // A child appends in batches and prints each seq once its promise resolved (= acknowledged).
-    const storeModule = resolve("src/hub/store/sqlite/index.ts");
-    const script = `
+  // Starts a child process (whose store may start a writer thread): slow on a loaded machine.
+  it.each(["thread", "worker"] as const)(
+    "keeps every acknowledged append when the process is killed with SIGKILL (synchronous=NORMAL, appends in %s)",
+    { timeout: 90_000 },
+    async (appendIn) => {
+      const path = file();
+      const setup = await openSqliteStore(path);
+      const { user, room } = await seed(setup);
+      await setup.close();
+
+      // A child appends in batches and prints each seq once its promise resolved (= acknowledged).
+      const storeModule = resolve("src/hub/store/sqlite/index.ts");
+      const script = `
       const { openSqliteStore } = await import(${JSON.stringify(storeModule)});
-      const store = await openSqliteStore(${JSON.stringify(path)});
+      const store = await openSqliteStore(${JSON.stringify(path)}, { appendIn: ${JSON.stringify(appendIn)} });
       for (let i = 0; i < 100000; i++) {
         const batch = Array.from({ length: 10 }, (_, j) =>
           store.appendMessage({ convId: ${room.convId}, fromUserId: ${user.id}, body: "m", cid: "c" + (i * 10 + j), ts: 1 })
             .then((r) => process.stdout.write(r.message.seq + "\\n")));
         await Promise.all(batch);
       }`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const acked: number[] = [];
-    let buffer = "";
-    await new Promise<void>((done, fail) => {
-      const timer = setTimeout(() => {
-        child.kill("SIGKILL"); // never leave it running
-        fail(new Error("child did not acknowledge 300 appends in 20 s"));
-      }, 20_000);
-      child.stdout.on("data", (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const lines = buffer.split("\n");
-        buffer = lines.pop() ?? "";
-        for (const line of lines) acked.push(Number(line));
-        if (acked.length >= 300 && !child.killed) {
+      const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      const acked: number[] = [];
+      let buffer = "";
+      await new Promise<void>((done, fail) => {
+        const timer = setTimeout(() => {
+          child.kill("SIGKILL"); // never leave it running
+          fail(new Error("child did not acknowledge 300 appends in 20 s"));
+        }, 20_000);
+        child.stdout.on("data", (chunk: Buffer) => {
+          buffer += chunk.toString();
+          const lines = buffer.split("\n");
+          buffer = lines.pop() ?? "";
+          for (const line of lines) acked.push(Number(line));
+          if (acked.length >= 300 && !child.killed) {
+            clearTimeout(timer);
+            child.kill("SIGKILL");
+          }
+        });
+        child.on("exit", () => {
           clearTimeout(timer);
-          child.kill("SIGKILL");
-        }
+          done();
+        });
       });
-      child.on("exit", () => {
-        clearTimeout(timer);
-        done();
-      });
-    });
-    expect(acked.length).toBeGreaterThanOrEqual(300);
+      expect(acked.length).toBeGreaterThanOrEqual(300);
 
-    const reopened = await openSqliteStore(path);
-    const stored = new Set<number>();
-    let after = 0;
-    for (let page = 0; page < 1000; page++) {
-      const ms = await reopened.history(room.convId, { after, limit: 200 }, user.id);
-      if (ms.length === 0) break;
-      for (const m of ms) stored.add(m.seq);
-      after = ms.at(-1)!.seq;
-    }
-    await reopened.close();
-    const missing = acked.filter((s) => !stored.has(s));
-    expect(missing).toEqual([]);
-    // Stored seqs are gap-free from 1: nothing half-written.
-    expect([...stored].sort((a, b) => a - b)).toEqual(Array.from({ length: stored.size }, (_, i) => i + 1));
-  });
+      const reopened = await openSqliteStore(path);
+      const stored = new Set<number>();
+      let after = 0;
+      for (let page = 0; page < 1000; page++) {
+        const ms = await reopened.history(room.convId, { after, limit: 200 }, user.id);
+        if (ms.length === 0) break;
+        for (const m of ms) stored.add(m.seq);
+        after = ms.at(-1)!.seq;
+      }
+      await reopened.close();
+      const missing = acked.filter((s) => !stored.has(s));
+      expect(missing).toEqual([]);
+      // Stored seqs are gap-free from 1: nothing half-written.
+      expect([...stored].sort((a, b) => a - b)).toEqual(Array.from({ length: stored.size }, (_, i) => i + 1));
+    },
+  );
 });

@@ -17,6 +17,8 @@ export interface Limiter {
   /** Like take, but takes nothing: ms until `cost` tokens are there (0 if now). */
   peek(key: string, cost?: number): Promise<number>;
   reset(key: string): Promise<void>;
+  /** `take` without a promise, where the limiter is in-process (the message path's fast case). */
+  takeSync?(key: string, cost?: number): number;
 }
 
 interface Bucket {

@@ -24,6 +24,8 @@ export interface RoomRef {
 /** Who hears a room's messages, and which of them have it (or some senders) muted. */
 export interface RoomAudience {
   ids: UserId[];
+  /** The same ids, for membership checks on the message path. */
+  members: Set<UserId>;
   mutesRoom: Set<UserId>;
   /** Members who mute some users, with those users' folded names. */
   mutesUsers: Map<UserId, Set<NameKey>>;
@@ -104,14 +106,25 @@ export class Audience {
   private async buildRoomAudience(roomId: RoomId, roomKey: NameKey): Promise<RoomAudience> {
     const members = await this.members(roomId);
     const settings = await Promise.all(members.map((m) => this.settings(m.userId)));
-    const audience: RoomAudience = { ids: [], mutesRoom: new Set(), mutesUsers: new Map() };
+    const audience: RoomAudience = {
+      ids: [],
+      members: new Set(),
+      mutesRoom: new Set(),
+      mutesUsers: new Map(),
+    };
     members.forEach((member, i) => {
       const s = settings[i] as MuteSettings;
       audience.ids.push(member.userId);
+      audience.members.add(member.userId);
       if (s.rooms.has(roomKey)) audience.mutesRoom.add(member.userId);
       if (s.users.size > 0) audience.mutesUsers.set(member.userId, s.users);
     });
     return audience;
+  }
+
+  /** The cached identity of a room, if it is cached. */
+  roomRefNow(name: string): RoomRef | undefined {
+    return this.roomRefs.get(fold(name));
   }
 
   /** A room's identity by name, cached: sending a message should not cost a store read for it. */

@@ -48,7 +48,9 @@ export class Messages {
       params.file !== undefined && params.body.trim() === ""
         ? ""
         : checkBody(params.body, this.deps.maxBodyChars);
-    const wait = await this.deps.limiters.messages.take(String(actor.userId));
+    const limiter = this.deps.limiters.messages;
+    const key = String(actor.userId);
+    const wait = limiter.takeSync ? limiter.takeSync(key) : await limiter.take(key);
     if (wait > 0) fail("RATE_LIMITED", "you are sending too fast", { retryAfterMs: wait });
     const { message } =
       to.room !== undefined
@@ -58,19 +60,18 @@ export class Messages {
   }
 
   /**
-   * Attaches the send's file (if any) before the message is stored, so a stored message never lacks its
-   * file; `settle` undoes the attachment when the store says the send was a retry of an earlier one.
+   * Attaches the send's file before the message is stored, so a stored message never lacks its file;
+   * `settle` undoes the attachment when the store says the send was a retry of an earlier one. Only
+   * called for a send with a file: the usual send waits on no promise for it.
    */
-  private async attachFile(actor: Actor, params: SendParams, convId: ConvId) {
-    if (params.file === undefined) return { file: undefined, settle: async () => {} };
+  private async attachFile(actor: Actor, fileId: string, cid: string, convId: ConvId) {
     if (!this.files) fail("NO_SUCH_FILE", "this hub does not share files");
     const files = this.files;
-    const fileId = params.file;
-    const { info, fresh } = await files.attach(actor, fileId, params.cid, convId);
+    const { info, fresh } = await files.attach(actor, fileId, cid, convId);
     return {
       file: info,
       settle: async (duplicate: boolean) => {
-        if (duplicate && fresh) await files.detach(fileId, params.cid);
+        if (duplicate && fresh) await files.detach(fileId, cid);
       },
     };
   }
@@ -82,9 +83,17 @@ export class Messages {
     params: SendParams,
     queued?: () => void,
   ) {
-    const room = await this.rooms.ref(name);
-    await this.rooms.requireMember(room, actor.userId);
-    const { file, settle } = await this.attachFile(actor, params, room.convId);
+    // The usual case answers from the audience cache without waiting on a promise.
+    let room = this.audience.roomRefNow(name);
+    const ready = room && this.audience.roomAudienceNow(room.id);
+    if (!room || !ready || !ready.members.has(actor.userId)) {
+      room = await this.rooms.ref(name);
+      await this.rooms.requireMember(room, actor.userId);
+    }
+    const attached =
+      params.file === undefined
+        ? undefined
+        : await this.attachFile(actor, params.file, params.cid, room.convId);
     const stored = this.deps.store.appendMessage({
       convId: room.convId,
       fromUserId: actor.userId,
@@ -94,9 +103,9 @@ export class Messages {
     });
     queued?.();
     const result = await stored;
-    await settle(result.duplicate);
+    if (attached) await attached.settle(result.duplicate);
     // A retried send was fanned out the first time; members who missed it get it on resume.
-    if (!result.duplicate) await this.fanOutRoom(room, result.message, file);
+    if (!result.duplicate) await this.fanOutRoom(room, result.message, attached?.file);
     return result;
   }
 
@@ -154,7 +163,9 @@ export class Messages {
       fail("INVALID_PARAMS", "you cannot send a direct message to yourself", { field: "user" });
     const convId = await this.dmConversation(actor.userId, other.id, true);
     const blocked = await store.isBlocked(actor.userId, other.id);
-    const { file, settle } = await this.attachFile(actor, params, convId);
+    const attached =
+      params.file === undefined ? undefined : await this.attachFile(actor, params.file, cid, convId);
+    const file = attached?.file;
     const stored = store.appendMessage({
       convId,
       fromUserId: actor.userId,
@@ -165,7 +176,7 @@ export class Messages {
     });
     queued?.();
     const result = await stored;
-    await settle(result.duplicate);
+    if (attached) await attached.settle(result.duplicate);
     if (result.duplicate) return result;
     const record = result.message;
     const { convId: conv, seq } = record;

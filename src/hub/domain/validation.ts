@@ -31,11 +31,27 @@ export function checkRoomName(name: string): string {
   return name;
 }
 
+/** Code points in `s`, without spreading it into an array (this runs on every message). */
+function codePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
 /** Returns the body trimmed; the stored body is the trimmed one. */
 export function checkBody(body: string, maxChars = MAX_BODY_CHARS): string {
   const trimmed = body.trim();
   if (trimmed.length === 0) fail("EMPTY_BODY", "the message is empty", { field: "body" });
-  if ([...trimmed].length > maxChars) {
+  // Characters are code points; only a body longer in UTF-16 units than the limit can exceed it.
+  if (trimmed.length > maxChars && codePoints(trimmed) > maxChars) {
     fail("BODY_TOO_LONG", `messages may have at most ${maxChars} characters`, { field: "body" });
   }
   if (FORBIDDEN_IN_BODY.test(trimmed)) {

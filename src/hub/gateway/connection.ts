@@ -71,6 +71,11 @@ export class Connection implements FrameSink, DeliverySink {
     this.close(CloseCode.normal, "session ended");
   }
 
+  /** A serialised reply. */
+  sendText(text: string): void {
+    this.sendFrame(textFrame(text));
+  }
+
   /** A reply, or an event outside Delivery's order. */
   sendJson(value: object): void {
     this.sendFrame(textFrame(JSON.stringify(value)));

@@ -92,13 +92,9 @@ export const coreHandlers: HandlerTable = {
     let queued!: () => void;
     const placed = new Promise<void>((resolve) => (queued = resolve));
     const run = ctx.conn.sendChain.then(() => ctx.domain.messages.send(ctx.actor, p, queued));
-    ctx.conn.sendChain = Promise.race([
-      placed,
-      run.then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
+    // A send that fails before it is placed releases the next one too (resolving twice is harmless).
+    run.then(queued, queued);
+    ctx.conn.sendChain = placed;
     return run;
   },
   "dm.history": (ctx, p) => ctx.domain.messages.dmHistory(ctx.actor, p),

@@ -56,28 +56,30 @@ function flush(): void {
   // In a room burst most sockets get the same frames in a turn: join them once, write that to each.
   let lastQueue: Buffer[] = [];
   let lastJoined: Buffer | undefined;
-  for (const sink of dirty) {
+  // Taken whole first: a sink written to during the loop (a callback's reply) is flushed next turn.
+  const sinks = dirty.splice(0);
+  for (const sink of sinks) {
     const { socket, queue } = sink;
-    sink.queue = [];
-    if (!socket || socket.destroyed || !socket.writable) continue;
-    if (socket.writableLength > sink.maxBufferedBytes) {
-      sink.onTooSlow();
-      socket.destroy();
-      continue;
+    if (socket && !socket.destroyed && socket.writable) {
+      if (socket.writableLength > sink.maxBufferedBytes) {
+        sink.onTooSlow();
+        socket.destroy();
+      } else if (queue.length === 1) {
+        // One write per socket per turn: copying small frames into one buffer is cheaper than a
+        // stream write request per frame.
+        socket.write(queue[0] as Buffer);
+      } else {
+        if (!lastJoined || !sameFrames(queue, lastQueue)) {
+          lastJoined = Buffer.concat(queue);
+          lastQueue = queue.slice();
+        }
+        socket.write(lastJoined);
+      }
     }
-    // One write per socket per turn: copying small frames into one buffer is cheaper than a stream
-    // write request per frame.
-    if (queue.length === 1) {
-      socket.write(queue[0] as Buffer);
-      continue;
-    }
-    if (!lastJoined || !sameFrames(queue, lastQueue)) {
-      lastJoined = Buffer.concat(queue);
-      lastQueue = queue;
-    }
-    socket.write(lastJoined);
+    // The sink keeps its queue array from turn to turn: emptied, not replaced (no array per socket
+    // per turn).
+    queue.length = 0;
   }
-  dirty.length = 0;
 }
 
 /** Queues a frame; all queued frames leave at the end of this event-loop turn, in order. */

@@ -14,13 +14,28 @@ import { MESSAGE_SELECT, toMessage, type MessageRow } from "./messages.js";
 /** When queued appends are written: `immediate` (after I/O of this turn), `microtask`, or `off` (one transaction each). */
 export type GroupCommit = "immediate" | "microtask" | "off";
 
+/** What one append came to. */
+export type Outcome = { result: AppendResult } | { error: unknown };
+
+/**
+ * How the SQLite store appends: in this thread (`Appender`) or in a writer thread (`WorkerAppender`).
+ * `exclusive` runs one of the store's other writes after every append called before it and before
+ * any called after it, so writes reach the database in call order and never wait on each other's locks.
+ */
+export interface AppendQueue {
+  readonly stats: { commits: number; appends: number };
+  append(message: NewMessage): Promise<AppendResult>;
+  exclusive<T>(write: () => T): Promise<T>;
+  close(): Promise<void>;
+}
+
 interface Pending {
   message: NewMessage;
   resolve: (result: AppendResult) => void;
   reject: (err: unknown) => void;
 }
 
-export class Appender {
+export class Appender implements AppendQueue {
   /** Counts for tests and benchmarks: transactions that wrote appends, and appends written. */
   readonly stats = { commits: 0, appends: 0 };
   private queue: Pending[] = [];
@@ -103,22 +118,41 @@ export class Appender {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
-    let results: AppendResult[];
+    const outcomes = this.writeGroup(batch.map((p) => p.message));
+    batch.forEach((p, i) => {
+      const outcome = outcomes[i]!;
+      if ("result" in outcome) p.resolve(outcome.result);
+      else p.reject(outcome.error);
+    });
+  }
+
+  /** The store's other writes: after everything queued, in call order (see AppendQueue). */
+  async exclusive<T>(write: () => T): Promise<T> {
+    this.flush();
+    return write();
+  }
+
+  async close(): Promise<void> {
+    this.flush();
+  }
+
+  /**
+   * Writes a group in one transaction. One bad message (e.g. a conversation deleted meanwhile) rolls the
+   * group back; the others must not fail with it, so they are then written one transaction each and only
+   * the bad ones fail. Used in this thread and by the writer thread (append-worker.ts).
+   */
+  writeGroup(batch: readonly NewMessage[]): Outcome[] {
     try {
-      results = this.writeBatch(batch.map((p) => p.message));
+      return this.writeBatch(batch).map((result) => ({ result }));
     } catch {
-      // One bad message (e.g. an unknown conversation) rolled the batch back; the others must not fail
-      // with it, so write them one transaction each and fail only the bad ones.
-      for (const p of batch) {
+      return batch.map((message) => {
         try {
-          p.resolve(must(this.writeBatch([p.message])[0], "batch result"));
-        } catch (err) {
-          p.reject(err);
+          return { result: must(this.writeBatch([message])[0], "batch result") };
+        } catch (error) {
+          return { error };
         }
-      }
-      return;
+      });
     }
-    batch.forEach((p, i) => p.resolve(must(results[i], "batch result")));
   }
 
   /** Runs inside the batch transaction; a duplicate earlier in the same batch is already visible here. */

@@ -37,8 +37,11 @@ export class SqliteFiles implements FileRecords {
 
   constructor(
     private readonly db: Database,
-    /** Runs before every write: the store's guard (closed check, queued appends flushed first). */
-    private readonly beforeWrite: () => void,
+    /**
+     * Runs a write through the store's write path (closed check; after the appends called before it,
+     * whether they are written in this thread or the writer thread's).
+     */
+    private readonly writing: <T>(write: () => T) => Promise<T>,
     private readonly beforeRead: () => void,
   ) {
     this.insert = stmt<Record<string, unknown>>(
@@ -127,18 +130,19 @@ export class SqliteFiles implements FileRecords {
   }
 
   async create(file: NewFile): Promise<FileRecord> {
-    this.beforeWrite();
-    this.insert.run({
-      id: file.id,
-      owner: file.ownerId,
-      conv: file.convId,
-      name: file.name,
-      size: file.size,
-      declared: file.declaredType ?? null,
-      created: file.createdAt,
-      expires: file.slotExpiresAt,
+    return this.writing(() => {
+      this.insert.run({
+        id: file.id,
+        owner: file.ownerId,
+        conv: file.convId,
+        name: file.name,
+        size: file.size,
+        declared: file.declaredType ?? null,
+        created: file.createdAt,
+        expires: file.slotExpiresAt,
+      });
+      return fileFromRow(must(this.byId.get({ id: file.id }), "file insert lost its row"));
     });
-    return fileFromRow(must(this.byId.get({ id: file.id }), "file insert lost its row"));
   }
 
   async get(id: string): Promise<FileRecord | undefined> {
@@ -148,23 +152,24 @@ export class SqliteFiles implements FileRecords {
   }
 
   async startUpload(id: string, now: number): Promise<boolean> {
-    this.beforeWrite();
-    return this.start.run({ id, now }).changes === 1;
+    return this.writing(() => this.start.run({ id, now }).changes === 1);
   }
 
   async setBlob(id: string, blob: string): Promise<void> {
-    this.beforeWrite();
-    this.blobStmt.run({ id, blob });
+    return this.writing(() => {
+      this.blobStmt.run({ id, blob });
+    });
   }
 
   async setThumbnail(id: string, thumbnail: Thumbnail): Promise<void> {
-    this.beforeWrite();
-    this.thumbStmt.run({
-      id,
-      blob: thumbnail.blob,
-      w: thumbnail.width,
-      h: thumbnail.height,
-      t: thumbnail.type,
+    return this.writing(() => {
+      this.thumbStmt.run({
+        id,
+        blob: thumbnail.blob,
+        w: thumbnail.width,
+        h: thumbnail.height,
+        t: thumbnail.type,
+      });
     });
   }
 
@@ -173,51 +178,53 @@ export class SqliteFiles implements FileRecords {
     info: StoredFileInfo,
     limits: { day: number; quota: number; storageCap: number },
   ): Promise<FinishResult> {
-    this.beforeWrite();
-    // One writer at a time (IMMEDIATE): the checks and the write cannot interleave with another finish.
-    return this.db
-      .transaction((): FinishResult => {
-        const file = this.byId.get({ id });
-        if (!file || file.state !== "uploading") return "gone";
-        const used = this.dayUsage.get({ user: file.owner_id, day: limits.day })?.bytes ?? 0;
-        if (used + file.size > limits.quota) return "quota";
-        if ((this.total.get({})?.bytes ?? 0) + file.size > limits.storageCap) return "storage";
-        this.store.run({
-          id,
-          type: info.type,
-          at: info.uploadedAt,
-          width: info.width ?? null,
-          height: info.height ?? null,
-        });
-        this.addUsage.run({ user: file.owner_id, day: limits.day, bytes: file.size });
-        return "stored";
-      })
-      .immediate();
+    return this.writing(() => {
+      // One writer at a time (IMMEDIATE): the checks and the write cannot interleave with another finish.
+      return this.db
+        .transaction((): FinishResult => {
+          const file = this.byId.get({ id });
+          if (!file || file.state !== "uploading") return "gone";
+          const used = this.dayUsage.get({ user: file.owner_id, day: limits.day })?.bytes ?? 0;
+          if (used + file.size > limits.quota) return "quota";
+          if ((this.total.get({})?.bytes ?? 0) + file.size > limits.storageCap) return "storage";
+          this.store.run({
+            id,
+            type: info.type,
+            at: info.uploadedAt,
+            width: info.width ?? null,
+            height: info.height ?? null,
+          });
+          this.addUsage.run({ user: file.owner_id, day: limits.day, bytes: file.size });
+          return "stored";
+        })
+        .immediate();
+    });
   }
 
   async abandon(id: string): Promise<string[]> {
-    this.beforeWrite();
-    return blobsOf(this.remove.all({ id }));
+    return this.writing(() => blobsOf(this.remove.all({ id })));
   }
 
   async claim(id: string, ownerId: UserId, cid: string): Promise<ClaimResult> {
-    this.beforeWrite();
-    const file = this.byId.get({ id });
-    if (!file || file.owner_id !== ownerId) return "not-ready";
-    if (file.state === "attached") return file.cid === cid ? "already" : "in-use";
-    if (file.state !== "stored") return "not-ready";
-    try {
-      return this.claimStmt.run({ id, owner: ownerId, cid }).changes === 1 ? "claimed" : "not-ready";
-    } catch (error) {
-      // Another file of this sender already holds this cid: the message it names has its file.
-      if (isUniqueViolation(error)) return "cid-taken";
-      throw error;
-    }
+    return this.writing(() => {
+      const file = this.byId.get({ id });
+      if (!file || file.owner_id !== ownerId) return "not-ready";
+      if (file.state === "attached") return file.cid === cid ? "already" : "in-use";
+      if (file.state !== "stored") return "not-ready";
+      try {
+        return this.claimStmt.run({ id, owner: ownerId, cid }).changes === 1 ? "claimed" : "not-ready";
+      } catch (error) {
+        // Another file of this sender already holds this cid: the message it names has its file.
+        if (isUniqueViolation(error)) return "cid-taken";
+        throw error;
+      }
+    });
   }
 
   async unclaim(id: string, cid: string): Promise<void> {
-    this.beforeWrite();
-    this.unclaimStmt.run({ id, cid });
+    return this.writing(() => {
+      this.unclaimStmt.run({ id, cid });
+    });
   }
 
   async ofMessages(keys: ReadonlyArray<{ fromUserId: UserId; cid: string }>): Promise<FileRecord[]> {
@@ -242,12 +249,13 @@ export class SqliteFiles implements FileRecords {
   }
 
   async deleteOfConversation(convId: ConvId): Promise<string[]> {
-    this.beforeWrite();
-    return this.db.transaction(() => {
-      const keys = blobsOf(this.ofConv.all({ conv: convId }));
-      this.deleteConv.run({ conv: convId });
-      return keys;
-    })();
+    return this.writing(() => {
+      return this.db.transaction(() => {
+        const keys = blobsOf(this.ofConv.all({ conv: convId }));
+        this.deleteConv.run({ conv: convId });
+        return keys;
+      })();
+    });
   }
 
   async expire(limits: {
@@ -256,16 +264,17 @@ export class SqliteFiles implements FileRecords {
     unattachedBefore: number;
     dayBefore: number;
   }): Promise<string[]> {
-    this.beforeWrite();
-    return this.db.transaction(() => {
-      const rows = this.expiring.all({
-        now: limits.now,
-        stale: limits.staleUpload,
-        unattached: limits.unattachedBefore,
-      });
-      this.oldUsage.run({ day: limits.dayBefore });
-      return blobsOf(rows);
-    })();
+    return this.writing(() => {
+      return this.db.transaction(() => {
+        const rows = this.expiring.all({
+          now: limits.now,
+          stale: limits.staleUpload,
+          unattached: limits.unattachedBefore,
+        });
+        this.oldUsage.run({ day: limits.dayBefore });
+        return blobsOf(rows);
+      })();
+    });
   }
 
   async blobInUse(key: string): Promise<boolean> {
@@ -274,10 +283,11 @@ export class SqliteFiles implements FileRecords {
   }
 
   async secret(name: string, create: () => Buffer): Promise<Buffer> {
-    this.beforeWrite();
-    const found = this.getSecret.get({ name });
-    if (found) return found.value;
-    this.putSecret.run({ name, value: create() });
-    return must(this.getSecret.get({ name }), "secret insert lost its row").value;
+    return this.writing(() => {
+      const found = this.getSecret.get({ name });
+      if (found) return found.value;
+      this.putSecret.run({ name, value: create() });
+      return must(this.getSecret.get({ name }), "secret insert lost its row").value;
+    });
   }
 }

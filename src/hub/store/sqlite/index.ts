@@ -2,8 +2,10 @@
  * The SQLite store: the embedded default backend, on better-sqlite3 in WAL mode.
  *
  * better-sqlite3 is synchronous, so every method runs its statements (and commits) before its promise
- * settles; the only deferred write is `appendMessage`, which is group-committed (see appender.ts). Any other
- * write first flushes queued appends, so writes reach the database in the order they were called.
+ * settles; the only deferred write is `appendMessage`, which is group-committed — by a writer thread
+ * with its own connection for a database file (worker-appender.ts), in this thread for `:memory:`
+ * (appender.ts). Any other write runs after the appends called before it (`AppendQueue.exclusive`),
+ * so writes reach the database in the order they were called.
  */
 import Database from "better-sqlite3";
 import type { Role } from "../../../protocol/model.js";
@@ -30,10 +32,12 @@ import type {
   UserId,
   UserRecord,
 } from "../store.js";
-import { Appender, type GroupCommit } from "./appender.js";
+import { Appender, type AppendQueue, type GroupCommit } from "./appender.js";
 import { SqliteFiles } from "./files.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
+import { configure } from "./pragmas.js";
+import { WorkerAppender } from "./worker-appender.js";
 import { PeerRepo } from "./peers.js";
 import { RoomRepo } from "./rooms.js";
 import { SettingsRepo } from "./settings.js";
@@ -50,8 +54,14 @@ export interface SqliteStoreOptions {
    * batch with group commit) during which the event loop is blocked.
    */
   synchronous?: "normal" | "full";
-  /** How `appendMessage` calls are grouped into transactions; see appender.ts. Default `immediate`. */
+  /** How `appendMessage` calls are grouped into transactions when appending in this thread; see appender.ts. */
   groupCommit?: GroupCommit;
+  /**
+   * `worker`: a writer thread owns the appending connection and commits each group
+   * (worker-appender.ts), so storing messages overlaps the fan-out on another core.
+   * `thread` (default): appends are written on this thread (always so for `:memory:`).
+   */
+  appendIn?: "worker" | "thread";
 }
 
 export class StoreClosedError extends Error {
@@ -67,23 +77,27 @@ export class SqliteStore implements Store {
   private readonly messages: MessageRepo;
   private readonly settings: SettingsRepo;
   private readonly peers: PeerRepo;
-  private readonly appender: Appender;
+  private readonly appender: AppendQueue;
   readonly files: SqliteFiles;
   private closed = false;
 
   constructor(
     private readonly db: Database.Database,
     options: SqliteStoreOptions = {},
+    /** The writer thread's queue (openSqliteStore); absent: appends in this thread. */
+    appender?: AppendQueue,
   ) {
     this.users = new UserRepo(db);
     this.rooms = new RoomRepo(db);
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
     this.peers = new PeerRepo(db);
-    this.appender = new Appender(db, options.groupCommit ?? "immediate");
+    this.appender = appender ?? new Appender(db, options.groupCommit ?? "immediate");
+    // File records write through the same queue as every other write (call order kept; with the writer
+    // thread, never while its group holds the write lock).
     this.files = new SqliteFiles(
       db,
-      () => this.write(),
+      (write) => this.writing(write),
       () => this.open(),
     );
   }
@@ -93,17 +107,16 @@ export class SqliteStore implements Store {
     if (this.closed) throw new StoreClosedError();
   }
 
-  /** Guards writes: throws once closed, and writes queued appends first to keep call order. */
-  private write(): void {
+  /** Runs a write: throws once closed; after the appends called before it, to keep call order. */
+  private writing<T>(write: () => T): Promise<T> {
     this.open();
-    this.appender.flush();
+    return this.appender.exclusive(write);
   }
 
   // users
 
   async createUser(user: NewUser): Promise<UserRecord> {
-    this.write();
-    return this.users.create(user);
+    return this.writing(() => this.users.create(user));
   }
 
   async getUserByName(username: string): Promise<UserRecord | undefined> {
@@ -127,30 +140,25 @@ export class SqliteStore implements Store {
   }
 
   async updateProfile(id: UserId, patch: ProfilePatch): Promise<UserRecord> {
-    this.write();
-    return this.users.updateProfile(id, patch);
+    return this.writing(() => this.users.updateProfile(id, patch));
   }
 
   async renameUser(id: UserId, username: string): Promise<UserRecord> {
-    this.write();
-    return this.users.rename(id, username);
+    return this.writing(() => this.users.rename(id, username));
   }
 
   async setPasswordHash(id: UserId, hash: string): Promise<void> {
-    this.write();
-    this.users.setPasswordHash(id, hash);
+    return this.writing(() => this.users.setPasswordHash(id, hash));
   }
 
   async setLastSeen(id: UserId, ts: number): Promise<void> {
-    this.write();
-    this.users.setLastSeen(id, ts);
+    return this.writing(() => this.users.setLastSeen(id, ts));
   }
 
   // sessions
 
   async createSession(session: SessionRecord): Promise<void> {
-    this.write();
-    this.users.createSession(session);
+    return this.writing(() => this.users.createSession(session));
   }
 
   async getSession(tokenHash: string): Promise<SessionRecord | undefined> {
@@ -159,20 +167,17 @@ export class SqliteStore implements Store {
   }
 
   async deleteSession(tokenHash: string): Promise<void> {
-    this.write();
-    this.users.deleteSession(tokenHash);
+    return this.writing(() => this.users.deleteSession(tokenHash));
   }
 
   async deleteUserSessions(id: UserId, keepTokenHash?: string): Promise<void> {
-    this.write();
-    this.users.deleteUserSessions(id, keepTokenHash);
+    return this.writing(() => this.users.deleteUserSessions(id, keepTokenHash));
   }
 
   // rooms and membership
 
   async createRoom(room: NewRoom): Promise<RoomRecord> {
-    this.write();
-    return this.rooms.create(room);
+    return this.writing(() => this.rooms.create(room));
   }
 
   async getRoom(name: string): Promise<RoomRecord | undefined> {
@@ -186,13 +191,11 @@ export class SqliteStore implements Store {
   }
 
   async updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord> {
-    this.write();
-    return this.rooms.updateRoom(id, patch);
+    return this.writing(() => this.rooms.updateRoom(id, patch));
   }
 
   async deleteRoom(id: RoomId): Promise<void> {
-    this.write();
-    this.rooms.deleteRoom(id);
+    return this.writing(() => this.rooms.deleteRoom(id));
   }
 
   async getMembers(id: RoomId): Promise<MemberRecord[]> {
@@ -212,18 +215,15 @@ export class SqliteStore implements Store {
     joinedAt: number,
     capacity?: number,
   ): Promise<AddMemberResult> {
-    this.write();
-    return this.rooms.addMember(id, userId, role, joinedAt, capacity);
+    return this.writing(() => this.rooms.addMember(id, userId, role, joinedAt, capacity));
   }
 
   async removeMember(id: RoomId, userId: UserId, successor?: UserId): Promise<number> {
-    this.write();
-    return this.rooms.removeMember(id, userId, successor);
+    return this.writing(() => this.rooms.removeMember(id, userId, successor));
   }
 
   async setRole(id: RoomId, userId: UserId, role: Role): Promise<void> {
-    this.write();
-    this.rooms.setRole(id, userId, role);
+    return this.writing(() => this.rooms.setRole(id, userId, role));
   }
 
   async roomsOfUser(userId: UserId): Promise<Array<{ room: RoomRecord; role: Role }>> {
@@ -232,13 +232,11 @@ export class SqliteStore implements Store {
   }
 
   async addBan(id: RoomId, userId: UserId, byUserId: UserId, at: number, reason?: string): Promise<void> {
-    this.write();
-    this.rooms.addBan(id, userId, byUserId, at, reason);
+    return this.writing(() => this.rooms.addBan(id, userId, byUserId, at, reason));
   }
 
   async removeBan(id: RoomId, userId: UserId): Promise<boolean> {
-    this.write();
-    return this.rooms.removeBan(id, userId);
+    return this.writing(() => this.rooms.removeBan(id, userId));
   }
 
   async getBans(id: RoomId): Promise<BanRecord[]> {
@@ -254,9 +252,9 @@ export class SqliteStore implements Store {
   // conversations and messages
 
   async getDmConversation(a: UserId, b: UserId, create: boolean): Promise<ConvId | undefined> {
-    if (create) this.write();
-    else this.open();
-    return this.messages.dmConversation(a, b, create);
+    if (create) return this.writing(() => this.messages.dmConversation(a, b, true));
+    this.open();
+    return this.messages.dmConversation(a, b, false);
   }
 
   async appendMessage(message: NewMessage): Promise<AppendResult> {
@@ -280,8 +278,7 @@ export class SqliteStore implements Store {
   }
 
   async setRead(userId: UserId, convId: ConvId, seq: number): Promise<void> {
-    this.write();
-    this.messages.setRead(userId, convId, seq);
+    return this.writing(() => this.messages.setRead(userId, convId, seq));
   }
 
   async getRead(userId: UserId, convId: ConvId): Promise<number> {
@@ -292,13 +289,11 @@ export class SqliteStore implements Store {
   // settings
 
   async setMute(userId: UserId, target: { roomId: RoomId } | { userId: UserId }, on: boolean): Promise<void> {
-    this.write();
-    this.settings.setMute(userId, target, on);
+    return this.writing(() => this.settings.setMute(userId, target, on));
   }
 
   async setBlock(userId: UserId, blockedId: UserId, on: boolean): Promise<void> {
-    this.write();
-    this.settings.setBlock(userId, blockedId, on);
+    return this.writing(() => this.settings.setBlock(userId, blockedId, on));
   }
 
   async getSettings(userId: UserId): Promise<SettingsRecord> {
@@ -314,8 +309,7 @@ export class SqliteStore implements Store {
   // peers
 
   async setPeer(userId: UserId, peer: PeerRecord): Promise<void> {
-    this.write();
-    this.peers.set(userId, peer);
+    return this.writing(() => this.peers.set(userId, peer));
   }
 
   async getPeer(userId: UserId): Promise<PeerRecord | undefined> {
@@ -331,8 +325,8 @@ export class SqliteStore implements Store {
   /** Writes queued appends, lets SQLite refresh its planner statistics, folds the WAL back and closes. */
   async close(): Promise<void> {
     if (this.closed) return;
-    this.appender.flush();
     this.closed = true;
+    await this.appender.close();
     this.db.pragma("optimize");
     if (!this.db.memory) this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();
@@ -343,14 +337,14 @@ export class SqliteStore implements Store {
 export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const db = new Database(file);
   try {
-    if (!db.memory) db.pragma("journal_mode = WAL");
-    // Why the default is NORMAL: see SqliteStoreOptions.synchronous.
-    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
-    db.pragma("foreign_keys = ON");
-    // A second process (e.g. a backup or `sqlite3` shell) may hold the lock briefly; wait rather than fail.
-    db.pragma("busy_timeout = 5000");
+    configure(db, options.synchronous);
     migrate(db);
-    return new SqliteStore(db, options);
+    // An in-memory database is private to its connection, so it cannot have a writer thread.
+    const inWorker = options.appendIn === "worker" && !db.memory;
+    const appender = inWorker
+      ? await WorkerAppender.start({ file, synchronous: options.synchronous })
+      : undefined;
+    return new SqliteStore(db, options, appender);
   } catch (err) {
     db.close();
     throw err;
