@@ -17,6 +17,7 @@ import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { trustedProxies } from "./gateway/client-address.js";
+import { Health } from "./gateway/http/health.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
@@ -41,6 +42,7 @@ export interface RunningHub {
   gateway: Gateway;
   /** Plain HTTP on the same port: add routes here. */
   http: HttpRouter;
+  health: Health;
   log: Logger;
   close(): Promise<void>;
 }
@@ -175,6 +177,13 @@ export async function createHub(
     { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
     log,
   );
+  const health = new Health({
+    checks: {
+      store: () => store.checkWritable().then(() => undefined),
+      bus: async () => bus.unreachable(),
+    },
+  });
+  health.install(http);
   const server: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
     : createHttpServer(http.handle);
@@ -201,6 +210,7 @@ export async function createHub(
   const close = () =>
     (closing ??= (async () => {
       log.info("hub shutting down");
+      health.close();
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));
@@ -221,6 +231,7 @@ export async function createHub(
     domain,
     gateway,
     http,
+    health,
     log,
     close,
   };

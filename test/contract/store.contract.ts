@@ -811,5 +811,18 @@ export function describeStoreContract(
         store = await open(); // afterEach closes this one
       });
     });
+
+    describe("health", () => {
+      it("checkWritable resolves on an open store, writing nothing", async () => {
+        await store.checkWritable();
+        expect(await store.searchUsers("", 10)).toEqual([]);
+      });
+
+      it("checkWritable rejects once the store is closed", async () => {
+        await store.close();
+        await expect(store.checkWritable()).rejects.toThrow(/closed/);
+        store = await open(); // afterEach closes this one
+      });
+    });
   });
 }

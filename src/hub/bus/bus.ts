@@ -100,5 +100,7 @@ export interface Bus {
   subscribe(handler: (message: BusMessage) => void): () => void;
   /** Called when this node may have missed messages (e.g. after a broker reconnect). */
   onGap(handler: () => void): () => void;
+  /** Why this node cannot reach the other nodes right now (for /readyz), or undefined when it can. */
+  unreachable(): string | undefined;
   close(): Promise<void>;
 }

@@ -182,6 +182,17 @@ export class RedisBus implements Bus {
     return () => this.gapHandlers.delete(handler);
   }
 
+  unreachable(): string | undefined {
+    if (this.closed) return "the bus is closed";
+    for (const [role, redis] of [
+      ["publish", this.pub],
+      ["subscribe", this.sub],
+    ] as const) {
+      if (redis.status !== "ready") return `Redis ${role} connection is ${redis.status}`;
+    }
+    return undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

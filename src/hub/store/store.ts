@@ -248,6 +248,9 @@ export interface Store {
   setPeer(userId: UserId, peer: PeerRecord): Promise<void>;
   getPeer(userId: UserId): Promise<PeerRecord | undefined>;
 
+  /** Rejects, saying why, unless the store takes writes now (for /readyz); cheap, writes nothing. */
+  checkWritable(): Promise<void>;
+
   /** Flushes pending writes and closes. */
   close(): Promise<void>;
 }

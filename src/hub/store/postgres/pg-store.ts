@@ -145,6 +145,7 @@ const OPERATIONS = [
   "isBlocked",
   "setPeer",
   "getPeer",
+  "checkWritable",
 ] as const satisfies ReadonlyArray<Exclude<keyof Store, "close">>;
 
 export class PgStore implements Store {
@@ -167,6 +168,11 @@ export class PgStore implements Store {
         return running;
       };
     }
+  }
+
+  async checkWritable(): Promise<void> {
+    const { rows } = await this.pool.query<{ standby: boolean }>("SELECT pg_is_in_recovery() AS standby");
+    if (rows[0]?.standby) throw new Error("PostgreSQL is a read-only standby");
   }
 
   /** Connects, creates the schema if named and missing, and migrates it to the newest version. */

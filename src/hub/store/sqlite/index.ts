@@ -316,6 +316,14 @@ export class SqliteStore implements Store {
     return this.peers.get(userId);
   }
 
+  async checkWritable(): Promise<void> {
+    this.open();
+    // Takes the write lock and lets it go: fails on a read-only file or a database locked by another
+    // process, without writing a page.
+    this.db.exec("BEGIN IMMEDIATE");
+    this.db.exec("ROLLBACK");
+  }
+
   /** How many transactions wrote appends and how many appends they held (group commit at work). */
   appendStats(): { commits: number; appends: number } {
     return { ...this.appender.stats };
