@@ -46,6 +46,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--log-format <format>",
+        "auto (readable at a terminal, JSON otherwise), pretty or json [env PARLEY_LOG_FORMAT] (default auto)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--max-frame-bytes <n>",
         "largest accepted frame [env PARLEY_MAX_FRAME_BYTES] (default 65536)",
       ),

@@ -21,6 +21,10 @@ export const hubConfigSchema = z.object({
   nodeId: z.string().optional().describe("this node's name in a cluster (default: random)"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   logFile: z.string().optional().describe("write logs to this file instead of stderr"),
+  logFormat: z
+    .enum(["auto", "pretty", "json"])
+    .default("auto")
+    .describe("auto: readable lines when stderr is a terminal, JSON lines otherwise"),
   maxFrameBytes: z.coerce.number().int().min(1024).max(MAX_FRAME_BYTES).default(MAX_FRAME_BYTES),
   maxBodyChars: z.coerce.number().int().min(1).max(MAX_BODY_CHARS).default(MAX_BODY_CHARS),
   trustProxy: z

@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
 import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
 import type { Limiter, LimiterRule } from "./bus/limiter.js";
@@ -107,7 +108,24 @@ export function createLogger(config: HubConfig): Logger {
   const destination = config.logFile
     ? pino.destination({ dest: config.logFile, mkdir: true, sync: false })
     : pino.destination({ dest: 2, sync: false });
-  return pino({ level: config.logLevel, base: { node: config.nodeId } }, destination);
+  const options = { level: config.logLevel, base: { node: config.nodeId } };
+  if (!readableLogs(config)) return pino(options, destination);
+  // Formatted in-process (not in a worker thread), into the same destination as the JSON would go.
+  return pino(
+    options,
+    pretty({
+      destination,
+      colorize: !config.logFile && pretty.isColorSupported,
+      translateTime: "SYS:HH:MM:ss.l",
+      ignore: "pid,hostname,node",
+    }),
+  );
+}
+
+/** Readable lines for a person at a terminal; JSON for files, pipes and log collectors. */
+export function readableLogs(config: Pick<HubConfig, "logFormat" | "logFile">): boolean {
+  if (config.logFormat !== "auto") return config.logFormat === "pretty";
+  return !config.logFile && process.stderr.isTTY === true;
 }
 
 export async function createHub(
