@@ -1,5 +1,6 @@
 /** The `parley` command tree, apart from running it, so tests can parse with the real parser. */
 import { Command } from "commander";
+import { adminCommand, resetPasswordCommand } from "./admin.js";
 import { chatCommand } from "./chat.js";
 import { sendCommand } from "./send.js";
 import { serveCommand } from "./serve.js";
@@ -14,5 +15,7 @@ export function parleyProgram(): Command {
   program.addCommand(chatCommand());
   program.addCommand(sendCommand());
   program.addCommand(trustCommand());
+  program.addCommand(adminCommand());
+  program.addCommand(resetPasswordCommand());
   return program;
 }

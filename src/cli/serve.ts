@@ -68,6 +68,12 @@ export function serveCommand(): Command {
     .addOption(new Option("--no-web", "do not serve the browser client at / [env PARLEY_WEB=false]"))
     .addOption(
       new Option(
+        "--admin-first-user",
+        "the first account registered on this (empty) hub becomes a server admin [env PARLEY_ADMIN_FIRST_USER]",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),

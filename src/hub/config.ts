@@ -32,6 +32,10 @@ export const hubConfigSchema = z.object({
     .optional()
     .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
   web: z.coerce.boolean().default(true).describe("serve the browser client at / (false: --no-web)"),
+  adminFirstUser: z.coerce
+    .boolean()
+    .default(false)
+    .describe("the first account registered on an empty hub becomes a server admin"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

@@ -17,11 +17,14 @@ import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
+import { adminHandlers } from "./gateway/admin.js";
 import { trustedProxies } from "./gateway/client-address.js";
+import { ClusterConnections } from "./gateway/connection-directory.js";
 import { Health } from "./gateway/http/health.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
+import { removePidFile, writePidFile } from "./pidfile.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
 import { identityFromFiles, selfSignedIdentity } from "./tls.js";
@@ -155,6 +158,8 @@ export async function createHub(
   const busLog = { log };
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
   const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
+  const clustered =
+    options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local");
   const rules = limiterRules(config.rateLimits);
   const limiters: HubLimiters =
     options.limiters ??
@@ -174,6 +179,7 @@ export async function createHub(
     log,
     limiters,
     maxBodyChars: config.maxBodyChars,
+    firstUserAdmin: config.adminFirstUser,
   });
   const p2p = new P2p(domain.deps, domain.accounts);
   const gateway = new Gateway(domain, bus, clock, log, {
@@ -183,7 +189,7 @@ export async function createHub(
     maxBodyChars: config.maxBodyChars,
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
-    extraHandlers: p2pHandlers(p2p),
+    extraHandlers: { ...p2pHandlers(p2p), ...adminHandlers },
     trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
@@ -191,6 +197,9 @@ export async function createHub(
     ...(options.authTimeoutMs !== undefined && { authTimeoutMs: options.authTimeoutMs }),
   });
 
+  // In a cluster the other nodes answer over Redis: a second is plenty, and admin listings are rare.
+  const directory = new ClusterConnections(gateway, bus, nodeId, clustered ? 1_000 : 0);
+  domain.admin.directory = directory;
   const http = await createHttpRouter(
     { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
     log,
@@ -219,6 +228,7 @@ export async function createHub(
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
   const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
+  writePidFile(dataDir, url);
   log.info(
     { url, dataDir, fingerprint: tls?.fingerprint, store: config.store ?? "sqlite", nodeId },
     "hub started",
@@ -229,10 +239,12 @@ export async function createHub(
     (closing ??= (async () => {
       log.info("hub shutting down");
       health.close();
+      directory.close();
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));
       await Promise.all(owned.map((part) => part.close()));
+      removePidFile(dataDir);
       log.info("hub stopped");
       log.flush();
     })());

@@ -25,6 +25,8 @@ export interface DomainDeps {
   limiters: DomainLimiters;
   log: Logger;
   maxBodyChars: number;
+  /** The first account registered on an empty hub becomes a server admin (`--admin-first-user`). */
+  firstUserAdmin?: boolean;
 }
 
 /** The authenticated user behind a request, and where it came from. */

@@ -1,5 +1,6 @@
 /** The domain, composed: every rule of the hub, behind plain async methods. No sockets, no SQL. */
 import { Accounts } from "./accounts.js";
+import { Admin } from "./admin.js";
 import { Audience } from "./audience.js";
 import type { DomainDeps } from "./context.js";
 import { Messages } from "./messages.js";
@@ -14,6 +15,7 @@ export class Domain {
   readonly messages: Messages;
   readonly settings: Settings;
   readonly presence: Presences;
+  readonly admin: Admin;
 
   constructor(readonly deps: DomainDeps) {
     this.audience = new Audience(deps.store, deps.bus);
@@ -22,5 +24,6 @@ export class Domain {
     this.messages = new Messages(deps, this.audience, this.accounts, this.rooms);
     this.settings = new Settings(deps, this.audience, this.accounts, this.rooms);
     this.presence = new Presences(deps, this.audience);
+    this.admin = new Admin(deps, this.audience, this.accounts, this.rooms);
   }
 }

@@ -20,6 +20,7 @@ import type { Bus } from "../bus/bus.js";
 import { LocalLimiter } from "../bus/limiter.js";
 import type { Clock } from "../clock.js";
 import type { Domain } from "../domain/hub.js";
+import type { UserId } from "../ids.js";
 import { clientAddress } from "./client-address.js";
 import { Connection, presenceReason } from "./connection.js";
 import { Delivery, type DeliveryOptions } from "./delivery.js";
@@ -112,6 +113,11 @@ export class Gateway {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** A user's authenticated connections on this node (for `admin.connections`; rare, so a scan). */
+  connectionsOf(userId: UserId): Connection[] {
+    return [...this.connections.values()].filter((conn) => conn.actor?.userId === userId);
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {

@@ -10,6 +10,10 @@ import type { Role } from "../../../protocol/model.js";
 import type {
   AddMemberResult,
   AppendResult,
+  AuditRecord,
+  NewAuditEntry,
+  Suspension,
+  UserListQuery,
   BanRecord,
   ConvId,
   DmConversationRecord,
@@ -31,6 +35,7 @@ import type {
   UserRecord,
 } from "../store.js";
 import { Appender, type GroupCommit } from "./appender.js";
+import { AuditRepo } from "./audit.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
 import { PeerRepo } from "./peers.js";
@@ -66,6 +71,7 @@ export class SqliteStore implements Store {
   private readonly messages: MessageRepo;
   private readonly settings: SettingsRepo;
   private readonly peers: PeerRepo;
+  private readonly audit: AuditRepo;
   private readonly appender: Appender;
   private closed = false;
 
@@ -78,6 +84,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
     this.peers = new PeerRepo(db);
+    this.audit = new AuditRepo(db);
     this.appender = new Appender(db, options.groupCommit ?? "immediate");
   }
 
@@ -137,6 +144,48 @@ export class SqliteStore implements Store {
   async setLastSeen(id: UserId, ts: number): Promise<void> {
     this.write();
     this.users.setLastSeen(id, ts);
+  }
+
+  async countUsers(): Promise<number> {
+    this.open();
+    return this.users.countLive();
+  }
+
+  async listUsers(query: UserListQuery): Promise<UserRecord[]> {
+    this.open();
+    return this.users.listPage(query);
+  }
+
+  async setServerAdmin(id: UserId, on: boolean): Promise<void> {
+    this.write();
+    this.users.setServerAdmin(id, on);
+  }
+
+  async setSuspension(id: UserId, suspension: Suspension | null): Promise<void> {
+    this.write();
+    this.users.setSuspension(id, suspension);
+  }
+
+  async setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): Promise<void> {
+    this.write();
+    this.users.setPasswordReset(id, reset);
+  }
+
+  async deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void> {
+    this.write();
+    this.users.deleteUser(id, options.erase, options.at);
+  }
+
+  // audit log
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditRecord> {
+    this.write();
+    return this.audit.append(entry);
+  }
+
+  async listAudit(query: { before?: number; limit: number }): Promise<AuditRecord[]> {
+    this.open();
+    return this.audit.list(query);
   }
 
   // sessions

@@ -152,7 +152,36 @@ CREATE TABLE peers (
 ) STRICT;
 `;
 
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: V1 }];
+/*
+ * v2 — running a hub: server admins, suspensions, one-time password resets, deleted accounts and the
+ * audit log of admin actions.
+ * - A deleted account stays as a tombstone row (so the ids of kept messages and bans stay valid) named
+ *   "deleted user", with a username_key no name can produce (it starts with a character usernames never
+ *   hold), so the name is free at once; look-ups by name and searches skip rows with deleted_at.
+ * - The audit log keeps the actor and target as text: they must outlive renames and deletions.
+ */
+const V2 = `
+ALTER TABLE users ADD COLUMN server_admin     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN suspended_at     INTEGER;
+ALTER TABLE users ADD COLUMN suspend_reason   TEXT;
+ALTER TABLE users ADD COLUMN reset_hash       TEXT;
+ALTER TABLE users ADD COLUMN reset_expires_at INTEGER;
+ALTER TABLE users ADD COLUMN deleted_at       INTEGER;
+
+CREATE TABLE audit_log (
+  id     INTEGER PRIMARY KEY,                                      -- newest first by id
+  at     INTEGER NOT NULL,
+  actor  TEXT    NOT NULL,
+  action TEXT    NOT NULL,
+  target TEXT,
+  detail TEXT
+) STRICT;
+`;
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial schema", sql: V1 },
+  { version: 2, name: "server admins, suspensions, password resets, deleted users, audit log", sql: V2 },
+];
 
 export function schemaVersion(db: Database): number {
   return db.pragma("user_version", { simple: true }) as number; // the pragma always yields an integer
