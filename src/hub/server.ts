@@ -6,7 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
+import { isColorSupported, prettyFactory } from "pino-pretty";
 import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
 import type { Limiter, LimiterRule } from "./bus/limiter.js";
@@ -113,16 +113,18 @@ export function createLogger(config: HubConfig): Logger {
     : pino.destination({ dest: 2, sync: false });
   const options = { level: config.logLevel, base: { node: config.nodeId } };
   if (!readableLogs(config)) return pino(options, destination);
-  // Formatted in-process (not in a worker thread), into the same destination as the JSON would go.
-  return pino(
-    options,
-    pretty({
-      destination,
-      colorize: !config.logFile && pretty.isColorSupported,
-      translateTime: "SYS:HH:MM:ss.l",
-      ignore: "pid,hostname,node",
-    }),
-  );
+  // Formatted synchronously in-process (no worker thread, no stream in between), into the same
+  // destination the JSON would go to — so flushing that destination at shutdown loses no line.
+  const format = prettyFactory({
+    colorize: !config.logFile && isColorSupported,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,node",
+  });
+  const stream: pino.DestinationStream & { flush(): void } = {
+    write: (line) => void destination.write(format(line)),
+    flush: () => destination.flush(),
+  };
+  return pino(options, stream);
 }
 
 /** Readable lines for a person at a terminal; JSON for files, pipes and log collectors. */

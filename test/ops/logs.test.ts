@@ -2,11 +2,14 @@
 import { rm } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
 import { readableLogs } from "../../src/hub/server.js";
+import { until } from "../cluster/cluster.js";
 import { spawnHub } from "../helpers/hub.js";
 
 async function startedLog(args: string[]): Promise<string> {
   const hub = await spawnHub({ insecure: true, args, env: { PARLEY_LOG_LEVEL: "info" } });
   try {
+    // The line is written asynchronously: wait for it rather than race the shutdown.
+    await until("the hub-started log line", () => hub.stderr().includes("hub started"), 20_000);
     await hub.stop();
     return hub.stderr();
   } finally {
