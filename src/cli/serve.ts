@@ -68,6 +68,18 @@ export function serveCommand(): Command {
     .addOption(new Option("--no-web", "do not serve the browser client at / [env PARLEY_WEB=false]"))
     .addOption(
       new Option(
+        "--metrics-port <n>",
+        "serve Prometheus metrics at http://METRICS-HOST:N/metrics (off unless given; 0 picks a port) [env PARLEY_METRICS_PORT]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--metrics-host <address>",
+        "address of the metrics endpoint [env PARLEY_METRICS_HOST] (default 127.0.0.1: this machine only)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--admin-first-user",
         "the first account registered on this (empty) hub becomes a server admin [env PARLEY_ADMIN_FIRST_USER]",
       ),
@@ -111,6 +123,7 @@ export function serveCommand(): Command {
       if (!config.rateLimits)
         console.log("WARNING: --no-rate-limits: login, message and request limits are off");
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
+      if (hub.metricsUrl) console.log(`metrics: ${hub.metricsUrl}`);
       const stop = (signal: string) => {
         hub.log.info({ signal }, "signal received");
         hub.close().then(

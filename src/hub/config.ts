@@ -32,6 +32,18 @@ export const hubConfigSchema = z.object({
     .optional()
     .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
   web: z.coerce.boolean().default(true).describe("serve the browser client at / (false: --no-web)"),
+  metricsHost: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("address of the Prometheus endpoint (loopback by default)"),
+  metricsPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("port of the Prometheus endpoint GET /metrics; off when unset"),
   adminFirstUser: z.coerce
     .boolean()
     .default(false)

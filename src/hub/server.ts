@@ -24,6 +24,10 @@ import { Health } from "./gateway/http/health.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
+import { countRefusals, instrumentStore } from "./metrics/instrument.js";
+import { NO_METRICS, type Metrics } from "./metrics/metrics.js";
+import { PrometheusMetrics } from "./metrics/prometheus.js";
+import { serveMetrics } from "./metrics/server.js";
 import { removePidFile, writePidFile } from "./pidfile.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
@@ -47,6 +51,8 @@ export interface RunningHub {
   /** Plain HTTP on the same port: add routes here. */
   http: HttpRouter;
   health: Health;
+  /** Where Prometheus scrapes this hub (absent without --metrics-port). */
+  metricsUrl: string | undefined;
   log: Logger;
   close(): Promise<void>;
 }
@@ -107,6 +113,16 @@ export interface HubOptions {
   webRoot?: string;
 }
 
+/** Limiters that tell the metrics each request they refuse (failed-login limits refuse on peek). */
+function countedLimiters(limiters: HubLimiters, metrics: Metrics): HubLimiters {
+  return {
+    loginAccount: countRefusals(limiters.loginAccount, LIMITER_NAMES.loginAccount, "peek", metrics),
+    loginAddress: countRefusals(limiters.loginAddress, LIMITER_NAMES.loginAddress, "peek", metrics),
+    register: countRefusals(limiters.register, LIMITER_NAMES.register, "take", metrics),
+    messages: countRefusals(limiters.messages, LIMITER_NAMES.messages, "take", metrics),
+  };
+}
+
 export function createLogger(config: HubConfig): Logger {
   const destination = config.logFile
     ? pino.destination({ dest: config.logFile, mkdir: true, sync: false })
@@ -153,17 +169,40 @@ export async function createHub(
   // What the hub opened itself it closes on the way out; injected parts are the caller's.
   const owned: Array<{ close(): Promise<void> }> = [];
   const own = <T extends { close(): Promise<void> }>(part: T): T => (owned.push(part), part);
-  const store =
+  // Only with --metrics-port: otherwise nothing is measured and the hooks are no-ops.
+  // The gauges read the gateway when scraped; it exists by then (scrapes start after listen).
+  const live: { gateway?: Gateway } = {};
+  const prometheus =
+    config.metricsPort === undefined
+      ? undefined
+      : new PrometheusMetrics(
+          {
+            connections: () => {
+              const states = live.gateway?.stats().states ?? { new: 0, ready: 0, authed: 0 };
+              return Object.entries(states).map(([state, count]) => ({
+                transport: "websocket",
+                state,
+                count,
+              }));
+            },
+            authenticatedUsers: () => live.gateway?.stats().users ?? 0,
+          },
+          { node: nodeId },
+        );
+  const metrics: Metrics = prometheus ?? NO_METRICS;
+  const openedStore =
     options.store ??
     own(await openStore(config.store, dataDir, { sqlite: { synchronous: config.sqliteSynchronous } }));
+  const store = prometheus ? instrumentStore(openedStore, metrics) : openedStore;
   // Redis trouble (reconnects, gaps, fallbacks) goes to the hub's log; nothing to log in-process.
-  const busLog = { log };
+  const busLog = { log, ...(prometheus && { onLag: (seconds: number) => metrics.busLag(seconds) }) };
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
+  if (prometheus) bus.onGap(() => metrics.busGap());
   const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
   const clustered =
     options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local");
   const rules = limiterRules(config.rateLimits);
-  const limiters: HubLimiters =
+  const openedLimiters: HubLimiters =
     options.limiters ??
     Object.fromEntries(
       await Promise.all(
@@ -173,6 +212,7 @@ export async function createHub(
         ]),
       ),
     );
+  const limiters = prometheus ? countedLimiters(openedLimiters, metrics) : openedLimiters;
   const domain = new Domain({
     store,
     bus,
@@ -193,12 +233,14 @@ export async function createHub(
     requestRate: rules.requests,
     extraHandlers: { ...p2pHandlers(p2p), ...adminHandlers },
     trustedProxies: trustedProxies(config.trustProxy),
+    metrics,
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
     ...(options.helloTimeoutMs !== undefined && { helloTimeoutMs: options.helloTimeoutMs }),
     ...(options.authTimeoutMs !== undefined && { authTimeoutMs: options.authTimeoutMs }),
   });
 
+  live.gateway = gateway;
   // In a cluster the other nodes answer over Redis: a second is plenty, and admin listings are rare.
   const directory = new ClusterConnections(gateway, bus, nodeId, clustered ? 1_000 : 0);
   domain.admin.directory = directory;
@@ -230,6 +272,18 @@ export async function createHub(
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
   const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
+  const metricsServer = prometheus
+    ? await serveMetrics(prometheus.registry, config.metricsHost, config.metricsPort!).catch(
+        async (err: unknown) => {
+          await gateway.close();
+          server.close();
+          await Promise.all(owned.map((part) => part.close()));
+          throw new Error(
+            `cannot serve metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`,
+          );
+        },
+      )
+    : undefined;
   writePidFile(dataDir, url);
   log.info(
     { url, dataDir, fingerprint: tls?.fingerprint, store: config.store ?? "sqlite", nodeId },
@@ -246,6 +300,7 @@ export async function createHub(
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));
       await Promise.all(owned.map((part) => part.close()));
+      await metricsServer?.close();
       removePidFile(dataDir);
       log.info("hub stopped");
       log.flush();
@@ -264,6 +319,7 @@ export async function createHub(
     gateway,
     http,
     health,
+    metricsUrl: metricsServer?.url,
     log,
     close,
   };

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpGet } from "../helpers/http.js";
+import { parsePrometheus, valueOf } from "../helpers/prometheus.js";
 import { startHub } from "../helpers/hub.js";
 import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { PrivateRedis, until } from "./cluster.js";
@@ -27,7 +28,12 @@ describe.skipIf(missing !== undefined)(
       proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
       target.port = String(proxy.port);
       hub = await startHub({
-        config: { store: target.toString(), bus: freshPrefix(redis.url).url, nodeId: "readyz" },
+        config: {
+          store: target.toString(),
+          bus: freshPrefix(redis.url).url,
+          nodeId: "readyz",
+          metricsPort: 0,
+        },
       });
     }, 60_000);
 
@@ -73,5 +79,18 @@ describe.skipIf(missing !== undefined)(
       await redis.restart(0);
       expect(await waitStatus(200)).toEqual({ store: "ok", bus: "ok" });
     }, 90_000);
+
+    it("counts the bus gap of the Redis restart and times the bus round trip", async () => {
+      let samples = parsePrometheus((await httpGet(hub.hub.metricsUrl!, "/metrics")).body);
+      await until(
+        "a bus heartbeat round trip",
+        async () => {
+          samples = parsePrometheus((await httpGet(hub.hub.metricsUrl!, "/metrics")).body);
+          return valueOf(samples, "parley_bus_lag_seconds_count") > 0;
+        },
+        30_000,
+      );
+      expect(valueOf(samples, "parley_bus_gaps_total")).toBeGreaterThanOrEqual(1);
+    }, 60_000);
   },
 );
