@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import type { HubConfigInput } from "../hub/config.js";
 import { createHub } from "../hub/server.js";
 import { fromFile, layered } from "./config.js";
+import { notifySystemd } from "./systemd.js";
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -124,6 +125,7 @@ export function serveCommand(): Command {
         console.log("WARNING: --no-rate-limits: login, message and request limits are off");
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
       if (hub.metricsUrl) console.log(`metrics: ${hub.metricsUrl}`);
+      notifySystemd(`serving ${hub.url}`, (message) => hub.log.warn(message));
       const stop = (signal: string) => {
         hub.log.info({ signal }, "signal received");
         hub.close().then(
