@@ -1,5 +1,7 @@
 /** The `parley` command tree, apart from running it, so tests can parse with the real parser. */
 import { Command } from "commander";
+import { adminCommand, resetPasswordCommand } from "./admin.js";
+import { backupCommand, restoreCommand } from "./backup.js";
 import { chatCommand } from "./chat.js";
 import { sendCommand } from "./send.js";
 import { serveCommand } from "./serve.js";
@@ -14,5 +16,9 @@ export function parleyProgram(): Command {
   program.addCommand(chatCommand());
   program.addCommand(sendCommand());
   program.addCommand(trustCommand());
+  program.addCommand(adminCommand());
+  program.addCommand(resetPasswordCommand());
+  program.addCommand(backupCommand());
+  program.addCommand(restoreCommand());
   return program;
 }

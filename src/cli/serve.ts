@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import type { HubConfigInput } from "../hub/config.js";
 import { createHub } from "../hub/server.js";
 import { fromFile, layered } from "./config.js";
+import { notifySystemd } from "./systemd.js";
 
 export function serveCommand(): Command {
   return new Command("serve")
@@ -52,6 +53,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--log-format <format>",
+        "auto (readable at a terminal, JSON otherwise), pretty or json [env PARLEY_LOG_FORMAT] (default auto)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--max-frame-bytes <n>",
         "largest accepted frame [env PARLEY_MAX_FRAME_BYTES] (default 65536)",
       ),
@@ -82,6 +89,24 @@ export function serveCommand(): Command {
       new Option(
         "--file-storage-bytes <n>",
         "total bytes of files the hub keeps [env PARLEY_FILE_STORAGE_BYTES] (default 10737418240 = 10 GiB)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--metrics-port <n>",
+        "serve Prometheus metrics at http://METRICS-HOST:N/metrics (off unless given; 0 picks a port) [env PARLEY_METRICS_PORT]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--metrics-host <address>",
+        "address of the metrics endpoint [env PARLEY_METRICS_HOST] (default 127.0.0.1: this machine only)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--admin-first-user",
+        "the first account registered on this (empty) hub becomes a server admin [env PARLEY_ADMIN_FIRST_USER]",
       ),
     )
     .addOption(
@@ -123,6 +148,8 @@ export function serveCommand(): Command {
       if (!config.rateLimits)
         console.log("WARNING: --no-rate-limits: login, message and request limits are off");
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
+      if (hub.metricsUrl) console.log(`metrics: ${hub.metricsUrl}`);
+      notifySystemd(`serving ${hub.url}`, (message) => hub.log.warn(message));
       const stop = (signal: string) => {
         hub.log.info({ signal }, "signal received");
         hub.close().then(

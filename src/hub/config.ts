@@ -33,6 +33,10 @@ export const hubConfigSchema = z.object({
   nodeId: z.string().optional().describe("this node's name in a cluster (default: random)"),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   logFile: z.string().optional().describe("write logs to this file instead of stderr"),
+  logFormat: z
+    .enum(["auto", "pretty", "json"])
+    .default("auto")
+    .describe("auto: readable lines when stderr is a terminal, JSON lines otherwise"),
   maxFrameBytes: z.coerce.number().int().min(1024).max(MAX_FRAME_BYTES).default(MAX_FRAME_BYTES),
   maxBodyChars: z.coerce.number().int().min(1).max(MAX_BODY_CHARS).default(MAX_BODY_CHARS),
   maxFileBytes: z.coerce
@@ -58,6 +62,22 @@ export const hubConfigSchema = z.object({
     .optional()
     .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
   web: z.coerce.boolean().default(true).describe("serve the browser client at / (false: --no-web)"),
+  metricsHost: z
+    .string()
+    .min(1)
+    .default("127.0.0.1")
+    .describe("address of the Prometheus endpoint (loopback by default)"),
+  metricsPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("port of the Prometheus endpoint GET /metrics; off when unset"),
+  adminFirstUser: z.coerce
+    .boolean()
+    .default(false)
+    .describe("the first account registered on an empty hub becomes a server admin"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

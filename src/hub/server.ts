@@ -6,6 +6,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
+import { isColorSupported, prettyFactory } from "pino-pretty";
 import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
 import type { Limiter, LimiterRule } from "./bus/limiter.js";
@@ -16,12 +17,20 @@ import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
+import { adminHandlers } from "./gateway/admin.js";
 import { trustedProxies } from "./gateway/client-address.js";
+import { ClusterConnections } from "./gateway/connection-directory.js";
+import { Health } from "./gateway/http/health.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { fileHandlers } from "./gateway/files.js";
 import { addFileRoutes } from "./gateway/http/files.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
+import { countRefusals, instrumentStore } from "./metrics/instrument.js";
+import { NO_METRICS, type Metrics } from "./metrics/metrics.js";
+import { PrometheusMetrics } from "./metrics/prometheus.js";
+import { serveMetrics } from "./metrics/server.js";
+import { removePidFile, writePidFile } from "./pidfile.js";
 import type { FileStore } from "./store/blobs/file-store.js";
 import { openFileStore, openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
@@ -44,6 +53,9 @@ export interface RunningHub {
   gateway: Gateway;
   /** Plain HTTP on the same port: add routes here. */
   http: HttpRouter;
+  health: Health;
+  /** Where Prometheus scrapes this hub (absent without --metrics-port). */
+  metricsUrl: string | undefined;
   log: Logger;
   close(): Promise<void>;
 }
@@ -110,11 +122,40 @@ export interface HubOptions {
   webRoot?: string;
 }
 
+/** Limiters that tell the metrics each request they refuse (failed-login limits refuse on peek). */
+function countedLimiters(limiters: HubLimiters, metrics: Metrics): HubLimiters {
+  return {
+    loginAccount: countRefusals(limiters.loginAccount, LIMITER_NAMES.loginAccount, "peek", metrics),
+    loginAddress: countRefusals(limiters.loginAddress, LIMITER_NAMES.loginAddress, "peek", metrics),
+    register: countRefusals(limiters.register, LIMITER_NAMES.register, "take", metrics),
+    messages: countRefusals(limiters.messages, LIMITER_NAMES.messages, "take", metrics),
+  };
+}
+
 export function createLogger(config: HubConfig): Logger {
   const destination = config.logFile
     ? pino.destination({ dest: config.logFile, mkdir: true, sync: false })
     : pino.destination({ dest: 2, sync: false });
-  return pino({ level: config.logLevel, base: { node: config.nodeId } }, destination);
+  const options = { level: config.logLevel, base: { node: config.nodeId } };
+  if (!readableLogs(config)) return pino(options, destination);
+  // Formatted synchronously in-process (no worker thread, no stream in between), into the same
+  // destination the JSON would go to — so flushing that destination at shutdown loses no line.
+  const format = prettyFactory({
+    colorize: !config.logFile && isColorSupported,
+    translateTime: "SYS:HH:MM:ss.l",
+    ignore: "pid,hostname,node",
+  });
+  const stream: pino.DestinationStream & { flush(): void } = {
+    write: (line) => void destination.write(format(line)),
+    flush: () => destination.flush(),
+  };
+  return pino(options, stream);
+}
+
+/** Readable lines for a person at a terminal; JSON for files, pipes and log collectors. */
+export function readableLogs(config: Pick<HubConfig, "logFormat" | "logFile">): boolean {
+  if (config.logFormat !== "auto") return config.logFormat === "pretty";
+  return !config.logFile && process.stderr.isTTY === true;
 }
 
 export async function createHub(
@@ -137,20 +178,45 @@ export async function createHub(
   // What the hub opened itself it closes on the way out; injected parts are the caller's.
   const owned: Array<{ close(): Promise<void> }> = [];
   const own = <T extends { close(): Promise<void> }>(part: T): T => (owned.push(part), part);
-  const store =
+  // Only with --metrics-port: otherwise nothing is measured and the hooks are no-ops.
+  // The gauges read the gateway when scraped; it exists by then (scrapes start after listen).
+  const live: { gateway?: Gateway } = {};
+  const prometheus =
+    config.metricsPort === undefined
+      ? undefined
+      : new PrometheusMetrics(
+          {
+            connections: () => {
+              const states = live.gateway?.stats().states ?? { new: 0, ready: 0, authed: 0 };
+              return Object.entries(states).map(([state, count]) => ({
+                transport: "websocket",
+                state,
+                count,
+              }));
+            },
+            authenticatedUsers: () => live.gateway?.stats().users ?? 0,
+          },
+          { node: nodeId },
+        );
+  const metrics: Metrics = prometheus ?? NO_METRICS;
+  const openedStore =
     options.store ??
     own(
       await openStore(config.store, dataDir, {
         sqlite: { synchronous: config.sqliteSynchronous, appendIn: config.sqliteAppend },
       }),
     );
+  const store = prometheus ? instrumentStore(openedStore, metrics) : openedStore;
   const fileStore = options.fileStore ?? own(await openFileStore(config.store, dataDir));
   // Redis trouble (reconnects, gaps, fallbacks) goes to the hub's log; nothing to log in-process.
-  const busLog = { log };
+  const busLog = { log, ...(prometheus && { onLag: (seconds: number) => metrics.busLag(seconds) }) };
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
+  if (prometheus) bus.onGap(() => metrics.busGap());
   const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
+  const clustered =
+    options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local");
   const rules = limiterRules(config.rateLimits);
-  const limiters: HubLimiters =
+  const openedLimiters: HubLimiters =
     options.limiters ??
     Object.fromEntries(
       await Promise.all(
@@ -160,6 +226,7 @@ export async function createHub(
         ]),
       ),
     );
+  const limiters = prometheus ? countedLimiters(openedLimiters, metrics) : openedLimiters;
   const domain = new Domain({
     store,
     bus,
@@ -174,6 +241,7 @@ export async function createHub(
       quotaBytes: config.fileQuotaBytes,
       storageBytes: config.fileStorageBytes,
     },
+    firstUserAdmin: config.adminFirstUser,
   });
   const p2p = new P2p(domain.deps, domain.accounts);
   const gateway = new Gateway(domain, bus, clock, log, {
@@ -185,20 +253,33 @@ export async function createHub(
     requestRate: rules.requests,
     extraHandlers: {
       ...p2pHandlers(p2p),
+      ...adminHandlers,
       ...fileHandlers(domain.files, tls !== undefined, () => `${config.host}:${port}`),
     },
     trustedProxies: trustedProxies(config.trustProxy),
+    metrics,
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
     ...(options.helloTimeoutMs !== undefined && { helloTimeoutMs: options.helloTimeoutMs }),
     ...(options.authTimeoutMs !== undefined && { authTimeoutMs: options.authTimeoutMs }),
   });
 
+  live.gateway = gateway;
+  // In a cluster the other nodes answer over Redis: a second is plenty, and admin listings are rare.
+  const directory = new ClusterConnections(gateway, bus, nodeId, clustered ? 1_000 : 0);
+  domain.admin.directory = directory;
   const http = await createHttpRouter(
     { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
     log,
   );
   addFileRoutes(http, domain, log);
+  const health = new Health({
+    checks: {
+      store: () => store.checkWritable().then(() => undefined),
+      bus: async () => bus.unreachable(),
+    },
+  });
+  health.install(http);
   const server: Server = tls
     ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
     : createHttpServer(http.handle);
@@ -213,6 +294,21 @@ export async function createHub(
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
+  const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
+  const metricsServer = prometheus
+    ? await serveMetrics(prometheus.registry, config.metricsHost, config.metricsPort!).catch(
+        async (err: unknown) => {
+          await gateway.close();
+          server.close();
+          await Promise.all(owned.map((part) => part.close()));
+          throw new Error(
+            `cannot serve metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`,
+          );
+        },
+      )
+    : undefined;
   // Files housekeeping: expired slots and unattached files often; blobs no record uses at start and daily.
   const sweep = (orphans: boolean) =>
     domain.files.sweep(orphans).catch((error: unknown) => log.warn({ err: error }, "file sweep failed"));
@@ -220,9 +316,7 @@ export async function createHub(
   let sweeps = 0;
   const sweeper = setInterval(() => void sweep(++sweeps % FULL_SWEEP_EVERY === 0), SWEEP_INTERVAL_MS);
   sweeper.unref();
-  const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
-  const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
+  writePidFile(dataDir, url);
   log.info(
     {
       url,
@@ -240,10 +334,14 @@ export async function createHub(
     (closing ??= (async () => {
       log.info("hub shutting down");
       clearInterval(sweeper);
+      health.close();
+      directory.close();
       await gateway.close();
       server.closeAllConnections?.();
       await new Promise<void>((ok) => server.close(() => ok()));
       await Promise.all(owned.map((part) => part.close()));
+      await metricsServer?.close();
+      removePidFile(dataDir);
       log.info("hub stopped");
       log.flush();
     })());
@@ -260,6 +358,8 @@ export async function createHub(
     domain,
     gateway,
     http,
+    health,
+    metricsUrl: metricsServer?.url,
     log,
     close,
   };

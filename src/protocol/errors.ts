@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   "EMPTY_BODY",
   "BODY_TOO_LONG",
   "NO_SUCH_REQUEST",
+  "SUSPENDED",
   "UNAVAILABLE",
   "FILE_TOO_LARGE",
   "QUOTA_EXCEEDED",
@@ -64,10 +65,13 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   ALREADY_MEMBER: "You are already a member of this room.",
   NOT_MEMBER: "You (or the named user) are not a member of this room.",
   NOT_BANNED: "The user is not banned from this room.",
-  FORBIDDEN: "Your role in this room does not allow this.",
+  FORBIDDEN:
+    "Your role in this room does not allow this (for `admin.*` ops: you are not a server admin of this hub).",
   EMPTY_BODY: "The message is empty after trimming.",
   BODY_TOO_LONG: "The message is longer than the hub's limit.",
   NO_SUCH_REQUEST: "No pending peer-to-peer request has this id.",
+  SUSPENDED:
+    "The account is suspended by the hub's administrators; the message gives their reason. Logging in and resuming fail until it is lifted.",
   UNAVAILABLE:
     "The hub cannot do this right now (e.g. its storage refuses writes); nothing was stored. Retry after `retryAfterMs`.",
   FILE_TOO_LARGE: "The file is larger than the hub's limit (`--max-file-bytes`), or file sharing is off.",

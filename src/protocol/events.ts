@@ -8,6 +8,7 @@ import {
   presenceReasonSchema,
   roleSchema,
   roomSchema,
+  sessionEndSchema,
   userSchema,
 } from "./model.js";
 
@@ -35,7 +36,7 @@ export const events = {
       username: z.string(),
       role: roleSchema,
       by: z.string().optional(),
-      reason: z.enum(["promoted", "demoted", "succession"]),
+      reason: z.enum(["promoted", "demoted", "succession", "transferred"]),
     })
     .describe("A member's role changed."),
   "room.updated": z
@@ -72,7 +73,10 @@ export const events = {
     .object({ requestId: z.string(), reason: cancelReasonSchema.optional() })
     .describe("A direct-chat request to you was withdrawn before you answered it."),
   "session.ended": z
-    .object({ reason: z.enum(["logout", "password", "shutdown"]) })
+    .object({
+      reason: sessionEndSchema,
+      message: z.string().optional().describe("for a person: e.g. why the account was suspended"),
+    })
     .describe("The hub ended this connection's session."),
 } as const;
 

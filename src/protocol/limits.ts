@@ -50,6 +50,10 @@ export const RATE_BURST = 60;
 export const BAD_FRAMES_PER_MINUTE = 20;
 
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
+/** How long a password-reset token from `admin.password` stays valid (it works once). */
+export const RESET_TOKEN_TTL_MS = 24 * 3600 * 1000;
+/** Largest page of `admin.users` and `admin.audit`. */
+export const ADMIN_PAGE_MAX = 500;
 
 /** WebSocket close codes used by the hub. */
 export const CloseCode = {

@@ -113,3 +113,56 @@ export const presenceReasonSchema = z
     "`quit`: the client closed its connection (code 1000/1001); `disconnect`: the connection broke or the hub closed it; `timeout`: no pongs; `logout`: the session ended",
   );
 export type PresenceReason = z.infer<typeof presenceReasonSchema>;
+
+/**
+ * Why the hub ended a session: `logout` elsewhere, a `password` change, hub `shutdown`, or a server
+ * admin's action — `suspended`, `kicked` (sessions ended, may log in again), account `deleted`.
+ */
+export const sessionEndSchema = z.enum(["logout", "password", "shutdown", "suspended", "kicked", "deleted"]);
+export type SessionEndReason = z.infer<typeof sessionEndSchema>;
+
+/** A user as a server admin sees it (`admin.users`). */
+export const adminUserSchema = z.object({
+  username: z.string(),
+  displayName: z.string(),
+  createdAt: z.number().int(),
+  lastSeen: z.number().int().optional(),
+  online: z.boolean(),
+  admin: z.boolean().describe("a server admin"),
+  suspended: z
+    .object({ at: z.number().int(), reason: z.string() })
+    .optional()
+    .describe("present while the account is suspended"),
+});
+export type AdminUser = z.infer<typeof adminUserSchema>;
+
+/** A room as a server admin sees it (`admin.rooms`): every room, members or not. */
+export const adminRoomSchema = z.object({
+  name: z.string(),
+  owner: z.string().optional(),
+  members: z.number().int(),
+  locked: z.boolean(),
+  createdAt: z.number().int(),
+  lastSeq: z.number().int(),
+});
+export type AdminRoom = z.infer<typeof adminRoomSchema>;
+
+/** One open connection of a user (`admin.connections`). */
+export const adminConnectionSchema = z.object({
+  id: z.string().describe("node:number"),
+  node: z.string(),
+  address: z.string(),
+  since: z.number().int().describe("ms since epoch, when the connection opened"),
+});
+export type AdminConnection = z.infer<typeof adminConnectionSchema>;
+
+/** One entry of the audit log of admin actions (`admin.audit`). */
+export const auditEntrySchema = z.object({
+  id: z.number().int(),
+  at: z.number().int(),
+  actor: z.string().describe("the admin's username, or `operator` for `parley admin` on a data folder"),
+  action: z.string(),
+  target: z.string().optional(),
+  detail: z.string().optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;

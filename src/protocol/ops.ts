@@ -5,6 +5,10 @@
  */
 import { z } from "zod";
 import {
+  adminConnectionSchema,
+  adminRoomSchema,
+  adminUserSchema,
+  auditEntrySchema,
   banSchema,
   briefRoomSchema,
   cancelReasonSchema,
@@ -16,7 +20,15 @@ import {
   sessionSchema,
   userSchema,
 } from "./model.js";
-import { CAPACITY_MAX, CAPACITY_MIN, CID_MAX, FILE_NAME_MAX, FILE_TYPE_MAX, HISTORY_MAX } from "./limits.js";
+import {
+  ADMIN_PAGE_MAX,
+  CAPACITY_MAX,
+  CAPACITY_MIN,
+  CID_MAX,
+  FILE_NAME_MAX,
+  FILE_TYPE_MAX,
+  HISTORY_MAX,
+} from "./limits.js";
 
 const BODY_MAX = 100_000;
 const NAME_MAX = 256;
@@ -30,6 +42,10 @@ const target = { room: name.optional(), user: name.optional() };
 const FILE_ID_MAX = 64;
 const fileId = z.string().min(1).max(FILE_ID_MAX);
 const empty = z.object({});
+const reason = z.string().max(500);
+const adminPage = z.number().int().min(1).max(ADMIN_PAGE_MAX);
+/** Every admin op may answer these besides its own. */
+const ADMIN_ERRORS = ["FORBIDDEN"] as const;
 
 export interface OpSpec<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   params: P;
@@ -122,7 +138,7 @@ export const ops = {
     result: z.object({ user: userSchema, session: sessionSchema }),
     auth: false,
     summary: "Logs in and opens a session on this connection.",
-    errors: ["BAD_CREDENTIALS", "RATE_LIMITED"],
+    errors: ["BAD_CREDENTIALS", "SUSPENDED", "RATE_LIMITED"],
   }),
   resume: op({
     params: z.object({
@@ -133,7 +149,15 @@ export const ops = {
     auth: false,
     summary:
       'Resumes a session by token; then replays missed `message` events, oldest first, for each cursor ("room:NAME" or "dm:USER" → last seq seen) and for conversations without a cursor from the read marker.',
-    errors: ["SESSION_EXPIRED"],
+    errors: ["SESSION_EXPIRED", "SUSPENDED"],
+  }),
+  "password.reset": op({
+    params: z.object({ username: name, token: z.string().max(256), password: text }),
+    result: empty,
+    auth: false,
+    summary:
+      "Sets a new password with the one-time token a server admin gave you (`admin.password`); ends every session of the account. Does not log in.",
+    errors: ["BAD_CREDENTIALS", "WEAK_PASSWORD", "RATE_LIMITED"],
   }),
   logout: op({
     params: empty,
@@ -450,6 +474,116 @@ export const ops = {
     auth: true,
     summary: "Opens (or joins) the hub relay channel for an accepted request.",
     errors: ["NO_SUCH_REQUEST"],
+  }),
+  "admin.users": op({
+    params: z.object({
+      query: z.string().max(64).optional().describe("username or display-name prefix"),
+      after: name.optional().describe("the last username of the previous page"),
+      limit: adminPage.optional().describe("default 100"),
+    }),
+    result: z.object({ users: z.array(adminUserSchema) }),
+    auth: true,
+    summary: "Server admins: every account (suspended ones too), by username, a page at a time.",
+    errors: ADMIN_ERRORS,
+  }),
+  "admin.grant": op({
+    params: z.object({ username: name, on: z.boolean() }),
+    result: empty,
+    auth: true,
+    summary: "Server admins: makes a user a server admin (`on: true`) or no longer one.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.password": op({
+    params: z.object({
+      username: name,
+      password: text.optional().describe("the new password; absent: make a one-time reset token"),
+    }),
+    result: z.object({
+      resetToken: z.string().optional().describe("for the user's `password.reset`; shown once"),
+      expiresAt: z.number().int().optional(),
+    }),
+    auth: true,
+    summary:
+      "Server admins: sets a user's password, or makes a one-time reset token valid for 24 h; either way every session of the user ends.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER", "WEAK_PASSWORD"],
+  }),
+  "admin.suspend": op({
+    params: z.object({ username: name, reason: reason.min(1) }),
+    result: empty,
+    auth: true,
+    summary:
+      "Server admins: suspends an account on every node at once — its connections get `session.ended` (reason `suspended`, with the reason) and close; `login` and `resume` answer `SUSPENDED` until lifted.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.unsuspend": op({
+    params: z.object({ username: name }),
+    result: empty,
+    auth: true,
+    summary: "Server admins: lifts a suspension.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.delete": op({
+    params: z.object({
+      username: name,
+      erase: z
+        .boolean()
+        .optional()
+        .describe(
+          'true: also erase their messages and their files; default: keep them, shown as from "deleted user"',
+        ),
+    }),
+    result: empty,
+    auth: true,
+    summary:
+      "Server admins: deletes an account — sessions end, it leaves every room (with succession), its settings go; the name becomes free.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.rooms": op({
+    params: z.object({ query: z.string().max(64).optional() }),
+    result: z.object({ rooms: z.array(adminRoomSchema) }),
+    auth: true,
+    summary: "Server admins: every room with owner, member count and last seq; `query` filters by prefix.",
+    errors: ADMIN_ERRORS,
+  }),
+  "admin.room.delete": op({
+    params: z.object({ room: name, reason: reason.optional() }),
+    result: empty,
+    auth: true,
+    summary: "Server admins: takes a room down (deletes it with its history); members get `room.deleted`.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_ROOM"],
+  }),
+  "admin.room.owner": op({
+    params: z.object({ room: name, username: name }),
+    result: empty,
+    auth: true,
+    summary:
+      "Server admins: makes a user the room's owner (joining them if need be); the old owner becomes an admin. Members get `role.changed` (reason `transferred`).",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_ROOM", "NO_SUCH_USER"],
+  }),
+  "admin.connections": op({
+    params: z.object({ username: name }),
+    result: z.object({ connections: z.array(adminConnectionSchema) }),
+    auth: true,
+    summary: "Server admins: a user's open connections on every node of the hub.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.kick": op({
+    params: z.object({ username: name }),
+    result: empty,
+    auth: true,
+    summary:
+      "Server admins: ends every session of a user on every node (`session.ended`, reason `kicked`); they may log in again.",
+    errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
+  }),
+  "admin.audit": op({
+    params: z.object({
+      before: z.number().int().optional().describe("an entry id"),
+      limit: adminPage.optional(),
+    }),
+    result: z.object({ entries: z.array(auditEntrySchema) }),
+    auth: true,
+    summary: "Server admins: the audit log of admin actions, newest first (default 100).",
+    errors: ADMIN_ERRORS,
   }),
 } as const;
 

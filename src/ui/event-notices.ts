@@ -109,6 +109,9 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
         logout: "This session was logged out (from another device?); log in again",
         password: "Your password was changed elsewhere; log in again",
         shutdown: "The hub is restarting; the client reconnects by itself",
+        suspended: `Your account was suspended by the hub's administrators${ev.message ? `: ${ev.message}` : ""}`,
+        kicked: "A hub administrator ended your session; log in again",
+        deleted: "Your account was deleted by the hub's administrators",
       }[ev.reason];
       return [{ view: STATUS_VIEW, text, level: ev.reason === "shutdown" ? "info" : "error", flash: true }];
     }

@@ -8,6 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
+  DELETED_USERNAME,
   StoreConflictError,
   type NewMessage,
   type Store,
@@ -808,6 +809,109 @@ export function describeStoreContract(
         await store.close();
         const results = await Promise.all(pending);
         expect(results.map((x) => x.message.seq)).toEqual([1, 2, 3, 4, 5]);
+        store = await open(); // afterEach closes this one
+      });
+    });
+
+    describe("running a hub: admins, suspensions, resets, deletions, audit", () => {
+      it("counts and lists live users a page at a time, by username, with a prefix", async () => {
+        for (const name of ["carol", "Alice", "bob", "albert"]) await user(name);
+        expect(await store.countUsers()).toBe(4);
+        const names = async (q: Parameters<Store["listUsers"]>[0]) =>
+          (await store.listUsers(q)).map((u) => u.username);
+        expect(await names({ limit: 10 })).toEqual(["albert", "Alice", "bob", "carol"]);
+        expect(await names({ limit: 2 })).toEqual(["albert", "Alice"]);
+        expect(await names({ limit: 2, after: "ALICE" })).toEqual(["bob", "carol"]);
+        expect(await names({ limit: 10, prefix: "AL" })).toEqual(["albert", "Alice"]);
+        expect(await names({ limit: 10, prefix: "al", after: "albert" })).toEqual(["Alice"]);
+      });
+
+      it("stores the server-admin flag, a suspension and a pending reset, and clears them", async () => {
+        const u = await user("ursula");
+        expect(u.serverAdmin).toBeUndefined();
+        expect(u.suspension).toBeUndefined();
+        await store.setServerAdmin(u.id, true);
+        await store.setSuspension(u.id, { at: T0 + 5, reason: "spam" });
+        await store.setPasswordReset(u.id, { tokenHash: "h", expiresAt: T0 + 9 });
+        expect(await store.getUserByName("ursula")).toMatchObject({
+          serverAdmin: true,
+          suspension: { at: T0 + 5, reason: "spam" },
+          reset: { tokenHash: "h", expiresAt: T0 + 9 },
+        });
+        await store.setServerAdmin(u.id, false);
+        await store.setSuspension(u.id, null);
+        await store.setPasswordReset(u.id, null);
+        expect(await store.getUserById(u.id)).toEqual(u);
+      });
+
+      it("deletes a user, keeping their messages under the deleted-user name, and frees the name", async () => {
+        const d = await user("dora");
+        const e = await user("ed");
+        const r = await room("r", e.id);
+        await store.addMember(r.id, d.id, "member", T0);
+        await send(r.convId, d.id, "from dora");
+        await send(r.convId, e.id, "from ed");
+        await store.createSession({ tokenHash: "dora-t", userId: d.id, createdAt: T0, expiresAt: T0 + 1e9 });
+        await store.setBlock(e.id, d.id, true);
+        await store.setMute(d.id, { roomId: r.id }, true);
+        await store.deleteUser(d.id, { erase: false, at: T0 + 100 });
+
+        expect(await store.getUserByName("dora")).toBeUndefined();
+        expect(await store.searchUsers("d", 10)).toEqual([]);
+        expect(await store.searchUsers(DELETED_USERNAME.slice(0, 3), 10)).toEqual([]);
+        expect(await store.countUsers()).toBe(1);
+        expect((await store.listUsers({ limit: 10 })).map((u) => u.username)).toEqual(["ed"]);
+        expect((await store.getUserById(d.id))?.username).toBe(DELETED_USERNAME);
+        expect(await store.getSession("dora-t")).toBeUndefined();
+        expect((await store.getMembers(r.id)).map((m) => m.username)).toEqual(["ed"]);
+        expect((await store.getSettings(e.id)).blocked).toEqual([]);
+        const kept = await store.history(r.convId, { limit: 10 }, e.id);
+        expect(kept.map((m) => [m.from, m.body])).toEqual([
+          [DELETED_USERNAME, "from dora"],
+          ["ed", "from ed"],
+        ]);
+        // The name is free at once, for a new and unrelated account.
+        const again = await user("dora");
+        expect(again.id).not.toBe(d.id);
+        expect(await store.getUserByName("DORA")).toEqual(again);
+      });
+
+      it("deleting with erase removes the user's messages and no one else's", async () => {
+        const d = await user("dora");
+        const e = await user("ed");
+        const conv = (await store.getDmConversation(d.id, e.id, true))!;
+        await send(conv, d.id, "d1");
+        await send(conv, e.id, "e1");
+        await store.deleteUser(d.id, { erase: true, at: T0 + 100 });
+        expect((await store.history(conv, { limit: 10 }, e.id)).map((m) => m.body)).toEqual(["e1"]);
+        // Deleting twice changes nothing.
+        await store.deleteUser(d.id, { erase: true, at: T0 + 200 });
+        expect((await store.getUserById(d.id))?.username).toBe(DELETED_USERNAME);
+      });
+
+      it("appends audit entries and lists them newest first, a page at a time", async () => {
+        const first = await store.appendAudit({ at: T0, actor: "root", action: "suspend", target: "x" });
+        expect(first).toEqual({ id: first.id, at: T0, actor: "root", action: "suspend", target: "x" });
+        await store.appendAudit({ at: T0 + 1, actor: "root", action: "kick", detail: "why" });
+        const third = await store.appendAudit({ at: T0 + 2, actor: "operator", action: "grant" });
+        const all = await store.listAudit({ limit: 10 });
+        expect(all.map((a) => a.action)).toEqual(["grant", "kick", "suspend"]);
+        expect(all[1]).toMatchObject({ detail: "why" });
+        expect((await store.listAudit({ limit: 1, before: third.id })).map((a) => a.action)).toEqual([
+          "kick",
+        ]);
+      });
+    });
+
+    describe("health", () => {
+      it("checkWritable resolves on an open store, writing nothing", async () => {
+        await store.checkWritable();
+        expect(await store.searchUsers("", 10)).toEqual([]);
+      });
+
+      it("checkWritable rejects once the store is closed", async () => {
+        await store.close();
+        await expect(store.checkWritable()).rejects.toThrow(/closed/);
         store = await open(); // afterEach closes this one
       });
     });

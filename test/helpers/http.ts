@@ -1,4 +1,7 @@
-/** Plain HTTPS requests to a test hub (its self-signed certificate is accepted, as tests pin nothing here). */
+/**
+ * Plain HTTP(S) requests to a test hub: files, health, metrics (its self-signed certificate is accepted,
+ * as tests pin nothing here).
+ */
 import { request as httpsRequest } from "node:https";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import type { Readable } from "node:stream";
@@ -15,6 +18,8 @@ export interface HttpOptions {
   token?: string;
   headers?: Record<string, string | number>;
   body?: Buffer | Readable;
+  /** Gives up when the socket is idle this long (default: never). */
+  timeoutMs?: number;
 }
 
 /** One request; resolves with the whole answer (also for error statuses). */
@@ -27,6 +32,7 @@ export function http(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
       {
         method: opts.method ?? "GET",
         rejectUnauthorized: false,
+        ...(opts.timeoutMs !== undefined && { timeout: opts.timeoutMs }),
         headers: {
           ...(opts.token !== undefined && { authorization: `Bearer ${opts.token}` }),
           ...(Buffer.isBuffer(opts.body) && { "content-length": opts.body.length }),
@@ -48,9 +54,23 @@ export function http(url: string, opts: HttpOptions = {}): Promise<HttpResult> {
         });
       },
     );
+    req.on("timeout", () => req.destroy(new Error(`no answer from ${target.href}`)));
     req.on("error", reject);
     if (opts.body === undefined) req.end();
     else if (Buffer.isBuffer(opts.body)) req.end(opts.body);
     else opts.body.pipe(req);
   });
+}
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** `base` may be the hub's ws(s):// URL: the scheme is mapped to http(s) and the path replaced. */
+export async function httpGet(base: string, path: string, method = "GET"): Promise<HttpAnswer> {
+  const url = new URL(path, base.replace(/^ws/, "http"));
+  const answer = await http(url.href, { method, timeoutMs: 10_000 });
+  return { status: answer.status, headers: answer.headers, body: answer.body.toString("utf8") };
 }

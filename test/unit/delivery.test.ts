@@ -31,6 +31,9 @@ class TestBus implements Bus {
     this.gap = handler;
     return () => (this.gap = undefined);
   }
+  unreachable(): undefined {
+    return undefined;
+  }
   async close(): Promise<void> {}
 }
 

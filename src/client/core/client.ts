@@ -288,7 +288,7 @@ export class ParleyClient {
     this.setState(S.loggedOut(this.current));
   }
 
-  private loseSession(reason: "expired" | "logout" | "password"): void {
+  private loseSession(reason: ClientEventMap["sessionLost"]["reason"]): void {
     this.sessionInfo = null;
     this.forgetAccount();
     this.emitter.emit("sessionLost", { reason });

@@ -11,6 +11,7 @@ import type {
   PasswordRule,
   Role,
   Room,
+  SessionEndReason,
   User,
 } from "../../protocol/index.js";
 import type { HubError } from "./errors.js";
@@ -152,7 +153,7 @@ export interface ClientEventMap {
   /** An outbox entry was refused for good (e.g. NOT_MEMBER, BODY_TOO_LONG); it left the outbox. */
   sendFailed: { entry: OutboxEntry; error: HubError };
   /** The session ended and will not be resumed: log in again. */
-  sessionLost: { reason: "expired" | "logout" | "password" };
+  sessionLost: { reason: "expired" | Exclude<SessionEndReason, "shutdown"> };
   /** A background step failed without stopping the client (gap fetch, refresh …). */
   warning: { message: string; error?: Error };
 }

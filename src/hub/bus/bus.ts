@@ -7,6 +7,7 @@
  */
 import type { AnyEvent } from "../../protocol/events.js";
 import type { ConvId, UserId } from "../ids.js";
+import type { AdminConnection, SessionEndReason } from "../../protocol/model.js";
 
 /**
  * Deliver `event` to every connection of each user in `to`.
@@ -52,7 +53,22 @@ export interface EndSessionsMessage {
   /** Only connections with this session token hash; all of the user's when absent. */
   tokenHash?: string;
   exceptConn?: string;
-  reason: "logout" | "password";
+  reason: Exclude<SessionEndReason, "shutdown">;
+  /** For the person whose session ends (e.g. a suspension's reason). */
+  message?: string;
+}
+
+/** A server admin asks every node for a user's connections; each answers with a report. */
+export interface ConnectionsQueryMessage {
+  kind: "connections-query";
+  queryId: string;
+  userId: UserId;
+}
+
+export interface ConnectionsReportMessage {
+  kind: "connections-report";
+  queryId: string;
+  connections: AdminConnection[];
 }
 
 /** Opaque peer-relay bytes for one connection. */
@@ -71,7 +87,13 @@ export interface InvalidateMessage {
 }
 
 export type BusMessage =
-  DeliverMessage | AdvanceMessage | EndSessionsMessage | RelayMessage | InvalidateMessage;
+  | DeliverMessage
+  | AdvanceMessage
+  | EndSessionsMessage
+  | RelayMessage
+  | InvalidateMessage
+  | ConnectionsQueryMessage
+  | ConnectionsReportMessage;
 
 /** Which form of a `deliver` message's event a user gets. */
 export type Variant = "plain" | "muted" | "echo";
@@ -100,5 +122,7 @@ export interface Bus {
   subscribe(handler: (message: BusMessage) => void): () => void;
   /** Called when this node may have missed messages (e.g. after a broker reconnect). */
   onGap(handler: () => void): () => void;
+  /** Why this node cannot reach the other nodes right now (for /readyz), or undefined when it can. */
+  unreachable(): string | undefined;
   close(): Promise<void>;
 }

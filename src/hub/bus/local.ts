@@ -17,6 +17,10 @@ export class LocalBus implements Bus {
     return () => {};
   }
 
+  unreachable(): undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     this.handlers.clear();
   }

@@ -111,6 +111,10 @@ export class MemoryBus implements Bus {
     return () => this.gapHandlers.delete(handler);
   }
 
+  unreachable(): string | undefined {
+    return this.closed ? "the bus is closed" : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);

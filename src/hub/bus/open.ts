@@ -12,10 +12,19 @@ import type { Bus } from "./bus.js";
 import { LocalLimiter, type Limiter, type LimiterRule } from "./limiter.js";
 import { LocalBus } from "./local.js";
 import { LocalPresence, type Presence } from "./presence.js";
-import { RedisBus, type BusLog } from "./redis-bus.js";
-import { RedisLimiter } from "./redis-limiter.js";
-import { connectRedis, firstConnect, parseRedisSpec, type RedisSpec } from "./redis-options.js";
-import { RedisPresence } from "./redis-presence.js";
+import type { BusLog } from "./redis-bus.js";
+import { parseRedisSpec, type RedisSpec } from "./redis-spec.js";
+
+/** ioredis and the Redis parts, loaded only when a `redis://` spec asks for them. */
+async function redisParts() {
+  const [bus, limiter, options, presence] = await Promise.all([
+    import("./redis-bus.js"),
+    import("./redis-limiter.js"),
+    import("./redis-options.js"),
+    import("./redis-presence.js"),
+  ]);
+  return { ...bus, ...limiter, ...options, ...presence };
+}
 
 export class BusSpecError extends Error {
   constructor(message: string) {
@@ -26,6 +35,8 @@ export class BusSpecError extends Error {
 
 export interface OpenBusOptions {
   log?: BusLog;
+  /** The bus's round-trip lag, when it has one to measure (Redis). */
+  onLag?: (seconds: number) => void;
 }
 
 /** A limiter that may hold a connection: call `close` when the hub stops. */
@@ -52,7 +63,7 @@ export async function openBus(
   options: OpenBusOptions = {},
 ): Promise<Bus> {
   const redis = redisSpec(spec);
-  return redis ? RedisBus.open(redis, nodeId, options) : new LocalBus();
+  return redis ? (await redisParts()).RedisBus.open(redis, nodeId, options) : new LocalBus();
 }
 
 export async function openPresence(
@@ -61,13 +72,15 @@ export async function openPresence(
   options: OpenBusOptions = {},
 ): Promise<Presence> {
   const redis = redisSpec(spec);
-  return redis ? RedisPresence.open(redis, nodeId, options) : new LocalPresence();
+  return redis ? (await redisParts()).RedisPresence.open(redis, nodeId, options) : new LocalPresence();
 }
 
 /** One connection serves every limiter of a process on the same Redis; the last `close` ends it. */
 const sharedLimiterConnections = new Map<string, { redis: Promise<Redis>; users: number }>();
 
 async function limiterConnection(spec: RedisSpec): Promise<{ redis: Redis; release: () => Promise<void> }> {
+  // Loaded before the look-up: no await may fall between finding no entry and adding one.
+  const { connectRedis, firstConnect } = await redisParts();
   const key = `${spec.url}#${spec.prefix}`;
   let entry = sharedLimiterConnections.get(key);
   if (!entry) {
@@ -111,6 +124,7 @@ export async function openLimiter(
   const redis = redisSpec(spec);
   if (!redis) return Object.assign(new LocalLimiter(rule, clock), { close: async () => {} });
   const connection = await limiterConnection(redis);
+  const { RedisLimiter } = await redisParts();
   const limiter = new RedisLimiter(connection.redis, redis.prefix, rule, name, { clock, ...options });
   if (options.log) {
     const log = options.log;

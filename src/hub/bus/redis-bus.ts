@@ -9,6 +9,7 @@
  */
 import type { Redis } from "ioredis";
 import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import type { Bus, BusMessage } from "./bus.js";
 import { decodeFrame, encodeFrame, encodeHeartbeat } from "./redis-codec.js";
 import { connectRedis, firstConnect, type RedisSpec } from "./redis-options.js";
@@ -23,6 +24,8 @@ export interface RedisBusOptions {
   /** How long `open` waits for Redis before failing. */
   connectTimeoutMs?: number;
   log?: BusLog;
+  /** Told how long this node's heartbeat took to come back through Redis (seconds): the bus's lag. */
+  onLag?: (seconds: number) => void;
 }
 
 interface OriginState {
@@ -39,6 +42,9 @@ export class RedisBus implements Bus {
   /** Unique per process, so a restarted node's numbering is never compared with its predecessor's. */
   private readonly origin: string;
   private pubSeq = 0;
+  /** When the heartbeat now on its way was sent (performance.now()), to time its return. */
+  private heartbeatSentAt: number | undefined;
+  private onLag: ((seconds: number) => void) | undefined;
   private gapPending = false;
   private closed = false;
   private readonly heartbeat: NodeJS.Timeout;
@@ -79,6 +85,7 @@ export class RedisBus implements Bus {
       throw err;
     }
     const bus = new RedisBus(pub, sub, channel, nodeId, options.log, options.heartbeatMs ?? 2_000);
+    bus.onLag = options.onLag;
     bus.watchConnections();
     return bus;
   }
@@ -118,6 +125,7 @@ export class RedisBus implements Bus {
   private async sendHeartbeat(): Promise<void> {
     if (this.closed || this.pub.status !== "ready") return;
     try {
+      this.heartbeatSentAt = performance.now();
       await this.pub.publish(this.channel, encodeHeartbeat(this.origin, this.pubSeq));
     } catch {
       // The next one will do; a lost heartbeat loses no message.
@@ -147,7 +155,13 @@ export class RedisBus implements Bus {
       // First word from this origin (new node, or since our reconnect): nothing to compare with yet.
       this.origins.set(frame.origin, { lastSeq: frame.pubSeq, heardAt: Date.now() });
     }
-    if ("heartbeat" in frame) return;
+    if ("heartbeat" in frame) {
+      if (frame.origin === this.origin && this.heartbeatSentAt !== undefined) {
+        this.onLag?.((performance.now() - this.heartbeatSentAt) / 1000);
+        this.heartbeatSentAt = undefined;
+      }
+      return;
+    }
     for (const handler of this.handlers) {
       try {
         handler(frame.message);
@@ -180,6 +194,17 @@ export class RedisBus implements Bus {
   onGap(handler: () => void): () => void {
     this.gapHandlers.add(handler);
     return () => this.gapHandlers.delete(handler);
+  }
+
+  unreachable(): string | undefined {
+    if (this.closed) return "the bus is closed";
+    for (const [role, redis] of [
+      ["publish", this.pub],
+      ["subscribe", this.sub],
+    ] as const) {
+      if (redis.status !== "ready") return `Redis ${role} connection is ${redis.status}`;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {

@@ -4,31 +4,9 @@
  * runs) can share one Redis.
  */
 import { Redis, type RedisOptions } from "ioredis";
+import { redisLabel, type RedisSpec } from "./redis-spec.js";
 
-export interface RedisSpec {
-  url: string;
-  prefix: string;
-}
-
-const PREFIX_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
-
-export function parseRedisSpec(spec: string): RedisSpec {
-  const parsed = new URL(spec);
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new Error(`not a Redis URL: ${parsed.protocol}`);
-  }
-  const prefix = parsed.searchParams.get("prefix") ?? "parley";
-  if (!PREFIX_RE.test(prefix)) throw new Error(`invalid Redis prefix ${JSON.stringify(prefix)}`);
-  parsed.searchParams.delete("prefix");
-  return { url: parsed.toString(), prefix };
-}
-
-/** For log lines: the URL without its password. */
-export function redisLabel(spec: RedisSpec): string {
-  const url = new URL(spec.url);
-  if (url.password) url.password = "***";
-  return url.toString();
-}
+export { parseRedisSpec, redisLabel, type RedisSpec } from "./redis-spec.js";
 
 /**
  * A connection that fails commands at once while disconnected instead of queueing them: callers fall

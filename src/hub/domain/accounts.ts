@@ -1,5 +1,5 @@
 /** Accounts and sessions: register, login, resume, logout, profile, rename, password. */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { SESSION_TTL_MS } from "../../protocol/limits.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import type { SessionInfo, User } from "../../protocol/model.js";
@@ -55,6 +55,7 @@ export class Accounts {
         ...(lastName !== undefined && { lastName }),
       });
       this.deps.log.info({ username }, "account registered");
+      await this.maybeFirstAdmin(record);
       return { user: toUser(record, false) };
     } catch (error) {
       if (error instanceof StoreConflictError) fail("USERNAME_TAKEN", `the username ${username} is taken`);
@@ -81,6 +82,8 @@ export class Accounts {
       fail("BAD_CREDENTIALS", "wrong username or password");
     }
     await limiters.loginAccount.reset(accountKey);
+    // Only after the password: a suspension is not revealed to someone guessing.
+    refuseSuspended(record);
     const session = await this.openSession(record.id, params.device);
     this.deps.log.info({ username: record.username, address, connId }, "login");
     return {
@@ -115,6 +118,7 @@ export class Accounts {
     }
     const record = await store.getUserById(session.userId);
     if (!record) fail("SESSION_EXPIRED", "the session's account no longer exists; log in again");
+    refuseSuspended(record);
     return {
       user: toUser(record, true),
       session: { token, expiresAt: session.expiresAt },
@@ -129,6 +133,52 @@ export class Accounts {
       fail("SESSION_EXPIRED", "the session has expired or was ended; log in again");
     }
     return session.userId;
+  }
+
+  /**
+   * With `--admin-first-user`, the account that makes a hub's user count 1 becomes its first server
+   * admin. Two registrations racing on an empty hub both see 2 and neither is made admin — then use
+   * `parley admin grant`.
+   */
+  private async maybeFirstAdmin(record: UserRecord): Promise<void> {
+    const { store, log, clock } = this.deps;
+    if (!this.deps.firstUserAdmin || (await store.countUsers()) !== 1) return;
+    await store.setServerAdmin(record.id, true);
+    const entry = { at: clock.now(), actor: "operator", action: "grant", target: record.username };
+    log.info({ audit: { ...entry, detail: "first user" } }, "admin grant");
+    await store.appendAudit({ ...entry, detail: "first registered user (--admin-first-user)" });
+  }
+
+  /**
+   * `password.reset`: a new password with the one-time token from `admin.password`. Wrong tokens count
+   * like failed logins (per account and per address), so tokens cannot be guessed at speed.
+   */
+  async resetPassword(params: OpParams<"password.reset">, address: string): Promise<void> {
+    const { store, limiters, clock, bus } = this.deps;
+    const record = await store.getUserByName(params.username);
+    const accountKey = failureKey(record, params.username);
+    const wait = Math.max(
+      await limiters.loginAccount.peek(accountKey),
+      await limiters.loginAddress.peek(address),
+    );
+    if (wait > 0) fail("RATE_LIMITED", "too many failed attempts; try again later", { retryAfterMs: wait });
+    const reset = record?.reset;
+    const given = Buffer.from(hashToken(params.token), "hex");
+    const valid =
+      reset !== undefined &&
+      reset.expiresAt > clock.now() &&
+      timingSafeEqual(Buffer.from(reset.tokenHash, "hex"), given);
+    if (!record || !valid) {
+      await Promise.all([limiters.loginAccount.take(accountKey), limiters.loginAddress.take(address)]);
+      fail("BAD_CREDENTIALS", "the reset token is wrong, used or expired");
+    }
+    checkPassword(params.password, record.username);
+    await store.setPasswordHash(record.id, await hashPassword(params.password));
+    await store.setPasswordReset(record.id, null);
+    await store.deleteUserSessions(record.id);
+    await bus.publish({ kind: "end-sessions", userId: record.id, reason: "password" });
+    await limiters.loginAccount.reset(accountKey);
+    this.deps.log.info({ username: record.username, address }, "password reset with a token");
   }
 
   async logout(actor: Actor): Promise<void> {
@@ -232,6 +282,13 @@ export class Accounts {
     const record = await this.deps.store.getUserByName(username);
     if (!record) fail("NO_SUCH_USER", `there is no user named ${username}`);
     return record;
+  }
+}
+
+/** A suspended account may not log in or resume; the admins' reason is in the message. */
+function refuseSuspended(record: UserRecord): void {
+  if (record.suspension) {
+    fail("SUSPENDED", `this account is suspended by the hub's administrators: ${record.suspension.reason}`);
   }
 }
 

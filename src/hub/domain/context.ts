@@ -28,6 +28,8 @@ export interface DomainDeps {
   maxBodyChars: number;
   /** Shared files' storage and limits; absent → file sharing is off. */
   files?: FilesSettings;
+  /** The first account registered on an empty hub becomes a server admin (`--admin-first-user`). */
+  firstUserAdmin?: boolean;
 }
 
 /** The authenticated user behind a request, and where it came from. */

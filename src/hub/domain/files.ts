@@ -400,6 +400,11 @@ export class Files {
     return this.deps.store.files.deleteOfConversation(convId);
   }
 
+  /** A deleted account's messages were erased: its files go too, records now, bytes right after. */
+  async forgetUser(userId: UserId): Promise<void> {
+    await this.release(await this.deps.store.files.deleteOfOwner(userId));
+  }
+
   /** Deletes the blobs no record uses any more. */
   async release(keys: readonly string[]): Promise<void> {
     const settings = this.deps.files;

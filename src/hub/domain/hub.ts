@@ -1,5 +1,6 @@
 /** The domain, composed: every rule of the hub, behind plain async methods. No sockets, no SQL. */
 import { Accounts } from "./accounts.js";
+import { Admin } from "./admin.js";
 import { Audience } from "./audience.js";
 import type { DomainDeps } from "./context.js";
 import { Files } from "./files.js";
@@ -16,6 +17,7 @@ export class Domain {
   readonly settings: Settings;
   readonly presence: Presences;
   readonly files: Files;
+  readonly admin: Admin;
 
   constructor(readonly deps: DomainDeps) {
     this.audience = new Audience(deps.store, deps.bus);
@@ -25,5 +27,6 @@ export class Domain {
     this.messages = new Messages(deps, this.audience, this.accounts, this.rooms, this.files);
     this.settings = new Settings(deps, this.audience, this.accounts, this.rooms);
     this.presence = new Presences(deps, this.audience);
+    this.admin = new Admin(deps, this.audience, this.accounts, this.rooms, this.files);
   }
 }

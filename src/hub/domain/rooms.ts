@@ -429,6 +429,73 @@ export class Rooms {
     await this.files?.release(blobs);
   }
 
+  /** Removes a user from every room they are in, with succession (their account is being deleted). */
+  async removeEverywhere(userId: UserId): Promise<void> {
+    for (const { room } of await this.deps.store.roomsOfUser(userId)) {
+      const member = (await this.audience.members(room.id)).find((m) => m.userId === userId);
+      if (member) await this.removeMember(room, member, { reason: "left" });
+    }
+  }
+
+  /** Deletes a room whatever anyone's role (a server admin takes it down) and tells its members. */
+  async takeDown(name: string): Promise<RoomRecord> {
+    const room = await this.find(name);
+    const everyone = await this.memberIds(room);
+    await this.deleteRoom(room);
+    await notify(this.deps.bus, everyone, { ev: "room.deleted", room: room.name });
+    return room;
+  }
+
+  /**
+   * Makes a user the room's owner, joining them (and lifting a ban) if need be; the previous owner
+   * becomes an admin. Members hear `role.changed` with reason `transferred`.
+   */
+  async transferOwnership(
+    name: string,
+    username: string,
+    by: string,
+  ): Promise<{ room: string; from?: string; to: string }> {
+    const { store, clock, bus } = this.deps;
+    const room = await this.find(name);
+    const user = await this.accounts.findUser(username);
+    const members = await this.audience.members(room.id);
+    const previous = members.find((m) => m.role === "owner");
+    const result = { room: room.name, to: user.username, ...(previous && { from: previous.username }) };
+    if (previous?.userId === user.id) return result;
+    if (members.some((m) => m.userId === user.id)) {
+      await store.setRole(room.id, user.id, "owner");
+    } else {
+      await store.removeBan(room.id, user.id);
+      // Past capacity on purpose: an admin's decision is not refused for a full room.
+      await store.addMember(room.id, user.id, "owner", clock.now());
+    }
+    if (previous) await store.setRole(room.id, previous.userId, "admin");
+    await this.audience.changedRoom(room.id);
+    const everyone = await this.memberIds(room);
+    if (!members.some((m) => m.userId === user.id)) {
+      await notify(bus, everyone, {
+        ev: "member.joined",
+        room: room.name,
+        username: user.username,
+        role: "owner",
+      });
+    }
+    const changed = [
+      { username: user.username, role: "owner" as const },
+      ...(previous ? [{ username: previous.username, role: "admin" as const }] : []),
+    ];
+    for (const change of changed) {
+      await notify(bus, everyone, {
+        ev: "role.changed",
+        room: room.name,
+        ...change,
+        by,
+        reason: "transferred",
+      });
+    }
+    return result;
+  }
+
   private async requireActorName(actor: Actor): Promise<string> {
     return (await this.accounts.requireUser(actor.userId)).username;
   }

@@ -4,6 +4,7 @@ import type { WebSocket } from "ws";
 import type { AnyEvent } from "../../protocol/events.js";
 import { BAD_FRAMES_PER_MINUTE, CloseCode } from "../../protocol/limits.js";
 import type { PresenceReason } from "../../protocol/model.js";
+import type { EndSessionsMessage } from "../bus/bus.js";
 import type { Actor } from "../domain/context.js";
 import type { LocalLimiter } from "../bus/limiter.js";
 import type { DeliverySink, Outgoing } from "./delivery.js";
@@ -31,6 +32,8 @@ export class Connection implements FrameSink, DeliverySink {
   /** msg.send requests run one at a time per connection, so a client's messages keep their order. */
   sendChain: Promise<unknown> = Promise.resolve();
   private readonly badFrames: number[] = [];
+  /** When the connection opened (ms since epoch), for `admin.connections`. */
+  readonly openedAt = Date.now();
 
   constructor(
     readonly id: string,
@@ -64,8 +67,8 @@ export class Connection implements FrameSink, DeliverySink {
     this.sendFrame(out.encode(frameOf));
   }
 
-  endSession(reason: "logout" | "password"): void {
-    const ended: AnyEvent = { ev: "session.ended", reason };
+  endSession(reason: EndSessionsMessage["reason"], message?: string): void {
+    const ended: AnyEvent = { ev: "session.ended", reason, ...(message !== undefined && { message }) };
     this.sendJson(ended);
     this.closing = "logout";
     this.close(CloseCode.normal, "session ended");

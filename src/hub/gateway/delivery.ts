@@ -24,7 +24,14 @@
  */
 import type { Logger } from "pino";
 import type { AnyEvent } from "../../protocol/events.js";
-import type { AdvanceMessage, Bus, BusMessage, DeliverMessage, RelayMessage } from "../bus/bus.js";
+import type {
+  AdvanceMessage,
+  Bus,
+  BusMessage,
+  DeliverMessage,
+  EndSessionsMessage,
+  RelayMessage,
+} from "../bus/bus.js";
 import type { ConvId, UserId } from "../ids.js";
 import type { CatchUp, SequencedEvent } from "../domain/messages.js";
 
@@ -35,7 +42,8 @@ export interface DeliverySink {
   /** One event for this connection; `out` is shared by every receiver of the same form (see Outgoing). */
   write(out: Outgoing): void;
   /** The hub ended this session (logged out elsewhere, password changed): say why and close. */
-  endSession(reason: "logout" | "password"): void;
+  /** `message`: for the person (e.g. why the account was suspended). */
+  endSession(reason: EndSessionsMessage["reason"], message?: string): void;
   /** The session's token hash, to end only the connections of one session. */
   readonly tokenHash: string | undefined;
 }
@@ -281,13 +289,15 @@ export class Delivery {
         for (const bound of this.byUser.get(message.userId) ?? []) {
           if (bound.sink.id === message.exceptConn) continue;
           if (message.tokenHash !== undefined && bound.sink.tokenHash !== message.tokenHash) continue;
-          bound.sink.endSession(message.reason);
+          bound.sink.endSession(message.reason, message.message);
         }
         return;
       case "relay":
         this.relay?.(message);
         return;
       case "invalidate":
+      case "connections-query":
+      case "connections-report":
         return;
     }
   }

@@ -3,6 +3,7 @@
  * validate the params (op table), run the handler, reply — and bind or unbind the session's connection
  * to Delivery on login, resume and logout. The WebSocket transport hands every text frame here.
  */
+import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { errorReply, okReplyText, parseRequest, type RequestId } from "../../protocol/frames.js";
 import { CloseCode } from "../../protocol/limits.js";
@@ -11,6 +12,7 @@ import type { Clock } from "../clock.js";
 import type { Authenticated } from "../domain/accounts.js";
 import type { Domain } from "../domain/hub.js";
 import type { PresenceReason } from "../../protocol/model.js";
+import { NO_METRICS, type Metrics } from "../metrics/metrics.js";
 import type { Connection } from "./connection.js";
 import type { Delivery } from "./delivery.js";
 import { failureReply, invalidParams } from "./errors.js";
@@ -19,11 +21,14 @@ import type { Handler, HandlerTable, RequestContext } from "./handlers.js";
 export interface RequestOptions {
   serverName: string;
   limits: RequestContext["limits"];
+  /** Told of each answered request and each refusal by the request bucket. */
+  metrics?: Metrics;
 }
 
 export class Requests {
   /** One context per connection, made on its first request: no allocation per request. */
   private readonly contexts = new WeakMap<Connection, RequestContext>();
+  private readonly metrics: Metrics;
 
   constructor(
     private readonly domain: Domain,
@@ -32,15 +37,19 @@ export class Requests {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly options: RequestOptions,
-  ) {}
+  ) {
+    this.metrics = options.metrics ?? NO_METRICS;
+  }
 
   async handle(conn: Connection, text: string): Promise<void> {
     const parsed = parseRequest(text);
     if (!parsed.ok) return this.badFrame(conn, parsed.id, parsed.message);
     const { id, op, params } = parsed;
+    const started = this.metrics.enabled ? performance.now() : 0;
     const wait = conn.throttle();
     if (wait > 0) {
       conn.sendJson(errorReply(id, "RATE_LIMITED", "too many requests; slow down", { retryAfterMs: wait }));
+      this.metrics.rateLimited("requests");
       return;
     }
     if (!isOpName(op)) return this.badFrame(conn, id, `unknown op "${op.slice(0, 64)}"`, "UNKNOWN_OP");
@@ -62,12 +71,16 @@ export class Requests {
       }
       valid = checked.data;
     }
+    let outcome = "ok";
     try {
       const result = await handler(this.context(conn), valid as never);
       conn.sendText(okReplyText(id, result ?? {}));
     } catch (error) {
-      conn.sendJson(failureReply(id, error, this.log, { conn: conn.id, op }));
+      const reply = failureReply(id, error, this.log, { conn: conn.id, op });
+      outcome = reply.error.code;
+      conn.sendJson(reply);
     }
+    if (this.metrics.enabled) this.metrics.request(op, outcome, (performance.now() - started) / 1000);
     const after = conn.afterReply;
     if (after) {
       conn.afterReply = undefined;

@@ -20,8 +20,10 @@ import type { Bus } from "../bus/bus.js";
 import { LocalLimiter } from "../bus/limiter.js";
 import type { Clock } from "../clock.js";
 import type { Domain } from "../domain/hub.js";
+import type { UserId } from "../ids.js";
+import type { Metrics } from "../metrics/metrics.js";
 import { clientAddress } from "./client-address.js";
-import { Connection, presenceReason } from "./connection.js";
+import { Connection, presenceReason, type ConnectionState } from "./connection.js";
 import { Delivery, type DeliveryOptions } from "./delivery.js";
 import { coreHandlers, type HandlerTable } from "./handlers.js";
 import { Requests } from "./requests.js";
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   trustedProxies?: ReadonlySet<string>;
   /** Hold times of the delivery order (delivery.ts). */
   delivery?: DeliveryOptions;
+  /** Told of requests, deliveries and dropped slow clients (default: nothing measured). */
+  metrics?: Metrics;
 }
 
 const NO_PROXIES: ReadonlySet<string> = new Set();
@@ -82,8 +86,15 @@ export class Gateway {
           maxBodyChars: options.maxBodyChars,
           historyPage: options.historyPage,
         },
+        ...(options.metrics !== undefined && { metrics: options.metrics }),
       },
     );
+    // Delivery reports to the metrics through its hooks.
+    const metrics = options.metrics;
+    if (metrics) {
+      this.delivery.hooks.delivered = (count) => metrics.delivered(count);
+      this.delivery.hooks.slowConsumer = () => metrics.slowConsumerDropped();
+    }
     this.requestLimiter = new LocalLimiter(options.requestRate, clock);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -112,6 +123,22 @@ export class Gateway {
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Open connections by state, and users with an authenticated one (read when metrics are scraped). */
+  stats(): { states: Record<ConnectionState, number>; users: number } {
+    const states: Record<ConnectionState, number> = { new: 0, ready: 0, authed: 0 };
+    const users = new Set<UserId>();
+    for (const conn of this.connections.values()) {
+      states[conn.state] += 1;
+      if (conn.actor) users.add(conn.actor.userId);
+    }
+    return { states, users: users.size };
+  }
+
+  /** A user's authenticated connections on this node (for `admin.connections`; rare, so a scan). */
+  connectionsOf(userId: UserId): Connection[] {
+    return [...this.connections.values()].filter((conn) => conn.actor?.userId === userId);
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {

@@ -102,6 +102,8 @@ export interface FileRecords {
   storedBytes(): Promise<number>;
   /** Deletes the records of a conversation (before it is deleted); returns their blob keys. */
   deleteOfConversation(convId: ConvId): Promise<string[]>;
+  /** Deletes the records of every file the user uploaded (their messages are erased); returns their blob keys. */
+  deleteOfOwner(ownerId: UserId): Promise<string[]>;
   /**
    * Deletes records past their time: slots not started by `now`, uploads started before `staleUpload`
    * and never finished (a crash), stored files uploaded before `unattachedBefore`; and usage counts of

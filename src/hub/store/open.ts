@@ -9,8 +9,6 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { DiskFileStore } from "./blobs/disk.js";
 import type { FileStore } from "./blobs/file-store.js";
-import { PgFileStore } from "./blobs/postgres.js";
-import { PgStore } from "./postgres/pg-store.js";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite/index.js";
 import type { Store } from "./store.js";
 
@@ -39,7 +37,11 @@ export async function openStore(
     if (path === "") throw new StoreSpecError(`store "sqlite:" needs a path, e.g. sqlite:./chat.db`);
     return openSqlite(path === ":memory:" ? path : resolve(path), options.sqlite);
   }
-  if (/^postgres(ql)?:\/\//i.test(s)) return PgStore.open({ url: s });
+  if (/^postgres(ql)?:\/\//i.test(s)) {
+    // pg is loaded only for a PostgreSQL store: a SQLite hub never needs it.
+    const { PgStore } = await import("./postgres/pg-store.js");
+    return PgStore.open({ url: s });
+  }
   // The spec may be a URL holding a password: name only its scheme in the error.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(s)?.[0] ?? s.slice(0, 20);
   throw new StoreSpecError(`unknown store "${scheme}…": use sqlite, sqlite:PATH or postgres://…`);
@@ -54,7 +56,11 @@ export const FILES_FOLDER = "files";
  */
 export async function openFileStore(spec: string | undefined, dataDir: string): Promise<FileStore> {
   const s = spec?.trim() ?? "";
-  if (/^postgres(ql)?:\/\//i.test(s)) return PgFileStore.open(s);
+  if (/^postgres(ql)?:\/\//i.test(s)) {
+    // Like the store: pg is loaded only when the spec names PostgreSQL.
+    const { PgFileStore } = await import("./blobs/postgres.js");
+    return PgFileStore.open(s);
+  }
   return DiskFileStore.open(join(dataDir, FILES_FOLDER));
 }
 

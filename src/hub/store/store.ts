@@ -40,6 +40,37 @@ export interface UserRecord {
   passwordHash: string;
   createdAt: number;
   lastSeen?: number;
+  /** A server admin (admin ops, `parley admin grant`). */
+  serverAdmin?: true;
+  suspension?: Suspension;
+  /** A pending one-time password reset: the token's hash and when it stops working. */
+  reset?: { tokenHash: string; expiresAt: number };
+}
+
+export interface Suspension {
+  at: number;
+  reason: string;
+}
+
+export interface UserListQuery {
+  /** Username or display-name prefix, ignoring case. */
+  prefix?: string;
+  /** Only usernames after this one (ignoring case): the last of the previous page. */
+  after?: string;
+  limit: number;
+}
+
+export interface NewAuditEntry {
+  at: number;
+  /** Who acted: a username, or `operator` for commands run on the data folder. */
+  actor: string;
+  action: string;
+  target?: string;
+  detail?: string;
+}
+
+export interface AuditRecord extends NewAuditEntry {
+  id: number;
 }
 
 export interface NewUser {
@@ -166,6 +197,9 @@ export interface PeerRecord {
   updatedAt: number;
 }
 
+/** The name every deleted account is shown under (several tombstones may carry it). */
+export const DELETED_USERNAME = "deleted user";
+
 export type AddMemberResult = "added" | "full" | "exists";
 
 export interface Store {
@@ -183,6 +217,27 @@ export interface Store {
   renameUser(id: UserId, username: string): Promise<UserRecord>;
   setPasswordHash(id: UserId, hash: string): Promise<void>;
   setLastSeen(id: UserId, ts: number): Promise<void>;
+  /** Live accounts (deleted ones never count). */
+  countUsers(): Promise<number>;
+  /** Live accounts ordered by username (ignoring case), a page at a time. */
+  listUsers(query: UserListQuery): Promise<UserRecord[]>;
+  setServerAdmin(id: UserId, on: boolean): Promise<void>;
+  /** `null` lifts the suspension. */
+  setSuspension(id: UserId, suspension: Suspension | null): Promise<void>;
+  /** `null` clears a pending reset. */
+  setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): Promise<void>;
+  /**
+   * Deletes an account in one transaction: its sessions, memberships, bans of it, mutes and blocks (both
+   * ways), read markers and peer record go; with `erase` its messages too. What remains is a tombstone
+   * row with the username "deleted user" that keeps the ids of kept messages valid: name look-ups,
+   * searches, lists and counts never see it, and the name is free for a new account at once.
+   */
+  deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void>;
+
+  // audit log of admin actions
+  appendAudit(entry: NewAuditEntry): Promise<AuditRecord>;
+  /** Newest first; with `before`, only entries with a smaller id. */
+  listAudit(query: { before?: number; limit: number }): Promise<AuditRecord[]>;
 
   // sessions (tokens are stored only as hashes)
   createSession(session: SessionRecord): Promise<void>;
@@ -251,6 +306,9 @@ export interface Store {
   // peer-to-peer identity
   setPeer(userId: UserId, peer: PeerRecord): Promise<void>;
   getPeer(userId: UserId): Promise<PeerRecord | undefined>;
+
+  /** Rejects, saying why, unless the store takes writes now (for /readyz); cheap, writes nothing. */
+  checkWritable(): Promise<void>;
 
   /** Flushes pending writes and closes. */
   close(): Promise<void>;

@@ -169,6 +169,14 @@ export class PgFiles implements FileRecords {
     return blobsOf(rows);
   }
 
+  async deleteOfOwner(ownerId: UserId): Promise<string[]> {
+    const { rows } = await this.pool.query<{ blob: string | null; thumb_blob: string | null }>(
+      "DELETE FROM files WHERE owner_id = $1 RETURNING blob, thumb_blob",
+      [ownerId],
+    );
+    return blobsOf(rows);
+  }
+
   async expire(limits: {
     now: number;
     staleUpload: number;

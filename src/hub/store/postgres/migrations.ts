@@ -261,6 +261,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    description: "server admins, suspensions, password resets, deleted users, audit log",
+    sql: `
+      ALTER TABLE users
+        ADD COLUMN server_admin     BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN suspended_at     BIGINT,
+        ADD COLUMN suspend_reason   TEXT,
+        ADD COLUMN reset_hash       TEXT,
+        ADD COLUMN reset_expires_at BIGINT,
+        ADD COLUMN deleted_at       BIGINT;
+      -- A deleted account stays as a tombstone named "deleted user" (kept messages point at it); its
+      -- name is free at once, so names are unique among live accounts only. Same index name: the store
+      -- maps violations of it to StoreConflictError.
+      DROP INDEX users_username_key;
+      CREATE UNIQUE INDEX users_username_key ON users (lower(username)) WHERE deleted_at IS NULL;
+
+      -- Actor and target as text: they must outlive renames and deletions.
+      CREATE TABLE audit_log (
+        id     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at     BIGINT NOT NULL,
+        actor  TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT,
+        detail TEXT
+      );
+    `,
+  },
 ];
 
 /**

@@ -5,10 +5,14 @@
  */
 import type pg from "pg";
 import type { Role } from "../../../protocol/model.js";
-import { StoreConflictError } from "../store.js";
+import { DELETED_USERNAME, StoreConflictError } from "../store.js";
 import type {
   AddMemberResult,
   AppendResult,
+  AuditRecord,
+  NewAuditEntry,
+  Suspension,
+  UserListQuery,
   BanRecord,
   ConvId,
   DmConversationRecord,
@@ -48,6 +52,22 @@ import {
 } from "./rows.js";
 
 type Db = pg.Pool | pg.PoolClient;
+
+interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  detail: string | null;
+}
+
+function auditFromRow(row: AuditRow): AuditRecord {
+  const entry: AuditRecord = { id: row.id, at: row.at, actor: row.actor, action: row.action };
+  if (row.target !== null) entry.target = row.target;
+  if (row.detail !== null) entry.detail = row.detail;
+  return entry;
+}
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -146,6 +166,15 @@ const OPERATIONS = [
   "isBlocked",
   "setPeer",
   "getPeer",
+  "checkWritable",
+  "countUsers",
+  "listUsers",
+  "setServerAdmin",
+  "setSuspension",
+  "setPasswordReset",
+  "deleteUser",
+  "appendAudit",
+  "listAudit",
 ] as const satisfies ReadonlyArray<Exclude<keyof Store, "close">>;
 
 export class PgStore implements Store {
@@ -170,6 +199,11 @@ export class PgStore implements Store {
         return running;
       };
     }
+  }
+
+  async checkWritable(): Promise<void> {
+    const { rows } = await this.pool.query<{ standby: boolean }>("SELECT pg_is_in_recovery() AS standby");
+    if (rows[0]?.standby) throw new Error("PostgreSQL is a read-only standby");
   }
 
   /** Connects, creates the schema if named and missing, and migrates it to the newest version. */
@@ -231,7 +265,7 @@ export class PgStore implements Store {
 
   async getUserByName(username: string): Promise<UserRecord | undefined> {
     const { rows } = await this.pool.query<UserRow>(
-      `SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.username) = lower($1)`,
+      `SELECT ${USER_COLUMNS} FROM users u WHERE lower(u.username) = lower($1) AND u.deleted_at IS NULL`,
       [username],
     );
     return rows[0] && userFromRow(rows[0]);
@@ -261,7 +295,7 @@ export class PgStore implements Store {
     // COLLATE "C": byte order, the same as the SQLite store's, whatever the database's locale.
     const { rows } = await this.pool.query<UserRow>(
       `SELECT ${USER_COLUMNS} FROM users u
-       WHERE lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1
+       WHERE (lower(u.username) LIKE $1 OR lower(u.display_name) LIKE $1) AND u.deleted_at IS NULL
        ORDER BY lower(u.username) COLLATE "C" LIMIT $2`,
       [prefixPattern(prefix), limit],
     );
@@ -305,6 +339,90 @@ export class PgStore implements Store {
 
   async setLastSeen(id: UserId, ts: number): Promise<void> {
     await this.pool.query("UPDATE users SET last_seen = $2 WHERE id = $1", [id, ts]);
+  }
+
+  async countUsers(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM users WHERE deleted_at IS NULL",
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async listUsers(query: UserListQuery): Promise<UserRecord[]> {
+    const prefix = query.prefix === undefined || query.prefix === "" ? null : prefixPattern(query.prefix);
+    const { rows } = await this.pool.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users u
+       WHERE u.deleted_at IS NULL AND lower(u.username) COLLATE "C" > $1
+         AND ($2::text IS NULL OR lower(u.username) LIKE $2 OR lower(u.display_name) LIKE $2)
+       ORDER BY lower(u.username) COLLATE "C" LIMIT $3`,
+      [(query.after ?? "").toLowerCase(), prefix, query.limit],
+    );
+    return rows.map(userFromRow);
+  }
+
+  async setServerAdmin(id: UserId, on: boolean): Promise<void> {
+    await this.pool.query("UPDATE users SET server_admin = $2 WHERE id = $1", [id, on]);
+  }
+
+  async setSuspension(id: UserId, suspension: Suspension | null): Promise<void> {
+    await this.pool.query("UPDATE users SET suspended_at = $2, suspend_reason = $3 WHERE id = $1", [
+      id,
+      suspension?.at ?? null,
+      suspension?.reason ?? null,
+    ]);
+  }
+
+  async setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): Promise<void> {
+    await this.pool.query("UPDATE users SET reset_hash = $2, reset_expires_at = $3 WHERE id = $1", [
+      id,
+      reset?.tokenHash ?? null,
+      reset?.expiresAt ?? null,
+    ]);
+  }
+
+  async deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void> {
+    await this.tx(async (client) => {
+      for (const sql of [
+        "DELETE FROM sessions WHERE user_id = $1",
+        "DELETE FROM members WHERE user_id = $1",
+        "DELETE FROM bans WHERE user_id = $1",
+        "DELETE FROM room_mutes WHERE user_id = $1",
+        "DELETE FROM user_mutes WHERE user_id = $1 OR muted_id = $1",
+        "DELETE FROM blocks WHERE user_id = $1 OR blocked_id = $1",
+        "DELETE FROM read_markers WHERE user_id = $1",
+        "DELETE FROM peers WHERE user_id = $1",
+        ...(options.erase ? ["DELETE FROM messages WHERE from_user_id = $1"] : []),
+      ]) {
+        await client.query(sql, [id]);
+      }
+      await client.query(
+        `UPDATE users SET username = $2, display_name = $2, first_name = NULL, last_name = NULL,
+           password_hash = '', server_admin = FALSE, suspended_at = NULL, suspend_reason = NULL,
+           reset_hash = NULL, reset_expires_at = NULL, deleted_at = $3
+         WHERE id = $1 AND deleted_at IS NULL`,
+        [id, DELETED_USERNAME, options.at],
+      );
+    });
+  }
+
+  // audit log
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditRecord> {
+    const { rows } = await this.pool.query<AuditRow>(
+      `INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)
+       RETURNING id, at, actor, action, target, detail`,
+      [entry.at, entry.actor, entry.action, entry.target ?? null, entry.detail ?? null],
+    );
+    return auditFromRow(rows[0]!);
+  }
+
+  async listAudit(query: { before?: number; limit: number }): Promise<AuditRecord[]> {
+    const { rows } = await this.pool.query<AuditRow>(
+      `SELECT id, at, actor, action, target, detail FROM audit_log
+       WHERE $1::bigint IS NULL OR id < $1 ORDER BY id DESC LIMIT $2`,
+      [query.before ?? null, query.limit],
+    );
+    return rows.map(auditFromRow);
   }
 
   // sessions

@@ -11,10 +11,15 @@ export interface UserRow {
   password_hash: string;
   created_at: number;
   last_seen: number | null;
+  server_admin: boolean;
+  suspended_at: number | null;
+  suspend_reason: string | null;
+  reset_hash: string | null;
+  reset_expires_at: number | null;
 }
 
 export const USER_COLUMNS =
-  "u.id, u.username, u.display_name, u.first_name, u.last_name, u.password_hash, u.created_at, u.last_seen";
+  "u.id, u.username, u.display_name, u.first_name, u.last_name, u.password_hash, u.created_at, u.last_seen, u.server_admin, u.suspended_at, u.suspend_reason, u.reset_hash, u.reset_expires_at";
 
 export function userFromRow(row: UserRow): UserRecord {
   const user: UserRecord = {
@@ -27,6 +32,11 @@ export function userFromRow(row: UserRow): UserRecord {
   if (row.first_name !== null) user.firstName = row.first_name;
   if (row.last_name !== null) user.lastName = row.last_name;
   if (row.last_seen !== null) user.lastSeen = row.last_seen;
+  if (row.server_admin) user.serverAdmin = true;
+  if (row.suspended_at !== null) user.suspension = { at: row.suspended_at, reason: row.suspend_reason ?? "" };
+  if (row.reset_hash !== null && row.reset_expires_at !== null) {
+    user.reset = { tokenHash: row.reset_hash, expiresAt: row.reset_expires_at };
+  }
   return user;
 }
 

@@ -27,6 +27,8 @@ export interface AppendQueue {
   append(message: NewMessage): Promise<AppendResult>;
   exclusive<T>(write: () => T): Promise<T>;
   close(): Promise<void>;
+  /** Why appends cannot be written any more (the writer thread died), if so. */
+  readonly broken: Error | undefined;
 }
 
 interface Pending {
@@ -110,6 +112,11 @@ export class Appender implements AppendQueue {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** Appends in this thread fail one by one, never all at once. */
+  get broken(): undefined {
+    return undefined;
   }
 
   /** Writes everything queued now; also called before any other write so writes keep their call order. */

@@ -29,6 +29,7 @@ export class SqliteFiles implements FileRecords {
   private readonly byMessage;
   private readonly ofConv;
   private readonly deleteConv;
+  private readonly deleteOwner;
   private readonly expiring;
   private readonly oldUsage;
   private readonly inUse;
@@ -103,6 +104,10 @@ export class SqliteFiles implements FileRecords {
       `SELECT blob, thumb_blob FROM files WHERE conv_id = :conv`,
     );
     this.deleteConv = stmt<{ conv: number }>(db, `DELETE FROM files WHERE conv_id = :conv`);
+    this.deleteOwner = stmt<{ owner: number }, { blob: string | null; thumb_blob: string | null }>(
+      db,
+      `DELETE FROM files WHERE owner_id = :owner RETURNING blob, thumb_blob`,
+    );
     this.expiring = stmt<
       { now: number; stale: number; unattached: number },
       { blob: string | null; thumb_blob: string | null }
@@ -256,6 +261,10 @@ export class SqliteFiles implements FileRecords {
         return keys;
       })();
     });
+  }
+
+  async deleteOfOwner(ownerId: UserId): Promise<string[]> {
+    return this.writing(() => blobsOf(this.deleteOwner.all({ owner: ownerId })));
   }
 
   async expire(limits: {

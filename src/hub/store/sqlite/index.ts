@@ -12,6 +12,10 @@ import type { Role } from "../../../protocol/model.js";
 import type {
   AddMemberResult,
   AppendResult,
+  AuditRecord,
+  NewAuditEntry,
+  Suspension,
+  UserListQuery,
   BanRecord,
   ConvId,
   DmConversationRecord,
@@ -33,6 +37,7 @@ import type {
   UserRecord,
 } from "../store.js";
 import { Appender, type AppendQueue, type GroupCommit } from "./appender.js";
+import { AuditRepo } from "./audit.js";
 import { SqliteFiles } from "./files.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
@@ -77,6 +82,7 @@ export class SqliteStore implements Store {
   private readonly messages: MessageRepo;
   private readonly settings: SettingsRepo;
   private readonly peers: PeerRepo;
+  private readonly audit: AuditRepo;
   private readonly appender: AppendQueue;
   readonly files: SqliteFiles;
   private closed = false;
@@ -100,6 +106,7 @@ export class SqliteStore implements Store {
       (write) => this.writing(write),
       () => this.open(),
     );
+    this.audit = new AuditRepo(db);
   }
 
   /** Guards reads: throws once closed. */
@@ -153,6 +160,43 @@ export class SqliteStore implements Store {
 
   async setLastSeen(id: UserId, ts: number): Promise<void> {
     return this.writing(() => this.users.setLastSeen(id, ts));
+  }
+
+  async countUsers(): Promise<number> {
+    this.open();
+    return this.users.countLive();
+  }
+
+  async listUsers(query: UserListQuery): Promise<UserRecord[]> {
+    this.open();
+    return this.users.listPage(query);
+  }
+
+  async setServerAdmin(id: UserId, on: boolean): Promise<void> {
+    return this.writing(() => this.users.setServerAdmin(id, on));
+  }
+
+  async setSuspension(id: UserId, suspension: Suspension | null): Promise<void> {
+    return this.writing(() => this.users.setSuspension(id, suspension));
+  }
+
+  async setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): Promise<void> {
+    return this.writing(() => this.users.setPasswordReset(id, reset));
+  }
+
+  async deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void> {
+    return this.writing(() => this.users.deleteUser(id, options.erase, options.at));
+  }
+
+  // audit log
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditRecord> {
+    return this.writing(() => this.audit.append(entry));
+  }
+
+  async listAudit(query: { before?: number; limit: number }): Promise<AuditRecord[]> {
+    this.open();
+    return this.audit.list(query);
   }
 
   // sessions
@@ -315,6 +359,20 @@ export class SqliteStore implements Store {
   async getPeer(userId: UserId): Promise<PeerRecord | undefined> {
     this.open();
     return this.peers.get(userId);
+  }
+
+  async checkWritable(): Promise<void> {
+    this.open();
+    // Appends cannot be stored once the writer thread is gone, whatever this connection can do.
+    const broken = this.appender.broken;
+    if (broken) throw broken;
+    // Takes the write lock and lets it go: fails on a read-only file or a database locked by another
+    // process, without writing a page. Through the write path: never while a writer thread's group
+    // holds the lock (this thread would block on it).
+    return this.writing(() => {
+      this.db.exec("BEGIN IMMEDIATE");
+      this.db.exec("ROLLBACK");
+    });
   }
 
   /** How many transactions wrote appends and how many appends they held (group commit at work). */

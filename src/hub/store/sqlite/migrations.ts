@@ -199,9 +199,36 @@ CREATE TABLE hub_secrets (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/*
+ * v3 — running a hub: server admins, suspensions, one-time password resets, deleted accounts and the
+ * audit log of admin actions.
+ * - A deleted account stays as a tombstone row (so the ids of kept messages and bans stay valid) named
+ *   "deleted user", with a username_key no name can produce (it starts with a character usernames never
+ *   hold), so the name is free at once; look-ups by name and searches skip rows with deleted_at.
+ * - The audit log keeps the actor and target as text: they must outlive renames and deletions.
+ */
+const V3 = `
+ALTER TABLE users ADD COLUMN server_admin     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN suspended_at     INTEGER;
+ALTER TABLE users ADD COLUMN suspend_reason   TEXT;
+ALTER TABLE users ADD COLUMN reset_hash       TEXT;
+ALTER TABLE users ADD COLUMN reset_expires_at INTEGER;
+ALTER TABLE users ADD COLUMN deleted_at       INTEGER;
+
+CREATE TABLE audit_log (
+  id     INTEGER PRIMARY KEY,                                      -- newest first by id
+  at     INTEGER NOT NULL,
+  actor  TEXT    NOT NULL,
+  action TEXT    NOT NULL,
+  target TEXT,
+  detail TEXT
+) STRICT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
+  { version: 3, name: "server admins, suspensions, password resets, deleted users, audit log", sql: V3 },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,8 +1,11 @@
 /** Users and sessions. */
 import type { Database } from "better-sqlite3";
 import {
+  DELETED_USERNAME,
   StoreConflictError,
   type NewUser,
+  type Suspension,
+  type UserListQuery,
   type ProfilePatch,
   type SessionRecord,
   type UserId,
@@ -19,6 +22,11 @@ interface UserRow {
   password_hash: string;
   created_at: number;
   last_seen: number | null;
+  server_admin: number;
+  suspended_at: number | null;
+  suspend_reason: string | null;
+  reset_hash: string | null;
+  reset_expires_at: number | null;
 }
 
 interface SessionRow {
@@ -30,7 +38,7 @@ interface SessionRow {
 }
 
 const USER_COLUMNS =
-  "id, username, display_name, first_name, last_name, password_hash, created_at, last_seen";
+  "id, username, display_name, first_name, last_name, password_hash, created_at, last_seen, server_admin, suspended_at, suspend_reason, reset_hash, reset_expires_at";
 
 function toUser(row: UserRow): UserRecord {
   return compact({
@@ -42,6 +50,13 @@ function toUser(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     createdAt: row.created_at,
     lastSeen: opt(row.last_seen),
+    serverAdmin: row.server_admin === 1 ? true : undefined,
+    suspension:
+      row.suspended_at === null ? undefined : { at: row.suspended_at, reason: row.suspend_reason ?? "" },
+    reset:
+      row.reset_hash === null || row.reset_expires_at === null
+        ? undefined
+        : { tokenHash: row.reset_hash, expiresAt: row.reset_expires_at },
   });
 }
 
@@ -69,6 +84,12 @@ export class UserRepo {
   private readonly session;
   private readonly deleteSessionStmt;
   private readonly deleteSessions;
+  private readonly count;
+  private readonly list;
+  private readonly admin;
+  private readonly suspension;
+  private readonly reset;
+  private readonly deleteUserTx;
 
   constructor(private readonly db: Database) {
     this.insert = stmt<Record<string, unknown>, UserRow>(
@@ -79,7 +100,7 @@ export class UserRepo {
     );
     this.byKey = stmt<{ key: string }, UserRow>(
       db,
-      `SELECT ${USER_COLUMNS} FROM users WHERE username_key = :key`,
+      `SELECT ${USER_COLUMNS} FROM users WHERE username_key = :key AND deleted_at IS NULL`,
     );
     this.byId = stmt<{ id: number }, UserRow>(db, `SELECT ${USER_COLUMNS} FROM users WHERE id = :id`);
     // One statement for any number of ids: they travel as a JSON array.
@@ -93,6 +114,7 @@ export class UserRepo {
       `SELECT ${USER_COLUMNS} FROM users WHERE id IN (
          SELECT id FROM users WHERE username_key >= :low AND username_key < :high
          UNION SELECT id FROM users WHERE display_key >= :low AND display_key < :high)
+       AND deleted_at IS NULL
        ORDER BY username_key LIMIT :limit`,
     );
     this.profile = stmt<Record<string, unknown>, UserRow>(
@@ -124,6 +146,81 @@ export class UserRepo {
       db,
       `DELETE FROM sessions WHERE user_id = :id AND token_hash IS NOT :keep`,
     );
+    this.count = stmt<object, { n: number }>(db, `SELECT count(*) AS n FROM users WHERE deleted_at IS NULL`);
+    // Paging by username_key (the unique index); the prefix may match the username or the display name.
+    this.list = stmt<{ low: string | null; high: string | null; after: string; limit: number }, UserRow>(
+      db,
+      `SELECT ${USER_COLUMNS} FROM users
+       WHERE deleted_at IS NULL AND username_key > :after
+         AND (:low IS NULL OR (username_key >= :low AND username_key < :high)
+              OR (display_key >= :low AND display_key < :high))
+       ORDER BY username_key LIMIT :limit`,
+    );
+    this.admin = stmt<{ id: number; on: number }>(db, `UPDATE users SET server_admin = :on WHERE id = :id`);
+    this.suspension = stmt<{ id: number; at: number | null; reason: string | null }>(
+      db,
+      `UPDATE users SET suspended_at = :at, suspend_reason = :reason WHERE id = :id`,
+    );
+    this.reset = stmt<{ id: number; hash: string | null; expires: number | null }>(
+      db,
+      `UPDATE users SET reset_hash = :hash, reset_expires_at = :expires WHERE id = :id`,
+    );
+    const cleanup = [
+      `DELETE FROM sessions WHERE user_id = :id`,
+      `DELETE FROM members WHERE user_id = :id`,
+      `DELETE FROM bans WHERE user_id = :id`,
+      `DELETE FROM room_mutes WHERE user_id = :id`,
+      `DELETE FROM user_mutes WHERE user_id = :id OR muted_id = :id`,
+      `DELETE FROM blocks WHERE user_id = :id OR blocked_id = :id`,
+      `DELETE FROM read_markers WHERE user_id = :id`,
+      `DELETE FROM peers WHERE user_id = :id`,
+    ].map((sql) => stmt<{ id: number }>(db, sql));
+    const erase = stmt<{ id: number }>(db, `DELETE FROM messages WHERE from_user_id = :id`);
+    const tombstone = stmt<{ id: number; at: number; name: string }>(
+      db,
+      `UPDATE users SET username = :name, username_key = char(1) || 'deleted:' || id,
+         display_name = :name, display_key = :name, first_name = NULL, last_name = NULL,
+         password_hash = '', server_admin = 0, suspended_at = NULL, suspend_reason = NULL,
+         reset_hash = NULL, reset_expires_at = NULL, deleted_at = :at
+       WHERE id = :id AND deleted_at IS NULL`,
+    );
+    this.deleteUserTx = db.transaction((id: number, eraseMessages: boolean, at: number) => {
+      for (const statement of cleanup) statement.run({ id });
+      if (eraseMessages) erase.run({ id });
+      tombstone.run({ id, at, name: DELETED_USERNAME });
+    });
+  }
+
+  countLive(): number {
+    return this.count.get({})?.n ?? 0;
+  }
+
+  listPage(query: UserListQuery): UserRecord[] {
+    const range = query.prefix === undefined || query.prefix === "" ? undefined : prefixRange(query.prefix);
+    return this.list
+      .all({
+        low: range?.low ?? null,
+        high: range?.high ?? null,
+        after: query.after === undefined ? "" : nameKey(query.after),
+        limit: query.limit,
+      })
+      .map(toUser);
+  }
+
+  setServerAdmin(id: UserId, on: boolean): void {
+    this.admin.run({ id, on: on ? 1 : 0 });
+  }
+
+  setSuspension(id: UserId, suspension: Suspension | null): void {
+    this.suspension.run({ id, at: suspension?.at ?? null, reason: suspension?.reason ?? null });
+  }
+
+  setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): void {
+    this.reset.run({ id, hash: reset?.tokenHash ?? null, expires: reset?.expiresAt ?? null });
+  }
+
+  deleteUser(id: UserId, erase: boolean, at: number): void {
+    this.deleteUserTx.immediate(id, erase, at);
   }
 
   create(user: NewUser): UserRecord {

@@ -131,6 +131,10 @@ export class WorkerAppender implements AppendQueue {
     return this.queue.length + (this.inFlight?.length ?? 0);
   }
 
+  get broken(): Error | undefined {
+    return this.failed;
+  }
+
   /** Waits for every append called so far, then stops the writer thread. */
   async close(): Promise<void> {
     if (this.pending > 0 && !this.failed) await new Promise<void>((resolve) => this.drained.push(resolve));
