@@ -6,9 +6,9 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
-import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
+import { HISTORY_PAGE, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
-import type { Limiter, LimiterRule } from "./bus/limiter.js";
+import type { Limiter } from "./bus/limiter.js";
 import type { Presence } from "./bus/presence.js";
 import { openBus, openLimiter, openPresence } from "./bus/open.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -16,6 +16,7 @@ import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
+import { LIMITER_KEYS, limiterRules, type LimiterName } from "./limits.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
@@ -45,39 +46,7 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Limiters' names in Redis keys (they keep apart limiters that count different things under one key). */
-const LIMITER_NAMES: Record<keyof DomainLimiters, string> = {
-  loginAccount: "login-account",
-  loginAddress: "login-address",
-  register: "register",
-  messages: "messages",
-};
-
-const UNLIMITED: LimiterRule = { ratePerSecond: 1e9, burst: 1e9 };
-
-/** The default limits (OWASP-style for logins); `rateLimits: false` lifts them for benchmarks. */
-function limiterRules(on: boolean) {
-  if (!on) {
-    return {
-      loginAccount: UNLIMITED,
-      loginAddress: UNLIMITED,
-      register: UNLIMITED,
-      messages: UNLIMITED,
-      requests: UNLIMITED,
-    };
-  }
-  return {
-    // 5 failures in a row, then one more try a minute.
-    loginAccount: { ratePerSecond: 1 / 60, burst: 5 },
-    // An address may fail 30 times, then once every 2 s.
-    loginAddress: { ratePerSecond: 0.5, burst: 30 },
-    register: { ratePerSecond: 1, burst: 30 },
-    messages: { ratePerSecond: 10, burst: 50 },
-    requests: { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST },
-  };
-}
-
-/** Limiters the domain uses, by name (see limiterRules). */
+/** Limiters the domain uses, by name (rules in limits.ts). */
 export type HubLimiters = Record<keyof DomainLimiters, Limiter>;
 
 export interface HubOptions {
@@ -138,14 +107,14 @@ export async function createHub(
   const rules = limiterRules(config.rateLimits);
   const limiters: HubLimiters =
     options.limiters ??
-    Object.fromEntries(
+    (Object.fromEntries(
       await Promise.all(
-        (["loginAccount", "loginAddress", "register", "messages"] as const).map(async (name) => [
+        Object.entries(LIMITER_KEYS).map(async ([name, key]) => [
           name,
-          own(await openLimiter(config.bus, rules[name], clock, LIMITER_NAMES[name], busLog)),
+          own(await openLimiter(config.bus, rules[name as LimiterName], clock, key, busLog)),
         ]),
       ),
-    );
+    ) as HubLimiters);
   const domain = new Domain({
     store,
     bus,

@@ -9,6 +9,7 @@ import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import { notify } from "./notify.js";
+import { guardedCheck } from "./password-guard.js";
 import { dummyHash, hashPassword, verifyPassword } from "./passwords.js";
 import { checkPassword, checkPersonName, checkUsername } from "./validation.js";
 import { toUser } from "./views.js";
@@ -66,17 +67,19 @@ export class Accounts {
     const { store, limiters } = this.deps;
     const record = await store.getUserByName(params.username);
     const accountKey = failureKey(record, params.username);
-    // Checked before hashing, so a flood of guesses costs the hub nothing.
-    const wait = Math.max(
-      await limiters.loginAccount.peek(accountKey),
-      await limiters.loginAddress.peek(address),
+    const ok = await guardedCheck(
+      {
+        source: [limiters.loginAddress, address],
+        target: [limiters.loginAccount, accountKey],
+        clean: [limiters.loginClean, address],
+        refusal: "too many failed logins; try again later",
+      },
+      async () =>
+        record
+          ? verifyPassword(record.passwordHash, params.password)
+          : (await verifyPassword(await dummyHash(), params.password)) && false,
     );
-    if (wait > 0) fail("RATE_LIMITED", "too many failed logins; try again later", { retryAfterMs: wait });
-    const ok = record
-      ? await verifyPassword(record.passwordHash, params.password)
-      : (await verifyPassword(await dummyHash(), params.password)) && false;
     if (!record || !ok) {
-      await Promise.all([limiters.loginAccount.take(accountKey), limiters.loginAddress.take(address)]);
       this.deps.log.info({ username: params.username, address }, "login failed");
       fail("BAD_CREDENTIALS", "wrong username or password");
     }
@@ -203,14 +206,14 @@ export class Accounts {
    * failed logins, so a session left open (or stolen) cannot be used to guess the password at hash speed.
    */
   private async checkOwnPassword(record: UserRecord, password: string): Promise<void> {
-    const { loginAccount } = this.deps.limiters;
-    const key = failureKey(record, record.username);
-    const wait = await loginAccount.peek(key);
-    if (wait > 0) fail("RATE_LIMITED", "too many wrong passwords; try again later", { retryAfterMs: wait });
-    if (!(await verifyPassword(record.passwordHash, password))) {
-      await loginAccount.take(key);
-      fail("BAD_CREDENTIALS", "wrong password");
-    }
+    const ok = await guardedCheck(
+      {
+        target: [this.deps.limiters.loginAccount, failureKey(record, record.username)],
+        refusal: "too many wrong passwords; try again later",
+      },
+      () => verifyPassword(record.passwordHash, password),
+    );
+    if (!ok) fail("BAD_CREDENTIALS", "wrong password");
   }
 
   async requireUser(id: number): Promise<UserRecord> {

@@ -11,6 +11,12 @@ export interface DomainLimiters {
   loginAccount: Limiter;
   /** Failed logins per address. */
   loginAddress: Limiter;
+  /** Addresses without a failed login in the last hour (see password-guard.ts). */
+  loginClean: Limiter;
+  /** Wrong room passwords per user, per room, and users without one in the last hour. */
+  roomPasswordUser: Limiter;
+  roomPasswordRoom: Limiter;
+  roomPasswordClean: Limiter;
   /** Registrations per address. */
   register: Limiter;
   /** Messages per user, across devices and nodes. */

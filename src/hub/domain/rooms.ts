@@ -15,6 +15,7 @@ import type { Audience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import { notify } from "./notify.js";
+import { guardedCheck } from "./password-guard.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import {
   assertCanDelete,
@@ -138,9 +139,18 @@ export class Rooms {
     if (await store.isBanned(room.id, actor.userId)) fail("BANNED", `you are banned from ${room.name}`);
     if (room.passwordHash !== undefined) {
       if (params.password === undefined) fail("WRONG_PASSWORD", `${room.name} needs a password`);
-      if (!(await verifyPassword(room.passwordHash, params.password))) {
-        fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
-      }
+      const { roomPasswordUser, roomPasswordRoom, roomPasswordClean } = this.deps.limiters;
+      const [hash, password, user] = [room.passwordHash, params.password, String(actor.userId)];
+      const ok = await guardedCheck(
+        {
+          source: [roomPasswordUser, user],
+          target: [roomPasswordRoom, String(room.id)],
+          clean: [roomPasswordClean, user],
+          refusal: `too many wrong passwords for ${room.name}; try again later`,
+        },
+        () => verifyPassword(hash, password),
+      );
+      if (!ok) fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
     }
     const added = await store.addMember(room.id, actor.userId, "member", clock.now(), room.capacity);
     if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${room.capacity})`);

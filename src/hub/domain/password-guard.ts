@@ -1,0 +1,48 @@
+/**
+ * Wrong-password limits that hold under concurrency, for logins and room passwords alike.
+ *
+ * Tokens are taken *before* the hash is checked and given back on success: every check in flight holds
+ * its tokens, so however many guesses arrive at once, no more than the buckets hold reach Argon2.
+ *
+ * Three buckets, after ejabberd's mod_fail2ban and the lock-out problem it avoids:
+ * - `source` (an address; a user for room passwords) is the main brake: it must have a token.
+ * - `target` (an account; a room) slows guesses spread over many sources, but only holds *suspect*
+ *   sources — those with a wrong password in the last hour. A source with none takes its one `clean`
+ *   token instead and goes ahead even when the target's bucket is empty, so a stranger guessing at an
+ *   account cannot lock its owner out.
+ */
+import type { Limiter } from "../bus/limiter.js";
+import { fail } from "./errors.js";
+
+export type Bucket = readonly [Limiter, string];
+
+export interface PasswordGuard {
+  source?: Bucket;
+  target: Bucket;
+  clean?: Bucket;
+  /** The refusal's text, when a bucket is empty. */
+  refusal: string;
+}
+
+/** Runs `check` (the hash) unless a bucket refuses; resolves its result. Fails RATE_LIMITED when refused. */
+export async function guardedCheck(guard: PasswordGuard, check: () => Promise<boolean>): Promise<boolean> {
+  const taken: Bucket[] = [];
+  const giveBack = () => Promise.all(taken.map(([limiter, key]) => limiter.give(key)));
+  const refuse = async (wait: number): Promise<never> => {
+    await giveBack();
+    fail("RATE_LIMITED", guard.refusal, { retryAfterMs: wait });
+  };
+  if (guard.source) {
+    const wait = await guard.source[0].take(guard.source[1]);
+    if (wait > 0) return refuse(wait);
+    taken.push(guard.source);
+  }
+  const clean = guard.clean !== undefined && (await guard.clean[0].take(guard.clean[1])) === 0;
+  if (clean && guard.clean) taken.push(guard.clean);
+  const wait = await guard.target[0].take(guard.target[1]);
+  if (wait === 0) taken.push(guard.target);
+  else if (!clean) return refuse(wait);
+  const ok = await check();
+  if (ok) await giveBack();
+  return ok;
+}
