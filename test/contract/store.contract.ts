@@ -9,6 +9,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   StoreConflictError,
+  StoreGoneError,
   type NewMessage,
   type Store,
   type UserRecord,
@@ -497,6 +498,8 @@ export function describeStoreContract(
         ]);
         expect(good.status).toBe("fulfilled");
         expect(bad.status).toBe("rejected");
+        // Typed, so the domain can answer NO_SUCH_ROOM for a room deleted meanwhile, not INTERNAL.
+        expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(StoreGoneError);
         expect(good2.status).toBe("fulfilled");
         expect((await store.history(r.convId, { limit: 10 }, o.id)).map((m) => m.body)).toEqual([
           "ok",

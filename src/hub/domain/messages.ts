@@ -3,7 +3,7 @@ import { HISTORY_PAGE, RESUME_REPLAY_MAX } from "../../protocol/limits.js";
 import type { Message } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { dmCursor, fold, foldCursors, roomCursor } from "../ids.js";
-import type { ConvId, MessageRecord, UserId } from "../store/store.js";
+import { StoreGoneError, type ConvId, type MessageRecord, type UserId } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { AnyEvent } from "../../protocol/events.js";
 import type { DeliverMessage } from "../bus/bus.js";
@@ -61,7 +61,11 @@ export class Messages {
       ts: this.deps.clock.now(),
     });
     queued?.();
-    const result = await stored;
+    // The room may be deleted between the membership check and the append: an expected race.
+    const result = await stored.catch((error: unknown) => {
+      if (error instanceof StoreGoneError) fail("NO_SUCH_ROOM", `there is no room named ${name}`);
+      throw error;
+    });
     // A retried send was fanned out the first time; members who missed it get it on resume.
     if (!result.duplicate) await this.fanOutRoom(room, result.message);
     return result;

@@ -7,8 +7,9 @@
  *   or rename.
  * - A method resolves only after its change is durable (committed). `appendMessage` in particular never
  *   resolves before the message is committed: the hub acknowledges on that promise.
- * - Unique violations (username, room name) reject with `StoreConflictError`; nothing else is thrown for
- *   expected outcomes — they are in the return values.
+ * - Unique violations (username, room name) reject with `StoreConflictError`; a write to something
+ *   deleted meanwhile (`appendMessage` to a conversation whose room was just deleted) rejects with
+ *   `StoreGoneError`; nothing else is thrown for expected outcomes — they are in the return values.
  * - `seq` is per conversation, starts at 1 and increases by exactly 1 per stored message, assigned inside
  *   the transaction that stores it, so it is strictly ordered even with several hub nodes.
  * - The same (fromUserId, cid) appended twice stores one message; the second call returns the first with
@@ -24,6 +25,17 @@ export class StoreConflictError extends Error {
   constructor(public readonly what: "username" | "room") {
     super(`${what} already exists`);
     this.name = "StoreConflictError";
+  }
+}
+
+/** The record a write needs is gone (deleted by a request that raced this one). */
+export class StoreGoneError extends Error {
+  constructor(
+    public readonly what: "conversation",
+    public readonly id: number,
+  ) {
+    super(`no ${what} with id ${id}`);
+    this.name = "StoreGoneError";
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import type { Role } from "../../../protocol/model.js";
-import { StoreConflictError } from "../store.js";
+import { StoreConflictError, StoreGoneError } from "../store.js";
 import type {
   AddMemberResult,
   AppendResult,
@@ -620,7 +620,9 @@ export class PgStore implements Store {
       if (!row) throw new Error(`append to conversation ${message.convId} returned no row`);
       item.resolve({ message: messageFromRow(row), duplicate: row.duplicate });
     } catch (err) {
-      item.reject(err);
+      // append_message raises no_data_found when the conversation is gone (its room deleted meanwhile).
+      const gone = (err as { code?: string }).code === "P0002";
+      item.reject(gone ? new StoreGoneError("conversation", message.convId) : err);
     }
   }
 
