@@ -62,6 +62,42 @@ export function serveCommand(): Command {
     .addOption(new Option("--no-web", "do not serve the browser client at / [env PARLEY_WEB=false]"))
     .addOption(
       new Option(
+        "--max-connections <n>",
+        "WebSocket connections at once; beyond it HTTP 503 + Retry-After [env PARLEY_MAX_CONNECTIONS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-connections-per-address <n>",
+        "connections at once from one client address [env PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default 16)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--connection-rate-per-address <n>",
+        "new connections per second from one client address [env PARLEY_CONNECTION_RATE_PER_ADDRESS] (default 4)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--limit-loopback",
+        "apply the per-address connection limits to loopback addresses too [env PARLEY_LIMIT_LOOPBACK]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--handshake-timeout-ms <ms>",
+        "deadline for the TLS handshake and the HTTP upgrade request [env PARLEY_HANDSHAKE_TIMEOUT_MS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--shutdown-timeout-ms <ms>",
+        "on SIGTERM/SIGINT the process exits by then, whatever is still open [env PARLEY_SHUTDOWN_TIMEOUT_MS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),
@@ -86,6 +122,8 @@ export function serveCommand(): Command {
       }
       const file = fromFile((opts["config"] as string | undefined) ?? process.env["PARLEY_CONFIG"]);
       const config = layered(flags as HubConfigInput, process.env, file.values);
+      // stdout and stderr may be pipes whose reader is gone (EPIPE): that must not crash the hub.
+      for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
       const hub = await createHub(config);
       console.log(`parley hub listening on ${hub.url}`);
       if (hub.webUrl) console.log(`web client: ${hub.webUrl} (open it in a browser)`);
@@ -99,8 +137,20 @@ export function serveCommand(): Command {
       if (!config.rateLimits)
         console.log("WARNING: --no-rate-limits: login, message and request limits are off");
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
+      let stopping = false;
       const stop = (signal: string) => {
+        if (stopping) {
+          // A second signal: the operator does not want to wait for the drain.
+          hub.log.warn({ signal }, "second signal: exiting now");
+          process.exit(1);
+        }
+        stopping = true;
         hub.log.info({ signal }, "signal received");
+        // The hard deadline: close() bounds each of its steps to fit, this is the backstop.
+        setTimeout(() => {
+          hub.log.error({ ms: config.shutdownTimeoutMs }, "shutdown deadline passed: exiting");
+          process.exit(1);
+        }, config.shutdownTimeoutMs).unref();
         hub.close().then(
           () => process.exit(0),
           (error: unknown) => {
@@ -109,7 +159,7 @@ export function serveCommand(): Command {
           },
         );
       };
-      process.once("SIGINT", () => stop("SIGINT"));
-      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
     });
 }

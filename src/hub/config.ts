@@ -28,6 +28,39 @@ export const hubConfigSchema = z.object({
     .optional()
     .describe("addresses of reverse proxies whose X-Forwarded-For names the client (comma-separated)"),
   web: z.coerce.boolean().default(true).describe("serve the browser client at / (false: --no-web)"),
+  maxConnections: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe("WebSocket connections at once; beyond it HTTP 503 + Retry-After"),
+  maxConnectionsPerAddress: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(16)
+    .describe("connections at once from one address (loopback exempt unless limitLoopback)"),
+  connectionRatePerAddress: z.coerce
+    .number()
+    .positive()
+    .default(4)
+    .describe("new connections per second from one address, in bursts of maxConnectionsPerAddress"),
+  limitLoopback: z.coerce
+    .boolean()
+    .default(false)
+    .describe("apply the per-address connection limits to loopback addresses too"),
+  handshakeTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe("deadline for the TLS handshake and for the HTTP upgrade request's headers"),
+  shutdownTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe("SIGTERM/SIGINT: the process exits by then, whatever is still open"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

@@ -17,12 +17,14 @@ import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { LIMITER_KEYS, limiterRules, type LimiterName } from "./limits.js";
+import { Admission } from "./gateway/admission.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
 import { openStore } from "./store/open.js";
 import type { Store } from "./store/store.js";
+import { logDestination } from "./log-destination.js";
 import { identityFromFiles, selfSignedIdentity } from "./tls.js";
 
 export const SERVER_NAME = "parley-hub/0.1.0";
@@ -42,6 +44,7 @@ export interface RunningHub {
   gateway: Gateway;
   /** Plain HTTP on the same port: add routes here. */
   http: HttpRouter;
+  admission: Admission;
   log: Logger;
   close(): Promise<void>;
 }
@@ -71,10 +74,25 @@ export interface HubOptions {
 }
 
 export function createLogger(config: HubConfig): Logger {
-  const destination = config.logFile
-    ? pino.destination({ dest: config.logFile, mkdir: true, sync: false })
-    : pino.destination({ dest: 2, sync: false });
-  return pino({ level: config.logLevel, base: { node: config.nodeId } }, destination);
+  return pino({ level: config.logLevel, base: { node: config.nodeId } }, logDestination(config.logFile ?? 2));
+}
+
+/** Waits for `work`, but no longer than `ms`; failures are logged, never thrown (shutdown must go on). */
+async function within(work: Promise<unknown>, ms: number, log: Logger, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, ms))));
+  const outcome = await Promise.race([
+    work.then(
+      () => "done" as const,
+      (error: unknown) => {
+        log.warn({ err: error }, `${what} failed during shutdown`);
+        return "failed" as const;
+      },
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome === "late") log.warn({ ms }, `${what}: shutdown stopped waiting`);
 }
 
 export async function createHub(
@@ -144,12 +162,28 @@ export async function createHub(
     { web: config.web, ...(options.webRoot !== undefined ? { webRoot: options.webRoot } : {}) },
     log,
   );
+  const admission = new Admission(
+    {
+      maxConnections: config.maxConnections,
+      maxPerAddress: config.maxConnectionsPerAddress,
+      connectRatePerAddress: config.connectionRatePerAddress,
+      limitLoopback: config.limitLoopback,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      trustedProxies: trustedProxies(config.trustProxy),
+    },
+    log,
+    clock,
+  );
   const server: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
-    : createHttpServer(http.handle);
+    ? createHttpsServer(
+        { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2", ...admission.serverOptions() },
+        http.handle,
+      )
+    : createHttpServer(admission.serverOptions(), http.handle);
   server.on("clientError", (_error, socket) => socket.destroy());
+  admission.attach(server);
   installRelay(gateway, p2p, clock);
-  gateway.attach(server);
+  gateway.attach(server, (req, socket) => admission.admitUpgrade(req, socket));
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
     server.listen(config.port, config.host, () => {
@@ -166,16 +200,26 @@ export async function createHub(
     "hub started",
   );
 
+  /**
+   * Stop accepting, drain, force-close, flush: each step bounded, so the whole fits in the shutdown
+   * deadline however clients behave (one reconnecting during the drain is refused, not kept).
+   */
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      const started = performance.now();
+      const left = () => config.shutdownTimeoutMs - (performance.now() - started);
       log.info("hub shutting down");
-      await gateway.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await Promise.all(owned.map((part) => part.close()));
+      admission.close();
+      const listenerClosed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      await within(gateway.close(), Math.min(3000, left() / 2), log, "closing connections");
+      admission.destroyAll();
+      server.closeAllConnections();
+      await within(listenerClosed, Math.min(1000, left() / 4), log, "closing the listener");
+      await within(Promise.all(owned.map((part) => part.close())), left() - 500, log, "closing the store");
       log.info("hub stopped");
-      log.flush();
+      await within(new Promise<void>((ok) => log.flush(() => ok())), Math.min(500, left()), log, "log");
     })());
 
   return {
@@ -190,6 +234,7 @@ export async function createHub(
     domain,
     gateway,
     http,
+    admission,
     log,
     close,
   };
