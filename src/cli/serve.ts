@@ -98,6 +98,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--max-rooms-per-user <n>",
+        "rooms one user may own (create) [env PARLEY_MAX_ROOMS_PER_USER] (default 100)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),

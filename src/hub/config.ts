@@ -61,6 +61,12 @@ export const hubConfigSchema = z.object({
     .min(100)
     .default(10_000)
     .describe("SIGTERM/SIGINT: the process exits by then, whatever is still open"),
+  maxRoomsPerUser: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe("rooms one user may own (create); past it room.create answers FORBIDDEN"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

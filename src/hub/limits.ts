@@ -32,6 +32,8 @@ export const DEFAULT_RULES = {
   roomPasswordUser: GUESS_RULES.source,
   roomPasswordRoom: GUESS_RULES.target,
   roomPasswordClean: GUESS_RULES.clean,
+  /** Rooms created per user: 10, then one every 10 s. */
+  roomCreate: { ratePerSecond: 0.1, burst: 10 },
   register: { ratePerSecond: 1, burst: 30 },
   messages: { ratePerSecond: 10, burst: 50 },
   requests: { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST },
@@ -57,6 +59,7 @@ export const LIMITER_KEYS: Record<Exclude<LimiterName, "requests">, string> = {
   roomPasswordUser: "room-password-user",
   roomPasswordRoom: "room-password-room",
   roomPasswordClean: "room-password-clean",
+  roomCreate: "room-create",
   register: "register",
   messages: "messages",
 };

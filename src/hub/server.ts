@@ -141,6 +141,7 @@ export async function createHub(
     log,
     limiters,
     maxBodyChars: config.maxBodyChars,
+    maxRoomsPerUser: config.maxRoomsPerUser,
   });
   const p2p = new P2p(domain.deps, domain.accounts);
   const gateway = new Gateway(domain, bus, clock, log, {

@@ -16,7 +16,16 @@ import {
   sessionSchema,
   userSchema,
 } from "./model.js";
-import { CAPACITY_MAX, CAPACITY_MIN, CID_MAX, HISTORY_MAX } from "./limits.js";
+import {
+  BANS_MAX,
+  CAPACITY_MAX,
+  CAPACITY_MIN,
+  CID_MAX,
+  HISTORY_MAX,
+  ONLINE_MAX,
+  ROOMS_PAGE,
+  ROOMS_PAGE_MAX,
+} from "./limits.js";
 
 // Loose bounds only: the domain owns the real rules (and their specific error codes).
 const name = z.string().max(256);
@@ -106,7 +115,7 @@ export const ops = {
     params: empty,
     result: z.object({ users: z.array(userSchema) }),
     auth: true,
-    summary: "Everyone online now.",
+    summary: `Everyone online now, at most ${ONLINE_MAX} (users.search finds anyone).`,
     errors: [],
   }),
   "users.search": op({
@@ -147,12 +156,23 @@ export const ops = {
       detail: z.boolean().optional(),
       query: z.string().max(64).optional(),
       joined: z.boolean().optional().describe("only the rooms you are a member of"),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(ROOMS_PAGE_MAX)
+        .optional()
+        .describe(`page size (default ${ROOMS_PAGE})`),
+      cursor: z.string().max(256).optional().describe("the previous page's `nextCursor`"),
     }),
-    result: z.object({ rooms: z.array(z.union([roomSchema, briefRoomSchema])) }),
+    result: z.object({
+      rooms: z.array(z.union([roomSchema, briefRoomSchema])),
+      nextCursor: z.string().optional().describe("present when more rooms follow: pass it as `cursor`"),
+    }),
     auth: true,
     summary:
-      "Rooms on the hub; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
-    errors: [],
+      "Rooms on the hub, a page at a time in name order; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
+    errors: ["INVALID_PARAMS"],
   }),
   "room.create": op({
     params: z.object({
@@ -163,8 +183,9 @@ export const ops = {
     }),
     result: z.object({ room: roomSchema }),
     auth: true,
-    summary: "Creates a room; you become its owner and first member.",
-    errors: ["ROOM_EXISTS", "INVALID_NAME", "INVALID_PARAMS"],
+    summary:
+      "Creates a room; you become its owner and first member. A user may own a limited number of rooms and create them at a limited rate.",
+    errors: ["ROOM_EXISTS", "INVALID_NAME", "INVALID_PARAMS", "FORBIDDEN", "RATE_LIMITED"],
   }),
   "room.join": op({
     params: z.object({ room: name, password: text.optional() }),
@@ -224,7 +245,7 @@ export const ops = {
     params: z.object({ room: name }),
     result: z.object({ bans: z.array(banSchema) }),
     auth: true,
-    summary: "The room's bans (admins and owner only).",
+    summary: `The room's bans (admins and owner only), at most ${BANS_MAX}.`,
     errors: ["FORBIDDEN"],
   }),
   "room.promote": op({

@@ -227,6 +227,20 @@ export function describeStoreContract(
         expect(await names("z")).toEqual([]);
       });
 
+      it("lists rooms a page at a time: after a folded name, at most `limit`", async () => {
+        const o = await user("pia");
+        for (const n of ["beta", "Alpha", "alps", "gamma", "ALTO"]) await room(n, o.id);
+        const page = async (prefix: string | undefined, after: string | undefined, limit: number) =>
+          (await store.listRooms(prefix, { limit, ...(after !== undefined && { after }) })).map(
+            (r) => r.name,
+          );
+        expect(await page(undefined, undefined, 2)).toEqual(["Alpha", "alps"]);
+        expect(await page(undefined, "alps", 2)).toEqual(["ALTO", "beta"]);
+        expect(await page(undefined, "beta", 2)).toEqual(["gamma"]);
+        expect(await page("al", "alpha", 5)).toEqual(["alps", "ALTO"]);
+        expect(await page(undefined, "gamma", 2)).toEqual([]);
+      });
+
       it("updates a room: undefined keeps a field, null clears it", async () => {
         const o = await user("omar");
         const r = await store.createRoom({

@@ -61,10 +61,12 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
       roomPasswordUser: new LocalLimiter(r.roomPasswordUser, clock),
       roomPasswordRoom: new LocalLimiter(r.roomPasswordRoom, clock),
       roomPasswordClean: new LocalLimiter(r.roomPasswordClean, clock),
+      roomCreate: new LocalLimiter(r.roomCreate, clock),
       register: new LocalLimiter(r.register, clock),
       messages: new LocalLimiter(r.messages, clock),
     },
     maxBodyChars: 4000,
+    maxRoomsPerUser: 100,
   });
   const published: BusMessage[] = [];
   bus.subscribe((m) => published.push(m));

@@ -17,6 +17,8 @@ export interface DomainLimiters {
   roomPasswordUser: Limiter;
   roomPasswordRoom: Limiter;
   roomPasswordClean: Limiter;
+  /** Rooms created per user. */
+  roomCreate: Limiter;
   /** Registrations per address. */
   register: Limiter;
   /** Messages per user, across devices and nodes. */
@@ -31,6 +33,8 @@ export interface DomainDeps {
   limiters: DomainLimiters;
   log: Logger;
   maxBodyChars: number;
+  /** Rooms one user may own. */
+  maxRoomsPerUser: number;
 }
 
 /** The authenticated user behind a request, and where it came from. */

@@ -1,5 +1,5 @@
 /** Rooms and moderation: create, join, leave with succession, kick, ban, roles, update, delete. */
-import { HISTORY_PAGE } from "../../protocol/limits.js";
+import { BANS_MAX, HISTORY_PAGE, ROOMS_PAGE } from "../../protocol/limits.js";
 import type { Role } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { fold } from "../ids.js";
@@ -79,24 +79,45 @@ export class Rooms {
     return view;
   }
 
+  /**
+   * A page of rooms in folded-name order. The cursor is opaque to clients: the folded name the page
+   * ended at, so a room created or deleted meanwhile neither repeats nor skips the others.
+   */
   async list(actor: Actor, params: OpParams<"rooms.list">): Promise<OpResult<"rooms.list">> {
     const { store } = this.deps;
+    const limit = params.limit ?? ROOMS_PAGE;
+    const after = params.cursor === undefined ? undefined : decodeRoomCursor(params.cursor);
     const mine = await store.roomsOfUser(actor.userId);
     const joined = new Set(mine.map(({ room }) => room.id));
-    const prefix = params.query === undefined ? undefined : fold(params.query);
-    const rooms = params.joined
-      ? mine.map(({ room }) => room).filter((r) => prefix === undefined || fold(r.name).startsWith(prefix))
-      : await store.listRooms(params.query);
+    // One more than the page, to know whether another follows.
+    let rooms: RoomRecord[];
+    if (params.joined) {
+      const prefix = params.query === undefined ? "" : fold(params.query);
+      rooms = mine
+        .map(({ room }) => room)
+        .filter((r) => fold(r.name).startsWith(prefix) && (after === undefined || fold(r.name) > after))
+        .sort((a, b) => (fold(a.name) < fold(b.name) ? -1 : 1))
+        .slice(0, limit + 1);
+    } else {
+      rooms = await store.listRooms(params.query, {
+        limit: limit + 1,
+        ...(after !== undefined && { after }),
+      });
+    }
+    const page = rooms.slice(0, limit);
+    const last = page.at(-1);
+    const next = rooms.length > limit && last ? { nextCursor: encodeRoomCursor(fold(last.name)) } : {};
     if (!params.detail) {
       return {
-        rooms: rooms.map((r) => ({
+        rooms: page.map((r) => ({
           name: r.name,
           locked: r.passwordHash !== undefined,
           joined: joined.has(r.id),
         })),
+        ...next,
       };
     }
-    return { rooms: await Promise.all(rooms.map((r) => this.detailedView(r, actor))) };
+    return { rooms: await Promise.all(page.map((r) => this.detailedView(r, actor))), ...next };
   }
 
   async create(
@@ -108,6 +129,13 @@ export class Rooms {
     const description = params.description === undefined ? undefined : checkDescription(params.description);
     const password = params.password === undefined ? undefined : checkRoomPassword(params.password);
     if (await this.deps.store.getRoom(name)) fail("ROOM_EXISTS", `a room named ${name} exists`);
+    const { maxRoomsPerUser } = this.deps;
+    const owned = (await this.deps.store.roomsOfUser(actor.userId)).filter((m) => m.role === "owner");
+    if (owned.length >= maxRoomsPerUser) {
+      fail("FORBIDDEN", `you own ${owned.length} rooms, the most this hub allows (${maxRoomsPerUser})`);
+    }
+    const wait = await this.deps.limiters.roomCreate.take(String(actor.userId));
+    if (wait > 0) fail("RATE_LIMITED", "you are creating rooms too fast", { retryAfterMs: wait });
     try {
       const room = await this.deps.store.createRoom({
         name,
@@ -344,7 +372,7 @@ export class Rooms {
     assertCanSeeBans(await this.roleOf(room, actor.userId));
     const bans = await this.deps.store.getBans(room.id);
     return {
-      bans: bans.map((b) => ({
+      bans: bans.slice(0, BANS_MAX).map((b) => ({
         username: b.username,
         by: b.byUsername,
         at: b.at,
@@ -435,4 +463,18 @@ export class Rooms {
   private async requireActorName(actor: Actor): Promise<string> {
     return (await this.accounts.requireUser(actor.userId)).username;
   }
+}
+
+function encodeRoomCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), "utf8").toString("base64url");
+}
+
+function decodeRoomCursor(cursor: string): string {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
+    if (typeof value.after === "string") return value.after;
+  } catch {
+    // fall through: not one of ours
+  }
+  fail("INVALID_PARAMS", "cursor: not a cursor this hub gave", { field: "cursor" });
 }

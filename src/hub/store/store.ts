@@ -42,6 +42,12 @@ export class StoreGoneError extends Error {
 export type { ConvId, RoomId, UserId } from "../ids.js";
 import type { ConvId, RoomId, UserId } from "../ids.js";
 
+/** A page of rooms by folded name: those after `after`, at most `limit`. */
+export interface RoomPage {
+  after?: string;
+  limit?: number;
+}
+
 export interface UserRecord {
   id: UserId;
   username: string;
@@ -203,8 +209,11 @@ export interface Store {
   /** Creates the room, its conversation and the owner's membership in one transaction. */
   createRoom(room: NewRoom): Promise<RoomRecord>;
   getRoom(name: string): Promise<RoomRecord | undefined>;
-  /** All rooms, or those whose name starts with `prefix` (ignoring case), ordered by name. */
-  listRooms(prefix?: string): Promise<RoomRecord[]>;
+  /**
+   * Rooms whose name starts with `prefix` (ignoring case; all without one), ordered by folded name;
+   * with `page`, only those after `page.after` (a folded name), at most `page.limit` of them.
+   */
+  listRooms(prefix?: string, page?: RoomPage): Promise<RoomRecord[]>;
   updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord>;
   /** Removes the room with its members, bans, messages, read markers and mutes. */
   deleteRoom(id: RoomId): Promise<void>;

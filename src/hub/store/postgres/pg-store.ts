@@ -21,6 +21,7 @@ import type {
   PeerRecord,
   ProfilePatch,
   RoomId,
+  RoomPage,
   RoomPatch,
   RoomRecord,
   SessionRecord,
@@ -396,12 +397,13 @@ export class PgStore implements Store {
     return this.roomWhere(this.pool, "lower(r.name) = lower($1)", name);
   }
 
-  async listRooms(prefix?: string): Promise<RoomRecord[]> {
+  async listRooms(prefix?: string, page: RoomPage = {}): Promise<RoomRecord[]> {
     const { rows } = await this.pool.query<RoomRow>(
       `SELECT ${ROOM_COLUMNS} FROM rooms r JOIN conversations c ON c.id = r.conv_id
-       WHERE $1::text IS NULL OR lower(r.name) LIKE $1
-       ORDER BY lower(r.name) COLLATE "C"`,
-      [prefix === undefined ? null : prefixPattern(prefix)],
+       WHERE ($1::text IS NULL OR lower(r.name) LIKE $1)
+         AND ($2::text IS NULL OR lower(r.name) COLLATE "C" > $2)
+       ORDER BY lower(r.name) COLLATE "C" LIMIT $3`,
+      [prefix === undefined ? null : prefixPattern(prefix), page.after ?? null, page.limit ?? null],
     );
     return rows.map(roomFromRow);
   }

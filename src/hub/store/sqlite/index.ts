@@ -22,6 +22,7 @@ import type {
   PeerRecord,
   ProfilePatch,
   RoomId,
+  RoomPage,
   RoomPatch,
   RoomRecord,
   SessionRecord,
@@ -173,9 +174,9 @@ export class SqliteStore implements Store {
     return this.rooms.byName(name);
   }
 
-  async listRooms(prefix?: string): Promise<RoomRecord[]> {
+  async listRooms(prefix?: string, page?: RoomPage): Promise<RoomRecord[]> {
     this.open();
-    return this.rooms.listRooms(prefix);
+    return this.rooms.listRooms(prefix, page);
   }
 
   async updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord> {
