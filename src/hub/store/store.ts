@@ -9,7 +9,9 @@
  *   resolves before the message is committed: the hub acknowledges on that promise.
  * - Unique violations (username, room name) reject with `StoreConflictError`; a write to something
  *   deleted meanwhile (`appendMessage` to a conversation whose room was just deleted) rejects with
- *   `StoreGoneError`; nothing else is thrown for expected outcomes — they are in the return values.
+ *   `StoreGoneError`; storage that refuses to work (disk full, read-only, I/O errors, the database
+ *   unreachable) rejects with `StoreUnavailableError`, and nothing was stored; nothing else is thrown
+ *   for expected outcomes — they are in the return values.
  * - `seq` is per conversation, starts at 1 and increases by exactly 1 per stored message, assigned inside
  *   the transaction that stores it, so it is strictly ordered even with several hub nodes.
  * - The same (fromUserId, cid) appended twice stores one message; the second call returns the first with
@@ -36,6 +38,14 @@ export class StoreGoneError extends Error {
   ) {
     super(`no ${what} with id ${id}`);
     this.name = "StoreGoneError";
+  }
+}
+
+/** The storage refuses to work (disk full, read-only, I/O error, unreachable): nothing was stored. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`storage unavailable: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause });
+    this.name = "StoreUnavailableError";
   }
 }
 
@@ -271,4 +281,57 @@ export interface Store {
 
   /** Flushes pending writes and closes. */
   close(): Promise<void>;
+}
+
+/** Every Store method but close. */
+export const STORE_OPERATIONS = [
+  "createUser",
+  "getUserByName",
+  "getUserById",
+  "getUsersByIds",
+  "searchUsers",
+  "updateProfile",
+  "renameUser",
+  "setPasswordHash",
+  "setLastSeen",
+  "createSession",
+  "getSession",
+  "deleteSession",
+  "deleteUserSessions",
+  "createRoom",
+  "getRoom",
+  "listRooms",
+  "updateRoom",
+  "deleteRoom",
+  "getMembers",
+  "getMember",
+  "addMember",
+  "removeMember",
+  "setRole",
+  "roomsOfUser",
+  "addBan",
+  "removeBan",
+  "getBans",
+  "isBanned",
+  "getDmConversation",
+  "appendMessage",
+  "history",
+  "lastSeq",
+  "dmConversations",
+  "setRead",
+  "getRead",
+  "setMute",
+  "setBlock",
+  "getSettings",
+  "isBlocked",
+  "setPeer",
+  "getPeer",
+] as const satisfies ReadonlyArray<Exclude<keyof Store, "close">>;
+
+type Operation = (...args: unknown[]) => Promise<unknown>;
+
+/** Replaces each operation of `store` by `wrap(operation)`: how backends count calls and type errors. */
+export function wrapOperations(store: Store, wrap: (operation: Operation) => Operation): void {
+  const self = store as unknown as Record<string, Operation>;
+  for (const name of STORE_OPERATIONS) self[name] = wrap(self[name]!.bind(store));
 }

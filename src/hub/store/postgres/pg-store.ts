@@ -5,7 +5,7 @@
  */
 import type pg from "pg";
 import type { Role } from "../../../protocol/model.js";
-import { StoreConflictError, StoreGoneError } from "../store.js";
+import { StoreConflictError, StoreGoneError, StoreUnavailableError, wrapOperations } from "../store.js";
 import type {
   AddMemberResult,
   AppendResult,
@@ -96,57 +96,23 @@ interface AppendQueue {
 /** Each append in a batch is a subtransaction; PostgreSQL handles up to 64 per transaction cheaply. */
 const MAX_APPEND_BATCH = 50;
 
+/**
+ * PostgreSQL errors that mean the storage refuses to work, not that the request was wrong: class 53
+ * (disk full, out of memory, too many connections), class 08 (connection lost), 57P01–57P03 (shutting
+ * down, cannot connect now), 25006 (read-only transaction).
+ */
+function refusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  return code.startsWith("53") || code.startsWith("08") || /^57P0[123]$/.test(code) || code === "25006";
+}
+
 export class PgStoreClosedError extends Error {
   constructor() {
     super("the store is closed");
     this.name = "PgStoreClosedError";
   }
 }
-
-/** Every Store method but close: each call is counted so that close() lets it finish first. */
-const OPERATIONS = [
-  "createUser",
-  "getUserByName",
-  "getUserById",
-  "getUsersByIds",
-  "searchUsers",
-  "updateProfile",
-  "renameUser",
-  "setPasswordHash",
-  "setLastSeen",
-  "createSession",
-  "getSession",
-  "deleteSession",
-  "deleteUserSessions",
-  "createRoom",
-  "getRoom",
-  "listRooms",
-  "updateRoom",
-  "deleteRoom",
-  "getMembers",
-  "getMember",
-  "addMember",
-  "removeMember",
-  "setRole",
-  "roomsOfUser",
-  "addBan",
-  "removeBan",
-  "getBans",
-  "isBanned",
-  "getDmConversation",
-  "appendMessage",
-  "history",
-  "lastSeq",
-  "dmConversations",
-  "setRead",
-  "getRead",
-  "setMute",
-  "setBlock",
-  "getSettings",
-  "isBlocked",
-  "setPeer",
-  "getPeer",
-] as const satisfies ReadonlyArray<Exclude<keyof Store, "close">>;
 
 export class PgStore implements Store {
   private readonly inflight = new Set<Promise<unknown>>();
@@ -155,19 +121,18 @@ export class PgStore implements Store {
   private closed = false;
 
   private constructor(private readonly pool: pg.Pool) {
-    // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies.
-    const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    for (const name of OPERATIONS) {
-      const operation = self[name]!.bind(this);
-      self[name] = (...args: unknown[]) => {
-        if (this.closed) return Promise.reject(new PgStoreClosedError());
-        const running = operation(...args);
-        this.inflight.add(running);
-        const forget = () => this.inflight.delete(running);
-        running.then(forget, forget);
-        return running;
-      };
-    }
+    // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies: each call
+    // is counted so that close() lets it finish first, and storage refusals get their typed error.
+    wrapOperations(this, (operation) => (...args) => {
+      if (this.closed) return Promise.reject(new PgStoreClosedError());
+      const running = operation(...args).catch((err: unknown) => {
+        throw refusal(err) ? new StoreUnavailableError(err) : err;
+      });
+      this.inflight.add(running);
+      const forget = () => this.inflight.delete(running);
+      running.then(forget, forget);
+      return running;
+    });
   }
 
   /** Connects, creates the schema if named and missing, and migrates it to the newest version. */

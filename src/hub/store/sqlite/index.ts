@@ -31,6 +31,7 @@ import type {
   UserId,
   UserRecord,
 } from "../store.js";
+import { StoreUnavailableError, wrapOperations } from "../store.js";
 import { Appender, type GroupCommit } from "./appender.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
@@ -61,6 +62,12 @@ export class StoreClosedError extends Error {
   }
 }
 
+/** SQLite result codes of storage that refuses to work: full, read-only, I/O errors, locked too long. */
+function refusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|NOMEM)/.test(code);
+}
+
 export class SqliteStore implements Store {
   private readonly users: UserRepo;
   private readonly rooms: RoomRepo;
@@ -74,6 +81,15 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     options: SqliteStoreOptions = {},
   ) {
+    // A full disk, a read-only file or an I/O error is the storage refusing, not a bad request.
+    wrapOperations(
+      this,
+      (operation) =>
+        (...args) =>
+          operation(...args).catch((err: unknown) => {
+            throw refusal(err) ? new StoreUnavailableError(err) : err;
+          }),
+    );
     this.users = new UserRepo(db);
     this.rooms = new RoomRepo(db);
     this.messages = new MessageRepo(db);
