@@ -23,12 +23,15 @@ export const GUESS_RULES = {
    * and held by the target's brake; a clean source is not, so nobody can lock an owner out.
    */
   clean: { ratePerSecond: 1 / HOUR, burst: 1 },
+  /** Taken by a success: empty (the source is "known" to the target) for 30 days. */
+  known: { ratePerSecond: 1 / (30 * 24 * HOUR), burst: 1 },
 } as const satisfies Record<string, LimiterRule>;
 
 export const DEFAULT_RULES = {
   loginAccount: GUESS_RULES.target,
   loginAddress: GUESS_RULES.source,
   loginClean: GUESS_RULES.clean,
+  loginKnown: GUESS_RULES.known,
   roomPasswordUser: GUESS_RULES.source,
   roomPasswordRoom: GUESS_RULES.target,
   roomPasswordClean: GUESS_RULES.clean,
@@ -56,6 +59,7 @@ export const LIMITER_KEYS: Record<Exclude<LimiterName, "requests">, string> = {
   loginAccount: "login-account",
   loginAddress: "login-address",
   loginClean: "login-clean",
+  loginKnown: "login-known",
   roomPasswordUser: "room-password-user",
   roomPasswordRoom: "room-password-room",
   roomPasswordClean: "room-password-clean",

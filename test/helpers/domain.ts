@@ -58,6 +58,7 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
       loginAccount: new LocalLimiter(r.loginAccount, clock),
       loginAddress: new LocalLimiter(r.loginAddress, clock),
       loginClean: new LocalLimiter(r.loginClean, clock),
+      loginKnown: new LocalLimiter(r.loginKnown, clock),
       roomPasswordUser: new LocalLimiter(r.roomPasswordUser, clock),
       roomPasswordRoom: new LocalLimiter(r.roomPasswordRoom, clock),
       roomPasswordClean: new LocalLimiter(r.roomPasswordClean, clock),

@@ -1,6 +1,7 @@
 /** Each row of PROTOCOL.md's bad-input table, through a real hub; afterwards the hub still serves. */
 import { Writable } from "node:stream";
 import pino from "pino";
+import type { Reply } from "../../src/protocol/frames.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TestClient, registerAndLogin } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
@@ -105,17 +106,19 @@ describe("limits", () => {
     await quick.stop();
   });
 
-  it("a flood of requests gets RATE_LIMITED with retryAfterMs", async () => {
+  it("a flood of requests gets RATE_LIMITED with retryAfterMs; ignoring it closes the connection", async () => {
     const c = await registerAndLogin(hub.url, "flooder");
-    const replies = await Promise.all(Array.from({ length: 100 }, () => c.request("settings")));
+    for (let i = 0; i < 100; i++) c.request("settings").catch(() => undefined);
+    // Refusals count like bad frames: the 21st in a minute closes the connection (1008).
+    expect((await c.closed).code).toBe(1008);
+    const replies = c.frames.filter((f): f is Reply => typeof f === "object" && f !== null && "re" in f);
     const limited = replies.filter((r) => !r.ok);
-    expect(limited.length).toBeGreaterThan(0);
+    expect(limited).toHaveLength(21);
     for (const r of limited) {
       if (r.ok) continue;
       expect(r.error.code).toBe("RATE_LIMITED");
       expect(r.error.retryAfterMs).toBeGreaterThan(0);
     }
-    await c.close();
   });
 
   it("a connection that stops answering pings is closed and its presence is `timeout`", async () => {

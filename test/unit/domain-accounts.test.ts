@@ -92,6 +92,13 @@ describe("login", () => {
     expect((await login("owner", PASSWORD, "10.9.9.9")).user.username).toBe("owner");
   });
 
+  it("lets many devices log in at once from an address that logged in before", async () => {
+    await accounts().register({ username: "devices", password: PASSWORD }, ADDRESS);
+    await login("devices", PASSWORD);
+    const all = await Promise.all(Array.from({ length: 12 }, () => login("devices", PASSWORD)));
+    expect(all.map((a) => a.user.username)).toEqual(Array(12).fill("devices"));
+  });
+
   it("takes the tokens before hashing: guesses at once reach Argon2 at most 5 + 1 times", async () => {
     await accounts().register({ username: "rushed", password: PASSWORD }, ADDRESS);
     const codes = await Promise.all(

@@ -72,6 +72,7 @@ export class Accounts {
         source: [limiters.loginAddress, address],
         target: [limiters.loginAccount, accountKey],
         clean: [limiters.loginClean, address],
+        known: [limiters.loginKnown, `${accountKey}|${address}`],
         refusal: "too many failed logins; try again later",
       },
       async () =>

@@ -13,6 +13,8 @@ export interface DomainLimiters {
   loginAddress: Limiter;
   /** Addresses without a failed login in the last hour (see password-guard.ts). */
   loginClean: Limiter;
+  /** Account and address pairs with a successful login in the last 30 days. */
+  loginKnown: Limiter;
   /** Wrong room passwords per user, per room, and users without one in the last hour. */
   roomPasswordUser: Limiter;
   roomPasswordRoom: Limiter;

@@ -10,6 +10,10 @@
  *   sources — those with a wrong password in the last hour. A source with none takes its one `clean`
  *   token instead and goes ahead even when the target's bucket is empty, so a stranger guessing at an
  *   account cannot lock its owner out.
+ * - `known` (optional: a source that got the password right for this target within 30 days and has
+ *   not got it wrong since) is not held by the target's brake either, so several devices at one
+ *   address may log in at once. It is an empty bucket: a success takes its one token (which regrows
+ *   in 30 days), a failure gives it back.
  */
 import type { Limiter } from "../bus/limiter.js";
 import { fail } from "./errors.js";
@@ -20,6 +24,7 @@ export interface PasswordGuard {
   source?: Bucket;
   target: Bucket;
   clean?: Bucket;
+  known?: Bucket;
   /** The refusal's text, when a bucket is empty. */
   refusal: string;
 }
@@ -37,12 +42,20 @@ export async function guardedCheck(guard: PasswordGuard, check: () => Promise<bo
     if (wait > 0) return refuse(wait);
     taken.push(guard.source);
   }
+  const known = guard.known !== undefined && (await guard.known[0].peek(guard.known[1])) > 0;
   const clean = guard.clean !== undefined && (await guard.clean[0].take(guard.clean[1])) === 0;
   if (clean && guard.clean) taken.push(guard.clean);
+  // Charged whenever it has a token, so every failure slows the next guesses; refusing only suspects.
   const wait = await guard.target[0].take(guard.target[1]);
   if (wait === 0) taken.push(guard.target);
-  else if (!clean) return refuse(wait);
+  else if (!known && !clean) return refuse(wait);
   const ok = await check();
-  if (ok) await giveBack();
+  if (ok) {
+    await giveBack();
+    if (guard.known) await guard.known[0].take(guard.known[1]);
+  } else if (known && guard.known) {
+    // A wrong password from a known source: it is a suspect like any other from now on.
+    await guard.known[0].give(guard.known[1]);
+  }
   return ok;
 }

@@ -77,7 +77,8 @@ export class Admission {
 
   attach(server: Server): void {
     server.maxConnections = Math.ceil(this.options.maxConnections * 1.1) + 64;
-    server.on("connection", (socket: Socket) => this.onSocket(socket));
+    // First among the listeners, so a refused socket is gone before TLS allocates anything for it.
+    server.prependListener("connection", (socket: Socket) => this.onSocket(socket));
   }
 
   private exempt(address: string): boolean {
