@@ -110,6 +110,10 @@ export interface HubOptions {
   nodeFlags?: string[];
   /** Use `dist/` (after `npm run build`) when present; otherwise run the TypeScript source through tsx. */
   preferDist?: boolean;
+  /** Keep the hub's rate limits on (default: off, --no-rate-limits). */
+  limits?: boolean;
+  /** More `parley serve` flags. */
+  hubFlags?: string[];
 }
 
 /** The hub command line: built output when asked and present, else the source through tsx. */
@@ -154,7 +158,8 @@ export async function startParley(opts: HubOptions): Promise<Server> {
     "--data-dir",
     dataDir,
     ...(opts.insecure ? ["--insecure"] : []),
-    ...benchHubFlags(opts.preferDist ?? true),
+    ...benchHubFlags(opts.preferDist ?? true).filter((f) => !(opts.limits && f === "--no-rate-limits")),
+    ...(opts.hubFlags ?? []),
   ];
   const { proc, stdout } = await spawnUntil(
     process.execPath,
