@@ -1,6 +1,6 @@
 /**
  * One hostile user against a hub, and a bystander who measures round trips meanwhile (issue 9): used by
- * the `abuse` benchmark and by test/integration/hostile.test.ts. The attacker runs in its own process
+ * the `abuse` benchmark and by test/e2e/hostile.test.ts. The attacker runs in its own process
  * (bench/lib/abuse-attacker.ts) so that its client-side work does not slow the bystander's measuring.
  *
  * Addresses: the hub runs with --limit-loopback; the attacker connects from 127.0.0.1 and the

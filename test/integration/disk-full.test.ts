@@ -13,11 +13,9 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerAndLogin } from "../helpers/client.js";
-import { startHub, type TestHub } from "../helpers/hub.js";
+import { capturedLog, startHub, type TestHub } from "../helpers/hub.js";
 
 const mountPoint = await mkdtemp(join(tmpdir(), "parley-full-"));
 const mounted = (() => {
@@ -31,19 +29,13 @@ const mounted = (() => {
 
 describe.skipIf(!mounted)(`a full disk${mounted ? "" : " (skipped: mounting a tmpfs needs root)"}`, () => {
   let hub: TestHub;
-  let logged = "";
+  const captured = capturedLog("warn");
   beforeAll(async () => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        logged += chunk.toString();
-        done();
-      },
-    });
     // Limits off: the test sends until the disk refuses, which may take more than the message budget.
     hub = await startHub({
       dataDir: join(mountPoint, "data"),
       config: { rateLimits: false },
-      options: { log: pino({ level: "warn" }, sink) },
+      options: { log: captured.log },
     });
   });
   afterAll(async () => {
@@ -90,6 +82,7 @@ describe.skipIf(!mounted)(`a full disk${mounted ? "" : " (skipped: mounting a tm
     expect(other).toEqual([]);
     expect(refused.length).toBe(5);
     // Logged once for five refusals (then once a minute), not once per message; no stack, no INTERNAL.
+    const logged = captured.text();
     const lines = logged.split("\n").filter((l) => l.includes("storage refusing writes"));
     expect(lines).toHaveLength(1);
     expect(logged).not.toContain("request failed");

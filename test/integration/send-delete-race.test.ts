@@ -2,23 +2,15 @@
  * `msg.send` racing `room.delete` on one connection (issue 9, item 5): each send is either stored or
  * answered NO_SUCH_ROOM — never INTERNAL, and the hub logs no error (no stack) for this expected race.
  */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { TestClient, registerAndLogin } from "../helpers/client.js";
-import { startHub, type TestHub } from "../helpers/hub.js";
+import { capturedLog, startHub, type TestHub } from "../helpers/hub.js";
 
 let hub: TestHub;
-let logged = "";
+const captured = capturedLog("error");
 beforeAll(async () => {
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      logged += chunk.toString();
-      done();
-    },
-  });
   // Limits off: this test is about the race, and 20 rounds of four sends exceed the message budget.
-  hub = await startHub({ config: { rateLimits: false }, options: { log: pino({ level: "error" }, sink) } });
+  hub = await startHub({ config: { rateLimits: false }, options: { log: captured.log } });
 });
 afterAll(async () => hub.stop());
 
@@ -43,6 +35,6 @@ it("answers each send stored or NO_SUCH_ROOM when the room is deleted at once, 2
   }
   expect(outcomes).toHaveLength(40);
   for (const outcome of outcomes) expect(["stored", "NO_SUCH_ROOM"]).toContain(outcome);
-  expect(logged).toBe("");
+  expect(captured.text()).toBe("");
   await Promise.all([owner.close(), maker.close()]);
 });

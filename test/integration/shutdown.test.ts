@@ -75,15 +75,12 @@ describe("SIGTERM", () => {
     const proc = spawn(
       process.execPath,
       ["--import", "tsx", join(ROOT, "test/integration/fixtures/log-then-exit.ts")],
-      {
-        cwd: ROOT,
-        stdio: ["pipe", "ignore", "pipe"],
-      },
+      { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] },
     );
     const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    // Started (tsx can take a while on a loaded machine): close our end of its stderr, let it go on.
+    await new Promise<void>((resolve) => proc.stdout.once("data", () => resolve()));
     const killer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-    // Let it start (tsx takes a moment), then close our end of its stderr and tell it to go on.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
     proc.stderr.destroy();
     proc.stdin.end();
     const code = await exited;

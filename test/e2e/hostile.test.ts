@@ -6,7 +6,8 @@
  * (`npm run bench -- --only abuse` has the figures): the point is that the limits engage, which the
  * attacker's own report shows.
  *
- * Reliable under load: the hub and the attacker are processes of their own, so this process only
+ * Reliable under load: it lives in the e2e tier, whose files run one at a time, so no other test of
+ * the suite runs beside it; the hub and the attacker are processes of their own, so this process only
  * measures, and the attacker paces itself (abuse-attacker.ts) so as not to take the shared CPU from
  * everyone. Other work on a shared machine can still stall any process for a moment (on this 2-core
  * machine shared by several sessions, even the quiet p99 has been seen near 30 ms), so a window
