@@ -18,7 +18,7 @@ process.stdin.once("end", () => (running = false));
 const PASSWORD = "attacker password 7447";
 const USER = `attacker${process.pid}`;
 const PACE_MS = 20;
-const RETRY_MS = 2000;
+const RETRY_MS = 3000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A logged-in connection, or undefined when the hub refuses it. */
