@@ -2,7 +2,8 @@
  * `npm run bench`: the benchmark suite against Parley, plaintext (`--insecure`) and TLS, each workload on
  * a fresh hub. Writes a Markdown table and JSON to bench/results/.
  *
- *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files] [--servers parley,parley-tls]
+ *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files,abuse]
+ *                    [--servers parley,parley-tls]
  *                    [--scenarios a,b] [--workers 1] [--dist] [--cpu-prof DIR]
  *
  * --quick     small sizes (a couple of minutes); the default sizes are the issue's (5000 idle, 1M history…)
@@ -35,8 +36,9 @@ import { runHistory, seedHistory, type HistoryResult } from "./workloads/history
 import { runIdle, type IdleResult } from "./workloads/idle.js";
 import { runLogin, type LoginResult } from "./workloads/login.js";
 import { runStorm, type StormResult } from "./workloads/reconnect-storm.js";
+import { abuseTable, runAbuse, type AbuseResult } from "./workloads/abuse.js";
 
-const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files"] as const;
+const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files", "abuse"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values } = parseArgs({
@@ -101,6 +103,7 @@ async function main(): Promise<void> {
   const history: HistoryResult[] = [];
   const storm: StormResult[] = [];
   const fileRuns: FilesResult[] = [];
+  const abuse: AbuseResult[] = [];
   const targets = servers.map((s) => ({ name: s, insecure: s === "parley" }));
 
   const count = accountsNeeded();
@@ -239,6 +242,31 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (only.includes("abuse")) {
+      for (const t of targets) {
+        log(`abuse on ${t.name}…`);
+        // Limits on (the point of it), per-address limits on loopback too; a fresh data folder.
+        const hub = await startParley({
+          insecure: t.insecure,
+          preferDist: values.dist ?? false,
+          limits: true,
+          args: ["--limit-loopback"],
+        });
+        try {
+          const url = `${hub.tls ? "wss" : "ws"}://${hub.host}:${hub.port}/v1`;
+          const r = await runAbuse({
+            server: { name: t.name, url },
+            samples: quick ? 150 : 400,
+            warmupMs: quick ? 1500 : 3000,
+          });
+          abuse.push(r);
+          for (const row of r.rows)
+            log(`  ${row.attack}: p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
+        } finally {
+          await hub.stop();
+        }
+      }
+    }
   } finally {
     tpl.dispose();
   }
@@ -252,6 +280,8 @@ async function main(): Promise<void> {
   if (history.length) sections.push(`## history\n\n${historyTable(history)}`);
   if (storm.length) sections.push(`## reconnect-storm\n\n${stormTable(storm)}`);
   if (fileRuns.length) sections.push(`## files\n\n${filesTable(fileRuns)}`);
+  if (abuse.length)
+    sections.push(`## abuse (bystander round trips under one hostile user)\n\n${abuseTable(abuse)}`);
   const markdown = sections.join("\n\n") + "\n";
   const files = writeResults("bench", meta, markdown, [
     ...fanout,
@@ -260,6 +290,7 @@ async function main(): Promise<void> {
     ...history,
     ...storm,
     ...fileRuns,
+    ...abuse,
   ]);
   console.log("\n" + markdown);
   console.log(`written: ${path.relative(ROOT, files.md)}, ${path.relative(ROOT, files.json)}`);

@@ -128,6 +128,8 @@ export interface HubOptions {
   name?: string;
   /** Count the hub's garbage collections and allocated bytes (bench/lib/gc-probe.mjs). */
   gcProbe?: boolean;
+  /** Keep the hub's rate limits on (default: off, --no-rate-limits). */
+  limits?: boolean;
 }
 
 /** The hub command line: built output when asked and present, else the source through tsx. */
@@ -174,7 +176,7 @@ export async function startParley(opts: HubOptions): Promise<Server> {
     "--data-dir",
     dataDir,
     ...(opts.insecure ? ["--insecure"] : []),
-    ...benchHubFlags(opts.preferDist ?? true),
+    ...benchHubFlags(opts.preferDist ?? true).filter((f) => !(opts.limits && f === "--no-rate-limits")),
     ...(opts.args ?? []),
   ];
   const { proc, stdout } = await spawnUntil(

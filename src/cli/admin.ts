@@ -251,13 +251,18 @@ export function adminCommand(): Command {
       done(f, `${username} deleted${erase ? ", messages erased" : ""}`);
     });
 
-  sub("rooms", "list every room with owner and member count")
+  sub("rooms", "list every room with owner and member count (by name prefix)")
     .argument("[query]")
+    .option("--after <room>", "the page after this room")
+    .option("--limit <n>", "page size (default 100, at most 500)")
     .action(async (query: string | undefined, _o, command: Command) => {
       const f = flagsOf(command);
-      const { rooms } = await withBackend(f, "admin.rooms", (call) =>
-        call("admin.rooms", query === undefined ? {} : { query }),
-      );
+      const params: OpParams<"admin.rooms"> = {
+        ...(query !== undefined && { query }),
+        ...(f["after"] !== undefined && { after: f["after"] }),
+        ...(f["limit"] !== undefined && { limit: Number(f["limit"]) }),
+      };
+      const { rooms } = await withBackend(f, "admin.rooms", (call) => call("admin.rooms", params));
       if (f.json) console.log(JSON.stringify(rooms));
       else printRooms(rooms);
     });

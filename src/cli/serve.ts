@@ -111,6 +111,48 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--max-connections <n>",
+        "WebSocket connections at once; beyond it HTTP 503 + Retry-After [env PARLEY_MAX_CONNECTIONS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-connections-per-address <n>",
+        "connections at once from one client address [env PARLEY_MAX_CONNECTIONS_PER_ADDRESS] (default 16)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--connection-rate-per-address <n>",
+        "new connections per second from one client address [env PARLEY_CONNECTION_RATE_PER_ADDRESS] (default 4)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--limit-loopback",
+        "apply the per-address connection limits to loopback addresses too [env PARLEY_LIMIT_LOOPBACK]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--handshake-timeout-ms <ms>",
+        "deadline for the TLS handshake and the HTTP upgrade request [env PARLEY_HANDSHAKE_TIMEOUT_MS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--shutdown-timeout-ms <ms>",
+        "on SIGTERM/SIGINT the process exits by then, whatever is still open [env PARLEY_SHUTDOWN_TIMEOUT_MS] (default 10000)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-rooms-per-user <n>",
+        "rooms one user may own (create) [env PARLEY_MAX_ROOMS_PER_USER] (default 100)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),
@@ -135,6 +177,8 @@ export function serveCommand(): Command {
       }
       const file = fromFile((opts["config"] as string | undefined) ?? process.env["PARLEY_CONFIG"]);
       const config = layered(flags as HubConfigInput, process.env, file.values);
+      // stdout and stderr may be pipes whose reader is gone (EPIPE): that must not crash the hub.
+      for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
       const hub = await createHub(config);
       console.log(`parley hub listening on ${hub.url}`);
       if (hub.webUrl) console.log(`web client: ${hub.webUrl} (open it in a browser)`);
@@ -150,8 +194,20 @@ export function serveCommand(): Command {
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
       if (hub.metricsUrl) console.log(`metrics: ${hub.metricsUrl}`);
       notifySystemd(`serving ${hub.url}`, (message) => hub.log.warn(message));
+      let stopping = false;
       const stop = (signal: string) => {
+        if (stopping) {
+          // A second signal: the operator does not want to wait for the drain.
+          hub.log.warn({ signal }, "second signal: exiting now");
+          process.exit(1);
+        }
+        stopping = true;
         hub.log.info({ signal }, "signal received");
+        // The hard deadline: close() bounds each of its steps to fit, this is the backstop.
+        setTimeout(() => {
+          hub.log.error({ ms: config.shutdownTimeoutMs }, "shutdown deadline passed: exiting");
+          process.exit(1);
+        }, config.shutdownTimeoutMs).unref();
         hub.close().then(
           () => process.exit(0),
           (error: unknown) => {
@@ -160,7 +216,7 @@ export function serveCommand(): Command {
           },
         );
       };
-      process.once("SIGINT", () => stop("SIGINT"));
-      process.once("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+      process.on("SIGTERM", () => stop("SIGTERM"));
     });
 }

@@ -11,6 +11,7 @@ import { LocalPresence } from "./bus/presence.js";
 import { systemClock } from "./clock.js";
 import type { HubConfig } from "./config.js";
 import { Domain } from "./domain/hub.js";
+import { LIMITER_KEYS } from "./limits.js";
 import { runningHub, type RunningHubInfo } from "./pidfile.js";
 import { openStore } from "./store/open.js";
 
@@ -58,8 +59,12 @@ export async function openLocalAdmin(
     presence,
     clock: systemClock,
     log,
-    limiters: { loginAccount: unlimited, loginAddress: unlimited, register: unlimited, messages: unlimited },
+    limiters: Object.fromEntries(Object.keys(LIMITER_KEYS).map((name) => [name, unlimited])) as Record<
+      keyof typeof LIMITER_KEYS,
+      LocalLimiter
+    >,
     maxBodyChars: config.maxBodyChars,
+    maxRoomsPerUser: config.maxRoomsPerUser,
   });
   return {
     domain,

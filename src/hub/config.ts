@@ -78,6 +78,45 @@ export const hubConfigSchema = z.object({
     .boolean()
     .default(false)
     .describe("the first account registered on an empty hub becomes a server admin"),
+  maxConnections: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10_000)
+    .describe("WebSocket connections at once; beyond it HTTP 503 + Retry-After"),
+  maxConnectionsPerAddress: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(16)
+    .describe("connections at once from one address (loopback exempt unless limitLoopback)"),
+  connectionRatePerAddress: z.coerce
+    .number()
+    .positive()
+    .default(4)
+    .describe("new connections per second from one address, in bursts of maxConnectionsPerAddress"),
+  limitLoopback: z.coerce
+    .boolean()
+    .default(false)
+    .describe("apply the per-address connection limits to loopback addresses too"),
+  handshakeTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe("deadline for the TLS handshake and for the HTTP upgrade request's headers"),
+  shutdownTimeoutMs: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe("SIGTERM/SIGINT: the process exits by then, whatever is still open"),
+  maxRoomsPerUser: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe("rooms one user may own (create); past it room.create answers FORBIDDEN"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

@@ -7,9 +7,9 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import pino, { type Logger } from "pino";
 import { isColorSupported, prettyFactory } from "pino-pretty";
-import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
+import { HISTORY_PAGE, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
-import type { Limiter, LimiterRule } from "./bus/limiter.js";
+import type { Limiter } from "./bus/limiter.js";
 import type { Presence } from "./bus/presence.js";
 import { openBus, openLimiter, openPresence } from "./bus/open.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -18,6 +18,7 @@ import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
 import { P2p } from "./domain/p2p.js";
 import { adminHandlers } from "./gateway/admin.js";
+import { Admission } from "./gateway/admission.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { ClusterConnections } from "./gateway/connection-directory.js";
 import { Health } from "./gateway/http/health.js";
@@ -26,6 +27,8 @@ import { fileHandlers } from "./gateway/files.js";
 import { addFileRoutes } from "./gateway/http/files.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
+import { LIMITER_KEYS, limiterRules, type LimiterName } from "./limits.js";
+import { logDestination } from "./log-destination.js";
 import { countRefusals, instrumentStore } from "./metrics/instrument.js";
 import { NO_METRICS, type Metrics } from "./metrics/metrics.js";
 import { PrometheusMetrics } from "./metrics/prometheus.js";
@@ -56,47 +59,16 @@ export interface RunningHub {
   health: Health;
   /** Where Prometheus scrapes this hub (absent without --metrics-port). */
   metricsUrl: string | undefined;
+  admission: Admission;
   log: Logger;
   close(): Promise<void>;
 }
-
-/** Limiters' names in Redis keys (they keep apart limiters that count different things under one key). */
-const LIMITER_NAMES: Record<keyof DomainLimiters, string> = {
-  loginAccount: "login-account",
-  loginAddress: "login-address",
-  register: "register",
-  messages: "messages",
-};
 
 /** Files housekeeping every 10 minutes; blobs no record uses are looked for once a day. */
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
 const FULL_SWEEP_EVERY = 144;
 
-const UNLIMITED: LimiterRule = { ratePerSecond: 1e9, burst: 1e9 };
-
-/** The default limits (OWASP-style for logins); `rateLimits: false` lifts them for benchmarks. */
-function limiterRules(on: boolean) {
-  if (!on) {
-    return {
-      loginAccount: UNLIMITED,
-      loginAddress: UNLIMITED,
-      register: UNLIMITED,
-      messages: UNLIMITED,
-      requests: UNLIMITED,
-    };
-  }
-  return {
-    // 5 failures in a row, then one more try a minute.
-    loginAccount: { ratePerSecond: 1 / 60, burst: 5 },
-    // An address may fail 30 times, then once every 2 s.
-    loginAddress: { ratePerSecond: 0.5, burst: 30 },
-    register: { ratePerSecond: 1, burst: 30 },
-    messages: { ratePerSecond: 10, burst: 50 },
-    requests: { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST },
-  };
-}
-
-/** Limiters the domain uses, by name (see limiterRules). */
+/** Limiters the domain uses, by name (rules in limits.ts). */
 export type HubLimiters = Record<keyof DomainLimiters, Limiter>;
 
 export interface HubOptions {
@@ -122,20 +94,34 @@ export interface HubOptions {
   webRoot?: string;
 }
 
-/** Limiters that tell the metrics each request they refuse (failed-login limits refuse on peek). */
+/**
+ * How each limiter refuses a request, for the metrics (countRefusals): on an empty `take`, or — the
+ * wrong-password buckets (domain/password-guard.ts) — only when the guard says so.
+ */
+const REFUSES_ON: Record<keyof DomainLimiters, "take" | "guard"> = {
+  loginAccount: "guard",
+  loginAddress: "guard",
+  loginClean: "guard",
+  loginKnown: "guard",
+  roomPasswordUser: "guard",
+  roomPasswordRoom: "guard",
+  roomPasswordClean: "guard",
+  roomCreate: "take",
+  register: "take",
+  messages: "take",
+};
+
+/** Limiters that tell the metrics each request they refuse, under their names in limits.ts. */
 function countedLimiters(limiters: HubLimiters, metrics: Metrics): HubLimiters {
-  return {
-    loginAccount: countRefusals(limiters.loginAccount, LIMITER_NAMES.loginAccount, "peek", metrics),
-    loginAddress: countRefusals(limiters.loginAddress, LIMITER_NAMES.loginAddress, "peek", metrics),
-    register: countRefusals(limiters.register, LIMITER_NAMES.register, "take", metrics),
-    messages: countRefusals(limiters.messages, LIMITER_NAMES.messages, "take", metrics),
-  };
+  const counted = Object.entries(limiters).map(([name, limiter]) => {
+    const key = name as keyof DomainLimiters;
+    return [key, countRefusals(limiter, LIMITER_KEYS[key], REFUSES_ON[key], metrics)];
+  });
+  return Object.fromEntries(counted) as HubLimiters;
 }
 
 export function createLogger(config: HubConfig): Logger {
-  const destination = config.logFile
-    ? pino.destination({ dest: config.logFile, mkdir: true, sync: false })
-    : pino.destination({ dest: 2, sync: false });
+  const destination = logDestination(config.logFile ?? 2);
   const options = { level: config.logLevel, base: { node: config.nodeId } };
   if (!readableLogs(config)) return pino(options, destination);
   // Formatted synchronously in-process (no worker thread, no stream in between), into the same
@@ -145,9 +131,10 @@ export function createLogger(config: HubConfig): Logger {
     translateTime: "SYS:HH:MM:ss.l",
     ignore: "pid,hostname,node",
   });
-  const stream: pino.DestinationStream & { flush(): void } = {
+  const stream: pino.DestinationStream & { flush(cb?: (err?: Error) => void): void } = {
     write: (line) => void destination.write(format(line)),
-    flush: () => destination.flush(),
+    // Shutdown waits for this callback (bounded): pass it on, or the wait always runs out.
+    flush: (cb) => destination.flush(cb),
   };
   return pino(options, stream);
 }
@@ -156,6 +143,24 @@ export function createLogger(config: HubConfig): Logger {
 export function readableLogs(config: Pick<HubConfig, "logFormat" | "logFile">): boolean {
   if (config.logFormat !== "auto") return config.logFormat === "pretty";
   return !config.logFile && process.stderr.isTTY === true;
+}
+
+/** Waits for `work`, but no longer than `ms`; failures are logged, never thrown (shutdown must go on). */
+async function within(work: Promise<unknown>, ms: number, log: Logger, what: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), Math.max(0, ms))));
+  const outcome = await Promise.race([
+    work.then(
+      () => "done" as const,
+      (error: unknown) => {
+        log.warn({ err: error }, `${what} failed during shutdown`);
+        return "failed" as const;
+      },
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (outcome === "late") log.warn({ ms }, `${what}: shutdown stopped waiting`);
 }
 
 export async function createHub(
@@ -218,14 +223,14 @@ export async function createHub(
   const rules = limiterRules(config.rateLimits);
   const openedLimiters: HubLimiters =
     options.limiters ??
-    Object.fromEntries(
+    (Object.fromEntries(
       await Promise.all(
-        (["loginAccount", "loginAddress", "register", "messages"] as const).map(async (name) => [
+        Object.entries(LIMITER_KEYS).map(async ([name, key]) => [
           name,
-          own(await openLimiter(config.bus, rules[name], clock, LIMITER_NAMES[name], busLog)),
+          own(await openLimiter(config.bus, rules[name as LimiterName], clock, key, busLog)),
         ]),
       ),
-    );
+    ) as HubLimiters);
   const limiters = prometheus ? countedLimiters(openedLimiters, metrics) : openedLimiters;
   const domain = new Domain({
     store,
@@ -242,6 +247,7 @@ export async function createHub(
       storageBytes: config.fileStorageBytes,
     },
     firstUserAdmin: config.adminFirstUser,
+    maxRoomsPerUser: config.maxRoomsPerUser,
   });
   const p2p = new P2p(domain.deps, domain.accounts);
   const gateway = new Gateway(domain, bus, clock, log, {
@@ -280,12 +286,28 @@ export async function createHub(
     },
   });
   health.install(http);
+  const admission = new Admission(
+    {
+      maxConnections: config.maxConnections,
+      maxPerAddress: config.maxConnectionsPerAddress,
+      connectRatePerAddress: config.connectionRatePerAddress,
+      limitLoopback: config.limitLoopback,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+      trustedProxies: trustedProxies(config.trustProxy),
+    },
+    log,
+    clock,
+  );
   const server: Server = tls
-    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: "TLSv1.2" }, http.handle)
-    : createHttpServer(http.handle);
+    ? createHttpsServer(
+        { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2", ...admission.serverOptions() },
+        http.handle,
+      )
+    : createHttpServer(admission.serverOptions(), http.handle);
   server.on("clientError", (_error, socket) => socket.destroy());
+  admission.attach(server);
   installRelay(gateway, p2p, clock);
-  gateway.attach(server);
+  gateway.attach(server, (req, socket) => admission.admitUpgrade(req, socket));
   await new Promise<void>((ok, fail) => {
     server.once("error", fail);
     server.listen(config.port, config.host, () => {
@@ -329,21 +351,33 @@ export async function createHub(
     "hub started",
   );
 
+  /**
+   * Stop accepting, drain, force-close, flush: each step bounded, so the whole fits in the shutdown
+   * deadline however clients behave (one reconnecting during the drain is refused, not kept).
+   */
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      const started = performance.now();
+      const left = () => config.shutdownTimeoutMs - (performance.now() - started);
       log.info("hub shutting down");
       clearInterval(sweeper);
       health.close();
       directory.close();
-      await gateway.close();
-      server.closeAllConnections?.();
-      await new Promise<void>((ok) => server.close(() => ok()));
-      await Promise.all(owned.map((part) => part.close()));
-      await metricsServer?.close();
+      admission.close();
+      const listenerClosed = new Promise<void>((ok) => server.close(() => ok()));
+      server.closeIdleConnections();
+      await within(gateway.close(), Math.min(3000, left() / 2), log, "closing connections");
+      admission.destroyAll();
+      server.closeAllConnections();
+      await within(listenerClosed, Math.min(1000, left() / 4), log, "closing the listener");
+      await within(Promise.all(owned.map((part) => part.close())), left() - 500, log, "closing the store");
+      if (metricsServer) {
+        await within(metricsServer.close(), Math.min(500, left()), log, "closing the metrics endpoint");
+      }
       removePidFile(dataDir);
       log.info("hub stopped");
-      log.flush();
+      await within(new Promise<void>((ok) => log.flush(() => ok())), Math.min(500, left()), log, "log");
     })());
 
   return {
@@ -360,6 +394,7 @@ export async function createHub(
     http,
     health,
     metricsUrl: metricsServer?.url,
+    admission,
     log,
     close,
   };

@@ -12,6 +12,13 @@ export const HISTORY_MAX = 200;
 /** How many missed messages per conversation `resume` replays before the client must page with history. */
 export const RESUME_REPLAY_MAX = 1000;
 export const SEARCH_MAX = 20;
+/** `rooms.list` page size: the default, and the most one request may ask for. */
+export const ROOMS_PAGE = 50;
+export const ROOMS_PAGE_MAX = 200;
+/** `users.online` lists at most this many (`users.search` finds anyone). */
+export const ONLINE_MAX = 1000;
+/** `room.bans` lists at most this many. */
+export const BANS_MAX = 1000;
 
 export const USERNAME_RE = /^[a-z0-9_-]{3,32}$/;
 export const ROOM_NAME_RE = /^[a-z0-9_-]{1,48}$/;

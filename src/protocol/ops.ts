@@ -22,12 +22,16 @@ import {
 } from "./model.js";
 import {
   ADMIN_PAGE_MAX,
+  BANS_MAX,
   CAPACITY_MAX,
   CAPACITY_MIN,
   CID_MAX,
   FILE_NAME_MAX,
   FILE_TYPE_MAX,
   HISTORY_MAX,
+  ONLINE_MAX,
+  ROOMS_PAGE,
+  ROOMS_PAGE_MAX,
 } from "./limits.js";
 
 const BODY_MAX = 100_000;
@@ -170,7 +174,7 @@ export const ops = {
     params: empty,
     result: z.object({ users: z.array(userSchema) }),
     auth: true,
-    summary: "Everyone online now.",
+    summary: `Everyone online now, at most ${ONLINE_MAX} (users.search finds anyone).`,
     errors: [],
   }),
   "users.search": op({
@@ -211,12 +215,23 @@ export const ops = {
       detail: z.boolean().optional(),
       query: z.string().max(64).optional(),
       joined: z.boolean().optional().describe("only the rooms you are a member of"),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(ROOMS_PAGE_MAX)
+        .optional()
+        .describe(`page size (default ${ROOMS_PAGE})`),
+      cursor: z.string().max(256).optional().describe("the previous page's `nextCursor`"),
     }),
-    result: z.object({ rooms: z.array(z.union([roomSchema, briefRoomSchema])) }),
+    result: z.object({
+      rooms: z.array(z.union([roomSchema, briefRoomSchema])),
+      nextCursor: z.string().optional().describe("present when more rooms follow: pass it as `cursor`"),
+    }),
     auth: true,
     summary:
-      "Rooms on the hub; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
-    errors: [],
+      "Rooms on the hub, a page at a time in name order; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
+    errors: ["INVALID_PARAMS"],
   }),
   "room.create": op({
     params: z.object({
@@ -227,8 +242,9 @@ export const ops = {
     }),
     result: z.object({ room: roomSchema }),
     auth: true,
-    summary: "Creates a room; you become its owner and first member.",
-    errors: ["ROOM_EXISTS", "INVALID_NAME", "INVALID_PARAMS"],
+    summary:
+      "Creates a room; you become its owner and first member. A user may own a limited number of rooms and create them at a limited rate.",
+    errors: ["ROOM_EXISTS", "INVALID_NAME", "INVALID_PARAMS", "FORBIDDEN", "RATE_LIMITED"],
   }),
   "room.join": op({
     params: z.object({ room: name, password: text.optional() }),
@@ -288,7 +304,7 @@ export const ops = {
     params: z.object({ room: name }),
     result: z.object({ bans: z.array(banSchema) }),
     auth: true,
-    summary: "The room's bans (admins and owner only).",
+    summary: `The room's bans (admins and owner only), at most ${BANS_MAX}.`,
     errors: ["FORBIDDEN"],
   }),
   "room.promote": op({
@@ -539,10 +555,15 @@ export const ops = {
     errors: [...ADMIN_ERRORS, "NO_SUCH_USER"],
   }),
   "admin.rooms": op({
-    params: z.object({ query: z.string().max(64).optional() }),
+    params: z.object({
+      query: z.string().max(64).optional().describe("room name prefix"),
+      after: name.optional().describe("the last room name of the previous page"),
+      limit: adminPage.optional().describe("default 100"),
+    }),
     result: z.object({ rooms: z.array(adminRoomSchema) }),
     auth: true,
-    summary: "Server admins: every room with owner, member count and last seq; `query` filters by prefix.",
+    summary:
+      "Server admins: every room with owner, member count and last seq, by name, a page at a time; `query` filters by prefix.",
     errors: ADMIN_ERRORS,
   }),
   "admin.room.delete": op({

@@ -13,7 +13,8 @@ import { MemoryBroker } from "../../src/hub/bus/memory.js";
 import { LocalLimiter } from "../../src/hub/bus/limiter.js";
 import { LocalPresence } from "../../src/hub/bus/presence.js";
 import { systemClock } from "../../src/hub/clock.js";
-import { createHub, type RunningHub } from "../../src/hub/server.js";
+import { LIMITER_KEYS } from "../../src/hub/limits.js";
+import { createHub, type HubLimiters, type RunningHub } from "../../src/hub/server.js";
 import { openSqliteStore, type SqliteStore } from "../../src/hub/store/sqlite/index.js";
 import type { AnyEvent } from "../../src/protocol/events.js";
 import type { Message } from "../../src/protocol/model.js";
@@ -33,12 +34,8 @@ beforeAll(async () => {
   broker = new MemoryBroker({ jitterMs: 8 });
   const presence = new LocalPresence();
   const unlimited = () => new LocalLimiter({ ratePerSecond: 1e9, burst: 1e9 }, systemClock);
-  const limiters = {
-    loginAccount: unlimited(),
-    loginAddress: unlimited(),
-    register: unlimited(),
-    messages: unlimited(),
-  };
+  const limiters = {} as HubLimiters;
+  for (const name of Object.keys(LIMITER_KEYS) as Array<keyof HubLimiters>) limiters[name] = unlimited();
   for (let i = 0; i < NODES; i++) {
     hubs.push(
       await createHub(

@@ -50,6 +50,18 @@ describe.skipIf(missing !== undefined)(`RedisLimiter${missing ? ` (skipped: ${mi
     expect(await a!.take("k", 2)).toBe(0);
   });
 
+  it("gives back tokens, never past the burst", async () => {
+    const [a, b] = await limiters({ ratePerSecond: 0.001, burst: 3 }, ["guard", "guard"]);
+    for (let i = 0; i < 3; i++) expect(await a!.take("k")).toBe(0);
+    expect(await b!.take("k")).toBeGreaterThan(0);
+    await b!.give("k");
+    expect(await a!.take("k")).toBe(0);
+    expect(await a!.take("k")).toBeGreaterThan(0);
+    await a!.give("k", 10);
+    for (let i = 0; i < 3; i++) expect(await b!.take("k")).toBe(0);
+    expect(await b!.take("k")).toBeGreaterThan(0);
+  });
+
   it("keeps limiters with different names apart under the same key", async () => {
     const [register, login] = await limiters({ ratePerSecond: 1, burst: 1 }, ["register", "login-address"]);
     expect(await register!.take("10.0.0.1")).toBe(0);

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   DELETED_USERNAME,
   StoreConflictError,
+  StoreGoneError,
   type NewMessage,
   type Store,
   type UserRecord,
@@ -225,6 +226,20 @@ export function describeStoreContract(
         expect(await names("AL")).toEqual(["Alpha", "alps"]);
         expect(await names("alph")).toEqual(["Alpha"]);
         expect(await names("z")).toEqual([]);
+      });
+
+      it("lists rooms a page at a time: after a folded name, at most `limit`", async () => {
+        const o = await user("pia");
+        for (const n of ["beta", "Alpha", "alps", "gamma", "ALTO"]) await room(n, o.id);
+        const page = async (prefix: string | undefined, after: string | undefined, limit: number) =>
+          (await store.listRooms(prefix, { limit, ...(after !== undefined && { after }) })).map(
+            (r) => r.name,
+          );
+        expect(await page(undefined, undefined, 2)).toEqual(["Alpha", "alps"]);
+        expect(await page(undefined, "alps", 2)).toEqual(["ALTO", "beta"]);
+        expect(await page(undefined, "beta", 2)).toEqual(["gamma"]);
+        expect(await page("al", "alpha", 5)).toEqual(["alps", "ALTO"]);
+        expect(await page(undefined, "gamma", 2)).toEqual([]);
       });
 
       it("updates a room: undefined keeps a field, null clears it", async () => {
@@ -498,6 +513,8 @@ export function describeStoreContract(
         ]);
         expect(good.status).toBe("fulfilled");
         expect(bad.status).toBe("rejected");
+        // Typed, so the domain can answer NO_SUCH_ROOM for a room deleted meanwhile, not INTERNAL.
+        expect(bad.status === "rejected" && bad.reason).toBeInstanceOf(StoreGoneError);
         expect(good2.status).toBe("fulfilled");
         expect((await store.history(r.convId, { limit: 10 }, o.id)).map((m) => m.body)).toEqual([
           "ok",

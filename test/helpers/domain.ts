@@ -11,19 +11,15 @@ import { LocalLimiter, type LimiterRule } from "../../src/hub/bus/limiter.js";
 import { LocalBus } from "../../src/hub/bus/local.js";
 import { LocalPresence } from "../../src/hub/bus/presence.js";
 import { ManualClock } from "../../src/hub/clock.js";
+import { DEFAULT_RULES, type LimiterName } from "../../src/hub/limits.js";
 import type { Actor } from "../../src/hub/domain/context.js";
 import { DomainError } from "../../src/hub/domain/errors.js";
 import { Domain } from "../../src/hub/domain/hub.js";
 import { openStore } from "../../src/hub/store/open.js";
 import type { Store, UserId } from "../../src/hub/store/store.js";
 
-/** The hub's default rules (src/hub/server.ts), so the tests see the limits users meet. */
-export const RULES = {
-  loginAccount: { ratePerSecond: 1 / 60, burst: 5 },
-  loginAddress: { ratePerSecond: 0.5, burst: 30 },
-  register: { ratePerSecond: 1, burst: 30 },
-  messages: { ratePerSecond: 10, burst: 50 },
-} satisfies Record<string, LimiterRule>;
+/** The hub's default rules (src/hub/limits.ts), so the tests see the limits users meet. */
+export const RULES: Record<LimiterName, LimiterRule> = DEFAULT_RULES;
 
 export const PASSWORD = "correct horse battery staple";
 export const ADDRESS = "127.0.0.1";
@@ -61,10 +57,17 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
     limiters: {
       loginAccount: new LocalLimiter(r.loginAccount, clock),
       loginAddress: new LocalLimiter(r.loginAddress, clock),
+      loginClean: new LocalLimiter(r.loginClean, clock),
+      loginKnown: new LocalLimiter(r.loginKnown, clock),
+      roomPasswordUser: new LocalLimiter(r.roomPasswordUser, clock),
+      roomPasswordRoom: new LocalLimiter(r.roomPasswordRoom, clock),
+      roomPasswordClean: new LocalLimiter(r.roomPasswordClean, clock),
+      roomCreate: new LocalLimiter(r.roomCreate, clock),
       register: new LocalLimiter(r.register, clock),
       messages: new LocalLimiter(r.messages, clock),
     },
     maxBodyChars: 4000,
+    maxRoomsPerUser: 100,
   });
   const published: BusMessage[] = [];
   bus.subscribe((m) => published.push(m));

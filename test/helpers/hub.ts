@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pino from "pino";
+import { Writable } from "node:stream";
+import pino, { type Logger } from "pino";
 import type { HubConfigInput } from "../../src/hub/config.js";
 import { createHub, type HubOptions, type RunningHub } from "../../src/hub/server.js";
 
@@ -130,4 +131,16 @@ export async function spawnHub(opts: SpawnOptions = {}): Promise<SpawnedHub> {
       await exited;
     },
   };
+}
+
+/** A logger whose lines are kept in memory, for tests that check what the hub logs. */
+export function capturedLog(level = "info"): { log: Logger; text: () => string } {
+  let logged = "";
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logged += chunk.toString();
+      done();
+    },
+  });
+  return { log: pino({ level }, sink), text: () => logged };
 }

@@ -140,6 +140,18 @@ describe("admin ops on a running hub", () => {
     await eve.close();
   });
 
+  it("lists rooms a page at a time", async () => {
+    const pat = await registerAndLogin(hub.url, "pat");
+    for (const name of ["Page-c", "page-a", "PAGE-b"]) await pat.call("room.create", { name });
+    const names = async (params: { query: string; after?: string; limit?: number }) =>
+      (await root.call("admin.rooms", params)).rooms.map((r) => r.name);
+    expect(await names({ query: "page-" })).toEqual(["page-a", "PAGE-b", "Page-c"]);
+    expect(await names({ query: "page-", limit: 2 })).toEqual(["page-a", "PAGE-b"]);
+    expect(await names({ query: "page-", after: "PAGE-B", limit: 2 })).toEqual(["Page-c"]);
+    expect(await root.codeOf("admin.rooms", { limit: 501 })).toBe("INVALID_PARAMS");
+    await pat.close();
+  });
+
   it("keeps a deleted user's files with kept messages and deletes them with erased ones", async () => {
     const gus = await registerAndLogin(hub.url, "gus");
     const share = async (name: string) => {

@@ -7,7 +7,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openSqliteStore, StoreClosedError, type SqliteStore } from "../../src/hub/store/sqlite/index.js";
 import { revive } from "../../src/hub/store/sqlite/worker-appender.js";
-import { StoreConflictError } from "../../src/hub/store/store.js";
+import { StoreConflictError, StoreGoneError, StoreUnavailableError } from "../../src/hub/store/store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "parley-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -123,7 +123,9 @@ describe("SqliteStore", () => {
       store.appendMessage({ convId: room.convId, fromUserId: user.id, body: "c", cid: "w3", ts: 1 }),
     ]);
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toMatch(/no conversation|9999/);
+    const gone = (outcomes[1] as PromiseRejectedResult).reason as StoreGoneError;
+    expect(gone).toBeInstanceOf(StoreGoneError);
+    expect([gone.what, gone.id]).toEqual(["conversation", 9999]);
     // A write called after appends runs after them: the read marker sees their seqs.
     const appended = store.appendMessage({
       convId: room.convId,
@@ -145,6 +147,41 @@ describe("SqliteStore", () => {
     expect(revived).toBeInstanceOf(StoreConflictError);
     expect((revived as StoreConflictError).what).toBe("room");
   });
+
+  // The writer thread's refusal crosses the thread as data (the hub's thread: test/integration/disk-full).
+  // Slow by nature: the lock is waited for (busy_timeout, 5 s), then once more for the group's retry.
+  it("a write the storage refuses in the writer thread rejects with StoreUnavailableError", async () => {
+    const path = file();
+    const store = await openSqliteStore(path, { appendIn: "worker" });
+    const { user, room } = await seed(store);
+    // Another connection holds the write lock past busy_timeout (5 s): SQLITE_BUSY, the storage
+    // refusing, for the appending connection wherever it runs.
+    const other = new Database(path);
+    other.exec("BEGIN IMMEDIATE");
+    try {
+      const refused = await store
+        .appendMessage({ convId: room.convId, fromUserId: user.id, body: "x", cid: "busy", ts: 1 })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(refused).toBeInstanceOf(StoreUnavailableError);
+      expect(((refused as Error).cause as { code?: string }).code).toMatch(/^SQLITE_BUSY/);
+    } finally {
+      other.exec("ROLLBACK");
+      other.close();
+    }
+    // Space (here: the lock) is back: the same cid is stored, once.
+    const stored = await store.appendMessage({
+      convId: room.convId,
+      fromUserId: user.id,
+      body: "x",
+      cid: "busy",
+      ts: 1,
+    });
+    expect(stored.duplicate).toBe(false);
+    await store.close();
+  }, 30_000);
 
   // Starts a child process (whose store may start a writer thread): slow on a loaded machine.
   it.each(["thread", "worker"] as const)(

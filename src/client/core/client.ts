@@ -15,6 +15,7 @@ import type {
   SessionInfo,
   User,
 } from "../../protocol/index.js";
+import { ROOMS_PAGE_MAX } from "../../protocol/limits.js";
 import type { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { ClientClosedError, HubError, NotConnectedError } from "./errors.js";
@@ -237,6 +238,28 @@ export class ParleyClient {
     return this.request(op, params);
   }
 
+  /**
+   * Rooms matching `params`, fetched a page at a time (the hub pages `rooms.list`), up to `max`.
+   * `more` says whether the hub has rooms past the ones returned.
+   */
+  async listRooms(
+    params: Omit<OpParams<"rooms.list">, "limit" | "cursor"> = {},
+    max = Number.POSITIVE_INFINITY,
+  ): Promise<{ rooms: OpResult<"rooms.list">["rooms"]; more: boolean }> {
+    const rooms: OpResult<"rooms.list">["rooms"] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.request("rooms.list", {
+        ...params,
+        limit: ROOMS_PAGE_MAX,
+        ...(cursor !== undefined && { cursor }),
+      });
+      rooms.push(...page.rooms);
+      cursor = page.nextCursor;
+    } while (cursor !== undefined && rooms.length < max);
+    return { rooms: rooms.slice(0, max), more: cursor !== undefined || rooms.length > max };
+  }
+
   // ------------------------------------------------------------------ session
 
   /** Creates an account (does not log in). Rejects with HubError: USERNAME_TAKEN, WEAK_PASSWORD … */
@@ -325,7 +348,7 @@ export class ParleyClient {
     // Rooms joined while the lists are in flight are not in them; they must not be dropped.
     const known = new Set(Object.keys(this.current.rooms));
     const [rooms, dms, settings, online] = await Promise.all([
-      this.request("rooms.list", { detail: true, joined: true }),
+      this.listRooms({ detail: true, joined: true }),
       this.request("dm.list", {}),
       this.request("settings", {}),
       this.request("users.online", {}),

@@ -16,9 +16,20 @@ export interface Limiter {
   take(key: string, cost?: number): Promise<number>;
   /** Like take, but takes nothing: ms until `cost` tokens are there (0 if now). */
   peek(key: string, cost?: number): Promise<number>;
+  /**
+   * Gives back `cost` tokens taken earlier (never past the burst). With take-before-work and give-back on
+   * success, a limit on failures holds under concurrency: every attempt in flight holds a token, so
+   * no more attempts than the burst can be under way at once, and a success costs nothing.
+   */
+  give(key: string, cost?: number): Promise<void>;
   reset(key: string): Promise<void>;
   /** `take` without a promise, where the limiter is in-process (the message path's fast case). */
   takeSync?(key: string, cost?: number): number;
+  /**
+   * Told that a request was refused for want of this limiter's tokens, where an empty `take` alone does
+   * not mean a refusal (domain/password-guard.ts). Optional: the metrics count refusals through it.
+   */
+  refused?(key: string): void;
 }
 
 interface Bucket {
@@ -66,6 +77,11 @@ export class LocalLimiter implements Limiter {
 
   async peek(key: string, cost = 1): Promise<number> {
     return this.waitFor(this.refill(key), cost);
+  }
+
+  async give(key: string, cost = 1): Promise<void> {
+    const bucket = this.refill(key);
+    bucket.tokens = Math.min(this.rule.burst, bucket.tokens + cost);
   }
 
   async reset(key: string): Promise<void> {

@@ -13,7 +13,10 @@ import { LocalLimiter, type Limiter, type LimiterRule } from "./limiter.js";
 import type { BusLog } from "./redis-bus.js";
 import { luaCommand, type LuaCall } from "./redis-options.js";
 
-/** KEYS: bucket. ARGV: tokens per ms, burst, cost, take (1) or peek (0). Returns ms to wait (0: allowed). */
+/**
+ * KEYS: bucket. ARGV: tokens per ms, burst, cost, mode: take (1), peek (0) or give back (2). Returns ms to
+ * wait (0: allowed; always 0 for give).
+ */
 const TOKEN_BUCKET = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -25,14 +28,20 @@ local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
 local wait = 0
-if tokens < cost then wait = math.ceil((cost - tokens) / rate) end
-if ARGV[4] == '1' then
-  if wait == 0 then tokens = tokens - cost end
+if ARGV[4] == '2' then
+  tokens = math.min(burst, tokens + cost)
+elseif tokens < cost then
+  wait = math.ceil((cost - tokens) / rate)
+end
+if ARGV[4] ~= '0' then
+  if ARGV[4] == '1' and wait == 0 then tokens = tokens - cost end
   redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
   redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate) + 1000)
 end
 return wait
 `;
+
+const MODES = { peek: 0, take: 1, give: 2 } as const;
 
 export interface RedisLimiterOptions {
   log?: BusLog;
@@ -67,25 +76,33 @@ export class RedisLimiter implements Limiter {
     this.log = options.log;
   }
 
-  private async run(key: string, cost: number, take: boolean): Promise<number> {
+  private async run(key: string, cost: number, mode: "take" | "peek" | "give"): Promise<number> {
     try {
       const wait = await this.script(
         [this.keyPrefix + key],
-        [this.perMs, this.rule.burst, cost, take ? 1 : 0],
+        [this.perMs, this.rule.burst, cost, MODES[mode]],
       );
       return Number(wait);
     } catch (err) {
       this.log?.warn({ err: (err as Error).message }, "redis limiter unavailable; counting on this node");
-      return take ? this.fallback.take(key, cost) : this.fallback.peek(key, cost);
+      if (mode === "give") {
+        await this.fallback.give(key, cost);
+        return 0;
+      }
+      return mode === "take" ? this.fallback.take(key, cost) : this.fallback.peek(key, cost);
     }
   }
 
   take(key: string, cost = 1): Promise<number> {
-    return this.run(key, cost, true);
+    return this.run(key, cost, "take");
   }
 
   peek(key: string, cost = 1): Promise<number> {
-    return this.run(key, cost, false);
+    return this.run(key, cost, "peek");
+  }
+
+  async give(key: string, cost = 1): Promise<void> {
+    await this.run(key, cost, "give");
   }
 
   async reset(key: string): Promise<void> {

@@ -9,6 +9,7 @@ import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import { notify } from "./notify.js";
+import { guardedCheck } from "./password-guard.js";
 import { dummyHash, hashPassword, verifyPassword } from "./passwords.js";
 import { checkPassword, checkPersonName, checkUsername } from "./validation.js";
 import { toUser } from "./views.js";
@@ -67,17 +68,20 @@ export class Accounts {
     const { store, limiters } = this.deps;
     const record = await store.getUserByName(params.username);
     const accountKey = failureKey(record, params.username);
-    // Checked before hashing, so a flood of guesses costs the hub nothing.
-    const wait = Math.max(
-      await limiters.loginAccount.peek(accountKey),
-      await limiters.loginAddress.peek(address),
+    const ok = await guardedCheck(
+      {
+        source: [limiters.loginAddress, address],
+        target: [limiters.loginAccount, accountKey],
+        clean: [limiters.loginClean, address],
+        known: [limiters.loginKnown, `${accountKey}|${address}`],
+        refusal: "too many failed logins; try again later",
+      },
+      async () =>
+        record
+          ? verifyPassword(record.passwordHash, params.password)
+          : (await verifyPassword(await dummyHash(), params.password)) && false,
     );
-    if (wait > 0) fail("RATE_LIMITED", "too many failed logins; try again later", { retryAfterMs: wait });
-    const ok = record
-      ? await verifyPassword(record.passwordHash, params.password)
-      : (await verifyPassword(await dummyHash(), params.password)) && false;
     if (!record || !ok) {
-      await Promise.all([limiters.loginAccount.take(accountKey), limiters.loginAddress.take(address)]);
       this.deps.log.info({ username: params.username, address }, "login failed");
       fail("BAD_CREDENTIALS", "wrong username or password");
     }
@@ -151,27 +155,31 @@ export class Accounts {
 
   /**
    * `password.reset`: a new password with the one-time token from `admin.password`. Wrong tokens count
-   * like failed logins (per account and per address), so tokens cannot be guessed at speed.
+   * like failed logins, through the same guard (per address, and per account for suspect addresses), so
+   * tokens cannot be guessed at speed, however many attempts arrive at once.
    */
   async resetPassword(params: OpParams<"password.reset">, address: string): Promise<void> {
     const { store, limiters, clock, bus } = this.deps;
     const record = await store.getUserByName(params.username);
     const accountKey = failureKey(record, params.username);
-    const wait = Math.max(
-      await limiters.loginAccount.peek(accountKey),
-      await limiters.loginAddress.peek(address),
+    const valid = await guardedCheck(
+      {
+        source: [limiters.loginAddress, address],
+        target: [limiters.loginAccount, accountKey],
+        clean: [limiters.loginClean, address],
+        refusal: "too many failed attempts; try again later",
+      },
+      async () => {
+        const reset = record?.reset;
+        const given = Buffer.from(hashToken(params.token), "hex");
+        return (
+          reset !== undefined &&
+          reset.expiresAt > clock.now() &&
+          timingSafeEqual(Buffer.from(reset.tokenHash, "hex"), given)
+        );
+      },
     );
-    if (wait > 0) fail("RATE_LIMITED", "too many failed attempts; try again later", { retryAfterMs: wait });
-    const reset = record?.reset;
-    const given = Buffer.from(hashToken(params.token), "hex");
-    const valid =
-      reset !== undefined &&
-      reset.expiresAt > clock.now() &&
-      timingSafeEqual(Buffer.from(reset.tokenHash, "hex"), given);
-    if (!record || !valid) {
-      await Promise.all([limiters.loginAccount.take(accountKey), limiters.loginAddress.take(address)]);
-      fail("BAD_CREDENTIALS", "the reset token is wrong, used or expired");
-    }
+    if (!record || !valid) fail("BAD_CREDENTIALS", "the reset token is wrong, used or expired");
     checkPassword(params.password, record.username);
     await store.setPasswordHash(record.id, await hashPassword(params.password));
     await store.setPasswordReset(record.id, null);
@@ -262,14 +270,14 @@ export class Accounts {
    * failed logins, so a session left open (or stolen) cannot be used to guess the password at hash speed.
    */
   private async checkOwnPassword(record: UserRecord, password: string): Promise<void> {
-    const { loginAccount } = this.deps.limiters;
-    const key = failureKey(record, record.username);
-    const wait = await loginAccount.peek(key);
-    if (wait > 0) fail("RATE_LIMITED", "too many wrong passwords; try again later", { retryAfterMs: wait });
-    if (!(await verifyPassword(record.passwordHash, password))) {
-      await loginAccount.take(key);
-      fail("BAD_CREDENTIALS", "wrong password");
-    }
+    const ok = await guardedCheck(
+      {
+        target: [this.deps.limiters.loginAccount, failureKey(record, record.username)],
+        refusal: "too many wrong passwords; try again later",
+      },
+      () => verifyPassword(record.passwordHash, password),
+    );
+    if (!ok) fail("BAD_CREDENTIALS", "wrong password");
   }
 
   async requireUser(id: number): Promise<UserRecord> {

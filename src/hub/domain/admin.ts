@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { ADMIN_PAGE_MAX, RESET_TOKEN_TTL_MS } from "../../protocol/limits.js";
 import type { AdminConnection, AdminUser } from "../../protocol/model.js";
 import type { OpName, OpParams, OpResult } from "../../protocol/ops.js";
-import type { UserId } from "../ids.js";
+import { fold, type UserId } from "../ids.js";
 import type { UserRecord } from "../store/store.js";
 import { hashToken, type Accounts } from "./accounts.js";
 import type { Audience } from "./audience.js";
@@ -148,7 +148,10 @@ export class Admin {
   }
 
   async listRooms(_by: AdminActor, p: OpParams<"admin.rooms">): Promise<OpResult<"admin.rooms">> {
-    const rooms = await this.deps.store.listRooms(p.query?.trim() || undefined);
+    const rooms = await this.deps.store.listRooms(p.query?.trim() || undefined, {
+      limit: Math.min(p.limit ?? DEFAULT_PAGE, ADMIN_PAGE_MAX),
+      ...(p.after !== undefined && { after: fold(p.after) }),
+    });
     return {
       rooms: await Promise.all(
         rooms.map(async (room) => {

@@ -12,6 +12,16 @@ export interface DomainLimiters {
   loginAccount: Limiter;
   /** Failed logins per address. */
   loginAddress: Limiter;
+  /** Addresses without a failed login in the last hour (see password-guard.ts). */
+  loginClean: Limiter;
+  /** Account and address pairs with a successful login in the last 30 days. */
+  loginKnown: Limiter;
+  /** Wrong room passwords per user, per room, and users without one in the last hour. */
+  roomPasswordUser: Limiter;
+  roomPasswordRoom: Limiter;
+  roomPasswordClean: Limiter;
+  /** Rooms created per user. */
+  roomCreate: Limiter;
   /** Registrations per address. */
   register: Limiter;
   /** Messages per user, across devices and nodes. */
@@ -30,6 +40,8 @@ export interface DomainDeps {
   files?: FilesSettings;
   /** The first account registered on an empty hub becomes a server admin (`--admin-first-user`). */
   firstUserAdmin?: boolean;
+  /** Rooms one user may own. */
+  maxRoomsPerUser: number;
 }
 
 /** The authenticated user behind a request, and where it came from. */

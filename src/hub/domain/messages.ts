@@ -3,7 +3,13 @@ import { HISTORY_PAGE, RESUME_REPLAY_MAX } from "../../protocol/limits.js";
 import type { FileInfo, Message } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { dmCursor, fold, foldCursors, roomCursor } from "../ids.js";
-import type { ConvId, MessageRecord, UserId } from "../store/store.js";
+import {
+  StoreGoneError,
+  type AppendResult,
+  type ConvId,
+  type MessageRecord,
+  type UserId,
+} from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { AnyEvent } from "../../protocol/events.js";
 import type { DeliverMessage } from "../bus/bus.js";
@@ -102,7 +108,14 @@ export class Messages {
       ts: this.deps.clock.now(),
     });
     queued?.();
-    const result = await stored;
+    let result: AppendResult;
+    try {
+      result = await stored;
+    } catch (error) {
+      // The room may be deleted between the membership check and the append: an expected race.
+      if (error instanceof StoreGoneError) fail("NO_SUCH_ROOM", `there is no room named ${name}`);
+      throw error;
+    }
     if (attached) await attached.settle(result.duplicate);
     // A retried send was fanned out the first time; members who missed it get it on resume.
     if (!result.duplicate) await this.fanOutRoom(room, result.message, attached?.file);

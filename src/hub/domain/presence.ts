@@ -1,5 +1,5 @@
 /** Presence: who is online, and telling the people who share a room or DM when that changes. */
-import { SEARCH_MAX } from "../../protocol/limits.js";
+import { SEARCH_MAX, ONLINE_MAX } from "../../protocol/limits.js";
 import type { PresenceReason } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import type { UserId } from "../store/store.js";
@@ -57,7 +57,9 @@ export class Presences {
   }
 
   async online(): Promise<OpResult<"users.online">> {
-    const ids = await this.deps.presence.onlineUsers();
+    // Capped before the store is asked, so one request costs at most ONLINE_MAX look-ups however many
+    // are online (users.search finds anyone).
+    const ids = (await this.deps.presence.onlineUsers()).slice(0, ONLINE_MAX);
     const users = await this.deps.store.getUsersByIds(ids);
     return { users: users.map((u) => toUser(u, true)).sort((a, b) => a.username.localeCompare(b.username)) };
   }

@@ -1,5 +1,5 @@
 /** Rooms and moderation: create, join, leave with succession, kick, ban, roles, update, delete. */
-import { HISTORY_PAGE } from "../../protocol/limits.js";
+import { BANS_MAX, HISTORY_PAGE, ROOMS_PAGE } from "../../protocol/limits.js";
 import type { Role } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { fold } from "../ids.js";
@@ -16,6 +16,7 @@ import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { notify } from "./notify.js";
+import { guardedCheck } from "./password-guard.js";
 import { hashPassword, verifyPassword } from "./passwords.js";
 import {
   assertCanDelete,
@@ -80,24 +81,45 @@ export class Rooms {
     return view;
   }
 
+  /**
+   * A page of rooms in folded-name order. The cursor is opaque to clients: the folded name the page
+   * ended at, so a room created or deleted meanwhile neither repeats nor skips the others.
+   */
   async list(actor: Actor, params: OpParams<"rooms.list">): Promise<OpResult<"rooms.list">> {
     const { store } = this.deps;
+    const limit = params.limit ?? ROOMS_PAGE;
+    const after = params.cursor === undefined ? undefined : decodeRoomCursor(params.cursor);
     const mine = await store.roomsOfUser(actor.userId);
     const joined = new Set(mine.map(({ room }) => room.id));
-    const prefix = params.query === undefined ? undefined : fold(params.query);
-    const rooms = params.joined
-      ? mine.map(({ room }) => room).filter((r) => prefix === undefined || fold(r.name).startsWith(prefix))
-      : await store.listRooms(params.query);
+    // One more than the page, to know whether another follows.
+    let rooms: RoomRecord[];
+    if (params.joined) {
+      const prefix = params.query === undefined ? "" : fold(params.query);
+      rooms = mine
+        .map(({ room }) => room)
+        .filter((r) => fold(r.name).startsWith(prefix) && (after === undefined || fold(r.name) > after))
+        .sort((a, b) => (fold(a.name) < fold(b.name) ? -1 : 1))
+        .slice(0, limit + 1);
+    } else {
+      rooms = await store.listRooms(params.query, {
+        limit: limit + 1,
+        ...(after !== undefined && { after }),
+      });
+    }
+    const page = rooms.slice(0, limit);
+    const last = page.at(-1);
+    const next = rooms.length > limit && last ? { nextCursor: encodeRoomCursor(fold(last.name)) } : {};
     if (!params.detail) {
       return {
-        rooms: rooms.map((r) => ({
+        rooms: page.map((r) => ({
           name: r.name,
           locked: r.passwordHash !== undefined,
           joined: joined.has(r.id),
         })),
+        ...next,
       };
     }
-    return { rooms: await Promise.all(rooms.map((r) => this.detailedView(r, actor))) };
+    return { rooms: await Promise.all(page.map((r) => this.detailedView(r, actor))), ...next };
   }
 
   async create(
@@ -109,6 +131,13 @@ export class Rooms {
     const description = params.description === undefined ? undefined : checkDescription(params.description);
     const password = params.password === undefined ? undefined : checkRoomPassword(params.password);
     if (await this.deps.store.getRoom(name)) fail("ROOM_EXISTS", `a room named ${name} exists`);
+    const { maxRoomsPerUser } = this.deps;
+    const owned = (await this.deps.store.roomsOfUser(actor.userId)).filter((m) => m.role === "owner");
+    if (owned.length >= maxRoomsPerUser) {
+      fail("FORBIDDEN", `you own ${owned.length} rooms, the most this hub allows (${maxRoomsPerUser})`);
+    }
+    const wait = await this.deps.limiters.roomCreate.take(String(actor.userId));
+    if (wait > 0) fail("RATE_LIMITED", "you are creating rooms too fast", { retryAfterMs: wait });
     try {
       const room = await this.deps.store.createRoom({
         name,
@@ -140,9 +169,18 @@ export class Rooms {
     if (await store.isBanned(room.id, actor.userId)) fail("BANNED", `you are banned from ${room.name}`);
     if (room.passwordHash !== undefined) {
       if (params.password === undefined) fail("WRONG_PASSWORD", `${room.name} needs a password`);
-      if (!(await verifyPassword(room.passwordHash, params.password))) {
-        fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
-      }
+      const { roomPasswordUser, roomPasswordRoom, roomPasswordClean } = this.deps.limiters;
+      const [hash, password, user] = [room.passwordHash, params.password, String(actor.userId)];
+      const ok = await guardedCheck(
+        {
+          source: [roomPasswordUser, user],
+          target: [roomPasswordRoom, String(room.id)],
+          clean: [roomPasswordClean, user],
+          refusal: `too many wrong passwords for ${room.name}; try again later`,
+        },
+        () => verifyPassword(hash, password),
+      );
+      if (!ok) fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
     }
     const added = await store.addMember(room.id, actor.userId, "member", clock.now(), room.capacity);
     if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${room.capacity})`);
@@ -337,7 +375,7 @@ export class Rooms {
     assertCanSeeBans(await this.roleOf(room, actor.userId));
     const bans = await this.deps.store.getBans(room.id);
     return {
-      bans: bans.map((b) => ({
+      bans: bans.slice(0, BANS_MAX).map((b) => ({
         username: b.username,
         by: b.byUsername,
         at: b.at,
@@ -499,4 +537,18 @@ export class Rooms {
   private async requireActorName(actor: Actor): Promise<string> {
     return (await this.accounts.requireUser(actor.userId)).username;
   }
+}
+
+function encodeRoomCursor(after: string): string {
+  return Buffer.from(JSON.stringify({ after }), "utf8").toString("base64url");
+}
+
+function decodeRoomCursor(cursor: string): string {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { after?: unknown };
+    if (typeof value.after === "string") return value.after;
+  } catch {
+    // fall through: not one of ours
+  }
+  fail("INVALID_PARAMS", "cursor: not a cursor this hub gave", { field: "cursor" });
 }

@@ -50,6 +50,8 @@ export class Requests {
     if (wait > 0) {
       conn.sendJson(errorReply(id, "RATE_LIMITED", "too many requests; slow down", { retryAfterMs: wait }));
       this.metrics.rateLimited("requests");
+      // A client that ignores retryAfterMs is treated like one sending bad frames: closed after 20 a minute.
+      this.countBad(conn);
       return;
     }
     if (!isOpName(op)) return this.badFrame(conn, id, `unknown op "${op.slice(0, 64)}"`, "UNKNOWN_OP");

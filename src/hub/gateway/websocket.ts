@@ -107,8 +107,10 @@ export class Gateway {
     this.pingTimer.unref();
   }
 
-  attach(server: HttpServer): void {
+  /** `admit` (admission.ts) may refuse an upgrade first; it then has answered the socket itself. */
+  attach(server: HttpServer, admit?: (req: IncomingMessage, socket: Duplex) => boolean): void {
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (admit && !admit(req, socket)) return;
       const path = (req.url ?? "").split("?")[0];
       const offered = req.headers["sec-websocket-protocol"];
       const offersOurs = offered === undefined || offered.split(",").some((p) => p.trim() === SUBPROTOCOL);

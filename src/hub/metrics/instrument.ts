@@ -24,26 +24,34 @@ export function instrumentStore(store: Store, metrics: Metrics): Store {
 }
 
 /**
- * Counts a limiter's refusals under `name`. `refusesOn` is the call whose non-zero answer refuses a
- * request: `peek` for failed-login limits (a `take` there counts a failure, it refuses nothing), `take`
- * for the rest.
+ * Counts a limiter's refusals under `name`. `refusesOn` says what a refusal is: an empty `take` (or
+ * `takeSync`), or — for the wrong-password buckets, whose empty `take` does not always refuse — only
+ * what the password guard reports through `refused`.
  */
 export function countRefusals<L extends Limiter>(
   limiter: L,
   name: string,
-  refusesOn: "peek" | "take",
+  refusesOn: "take" | "guard",
   metrics: Metrics,
 ): L {
-  const original = limiter[refusesOn].bind(limiter);
+  if (refusesOn === "guard") {
+    const before = limiter.refused?.bind(limiter);
+    limiter.refused = (key: string) => {
+      before?.(key);
+      metrics.rateLimited(name);
+    };
+    return limiter;
+  }
+  const take = limiter.take.bind(limiter);
   // The message path takes without a promise where it can (Limiter.takeSync, `take` by contract):
   // counted the same. The wrapped `take` calls the unwrapped `takeSync`, so nothing counts twice.
-  const sync = refusesOn === "take" ? limiter.takeSync?.bind(limiter) : undefined;
+  const sync = limiter.takeSync?.bind(limiter);
   const counted = (wait: number) => {
     if (wait > 0) metrics.rateLimited(name);
     return wait;
   };
-  limiter[refusesOn] = async (key: string, cost?: number) =>
-    counted(sync ? sync(key, cost) : await original(key, cost));
+  limiter.take = async (key: string, cost?: number) =>
+    counted(sync ? sync(key, cost) : await take(key, cost));
   if (sync) limiter.takeSync = (key: string, cost?: number) => counted(sync(key, cost));
   return limiter;
 }

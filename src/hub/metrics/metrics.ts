@@ -11,7 +11,7 @@ export interface Metrics {
   delivered(connections: number): void;
   /** A connection dropped because it stopped reading. */
   slowConsumerDropped(): void;
-  /** A request refused by a rate limiter (`requests`, `login`, `register`, `messages`). */
+  /** A request refused by a rate limiter: `requests`, or a limiter's name in hub/limits.ts (`login-account`…). */
   rateLimited(limiter: string): void;
   /** A store call: `append` (a message stored, `duplicate` when its cid was known) or `query` (history). */
   store(operation: "append" | "query", seconds: number, stored?: boolean): void;

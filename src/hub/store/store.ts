@@ -7,8 +7,11 @@
  *   or rename.
  * - A method resolves only after its change is durable (committed). `appendMessage` in particular never
  *   resolves before the message is committed: the hub acknowledges on that promise.
- * - Unique violations (username, room name) reject with `StoreConflictError`; nothing else is thrown for
- *   expected outcomes — they are in the return values.
+ * - Unique violations (username, room name) reject with `StoreConflictError`; a write to something
+ *   deleted meanwhile (`appendMessage` to a conversation whose room was just deleted) rejects with
+ *   `StoreGoneError`; storage that refuses to work (disk full, read-only, I/O errors, the database
+ *   unreachable) rejects with `StoreUnavailableError`, and nothing was stored; nothing else is thrown
+ *   for expected outcomes — they are in the return values.
  * - `seq` is per conversation, starts at 1 and increases by exactly 1 per stored message, assigned inside
  *   the transaction that stores it, so it is strictly ordered even with several hub nodes.
  * - The same (fromUserId, cid) appended twice stores one message; the second call returns the first with
@@ -28,8 +31,33 @@ export class StoreConflictError extends Error {
   }
 }
 
+/** The record a write needs is gone (deleted by a request that raced this one). */
+export class StoreGoneError extends Error {
+  constructor(
+    public readonly what: "conversation",
+    public readonly id: number,
+  ) {
+    super(`no ${what} with id ${id}`);
+    this.name = "StoreGoneError";
+  }
+}
+
+/** The storage refuses to work (disk full, read-only, I/O error, unreachable): nothing was stored. */
+export class StoreUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`storage unavailable: ${(cause as Error | undefined)?.message ?? String(cause)}`, { cause });
+    this.name = "StoreUnavailableError";
+  }
+}
+
 export type { ConvId, RoomId, UserId } from "../ids.js";
 import type { ConvId, RoomId, UserId } from "../ids.js";
+
+/** A page of rooms by folded name: those after `after`, at most `limit`. */
+export interface RoomPage {
+  after?: string;
+  limit?: number;
+}
 
 export interface UserRecord {
   id: UserId;
@@ -250,8 +278,11 @@ export interface Store {
   /** Creates the room, its conversation and the owner's membership in one transaction. */
   createRoom(room: NewRoom): Promise<RoomRecord>;
   getRoom(name: string): Promise<RoomRecord | undefined>;
-  /** All rooms, or those whose name starts with `prefix` (ignoring case), ordered by name. */
-  listRooms(prefix?: string): Promise<RoomRecord[]>;
+  /**
+   * Rooms whose name starts with `prefix` (ignoring case; all without one), ordered by folded name;
+   * with `page`, only those after `page.after` (a folded name), at most `page.limit` of them.
+   */
+  listRooms(prefix?: string, page?: RoomPage): Promise<RoomRecord[]>;
   updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord>;
   /** Removes the room with its members, bans, messages, read markers and mutes. */
   deleteRoom(id: RoomId): Promise<void>;
@@ -312,4 +343,102 @@ export interface Store {
 
   /** Flushes pending writes and closes. */
   close(): Promise<void>;
+}
+
+/**
+ * Every Store method but close, and every FileRecords method: as records, so a method added to either
+ * interface and not listed here fails to compile (and would otherwise go unwrapped).
+ */
+const STORE_METHODS = {
+  createUser: true,
+  getUserByName: true,
+  getUserById: true,
+  getUsersByIds: true,
+  searchUsers: true,
+  updateProfile: true,
+  renameUser: true,
+  setPasswordHash: true,
+  setLastSeen: true,
+  countUsers: true,
+  listUsers: true,
+  setServerAdmin: true,
+  setSuspension: true,
+  setPasswordReset: true,
+  deleteUser: true,
+  appendAudit: true,
+  listAudit: true,
+  createSession: true,
+  getSession: true,
+  deleteSession: true,
+  deleteUserSessions: true,
+  createRoom: true,
+  getRoom: true,
+  listRooms: true,
+  updateRoom: true,
+  deleteRoom: true,
+  getMembers: true,
+  getMember: true,
+  addMember: true,
+  removeMember: true,
+  setRole: true,
+  roomsOfUser: true,
+  addBan: true,
+  removeBan: true,
+  getBans: true,
+  isBanned: true,
+  getDmConversation: true,
+  appendMessage: true,
+  history: true,
+  lastSeq: true,
+  dmConversations: true,
+  setRead: true,
+  getRead: true,
+  setMute: true,
+  setBlock: true,
+  getSettings: true,
+  isBlocked: true,
+  setPeer: true,
+  getPeer: true,
+  checkWritable: true,
+} as const satisfies Record<Exclude<keyof Store, "close" | "files">, true>;
+
+const FILE_RECORD_METHODS = {
+  create: true,
+  get: true,
+  startUpload: true,
+  setBlob: true,
+  setThumbnail: true,
+  finishUpload: true,
+  abandon: true,
+  claim: true,
+  unclaim: true,
+  ofMessages: true,
+  usage: true,
+  storedBytes: true,
+  deleteOfConversation: true,
+  deleteOfOwner: true,
+  expire: true,
+  blobInUse: true,
+  secret: true,
+} as const satisfies Record<keyof FileRecords, true>;
+
+const STORE_OPERATIONS = Object.keys(STORE_METHODS) as ReadonlyArray<keyof typeof STORE_METHODS>;
+const FILE_RECORD_OPERATIONS = Object.keys(FILE_RECORD_METHODS) as ReadonlyArray<
+  keyof typeof FILE_RECORD_METHODS
+>;
+
+type Operation = (...args: unknown[]) => Promise<unknown>;
+
+function wrapAll(target: object, names: readonly string[], wrap: (operation: Operation) => Operation): void {
+  const self = target as Record<string, Operation>;
+  for (const name of names) self[name] = wrap(self[name]!.bind(target));
+}
+
+/**
+ * Replaces each operation of `store`, and of its `files` records, by `wrap(operation)`: how backends
+ * count calls and type errors. Call it once `store.files` exists.
+ */
+export function wrapOperations(store: Store, wrap: (operation: Operation) => Operation): void {
+  wrapAll(store, STORE_OPERATIONS, wrap);
+  wrapAll(store.files, FILE_RECORD_OPERATIONS, wrap);
 }

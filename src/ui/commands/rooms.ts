@@ -4,6 +4,9 @@ import type { Room } from "../../protocol/index.js";
 import { currentRoom, roomName } from "./targets.js";
 import { CommandError, UsageError, type CommandSpec } from "./types.js";
 
+/** `/rooms` shows at most this many (fetched a page at a time). */
+const ROOMS_SHOWN = 1000;
+
 /** `#books — 2 members (limit 10), 1 online [joined, password] — Monthly reads` */
 function describeRoom(r: Room): string {
   const flags = [r.joined ? "joined" : undefined, r.locked ? "password" : undefined].filter(Boolean);
@@ -81,12 +84,19 @@ export const roomCommands: CommandSpec[] = [
     listing: true,
     max: 1,
     async run(ctx, { positional: [query] }) {
-      const { rooms } = await ctx.client.call("rooms.list", { detail: true, ...(query ? { query } : {}) });
+      const { rooms, more } = await ctx.client.listRooms(
+        { detail: true, ...(query ? { query } : {}) },
+        ROOMS_SHOWN,
+      );
       if (rooms.length === 0) {
         ctx.print(query ? `No room starts with "${query}"` : "No rooms yet: /create ROOM makes one");
         return;
       }
-      ctx.print(`${rooms.length} room${rooms.length === 1 ? "" : "s"}:`);
+      ctx.print(
+        more
+          ? `The first ${rooms.length} rooms (there are more: /rooms PREFIX narrows the list):`
+          : `${rooms.length} room${rooms.length === 1 ? "" : "s"}:`,
+      );
       for (const r of rooms) ctx.print(`  ${"members" in r ? describeRoom(r) : `#${r.name}`}`);
     },
   },

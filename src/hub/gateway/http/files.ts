@@ -10,7 +10,6 @@
  * maps refusals to statuses. Downloads are served so a browser cannot be made to run them: an
  * attachment unless the type is on the inline list, `nosniff`, and a sandboxing CSP.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import contentDisposition from "content-disposition";
@@ -21,6 +20,7 @@ import { FILES_PATH } from "../../../protocol/limits.js";
 import type { Domain } from "../../domain/hub.js";
 import type { HttpHandler, HttpRouter } from "./router.js";
 import { DomainError } from "../../domain/errors.js";
+import { failureReply } from "../errors.js";
 import { INLINE_TYPES } from "../../media/sniff.js";
 import type { UserId } from "../../store/store.js";
 
@@ -97,30 +97,18 @@ export function filesHandler(domain: Domain, log: Logger): HttpHandler {
     // A request whose body we will not read: close the connection after the answer instead of
     // reading (possibly megabytes of) bytes nobody wants.
     const headers: Record<string, string> = req.complete ? {} : { connection: "close" };
-    if (error instanceof DomainError) {
-      if (error.code === "SESSION_EXPIRED" || error.code === "UNAUTHENTICATED") {
-        headers["www-authenticate"] = 'Bearer realm="parley"';
-      }
-      if (error.extra.retryAfterMs !== undefined) {
-        headers["retry-after"] = String(Math.ceil(error.extra.retryAfterMs / 1000));
-      }
-      send(res, STATUS[error.code] ?? 400, { error: { code: error.code, message: error.message } }, headers);
-    } else {
-      const correlationId = randomUUID();
-      log.error({ err: error, correlationId, url: req.url, method: req.method }, "file request failed");
-      send(
-        res,
-        500,
-        {
-          error: {
-            code: "INTERNAL",
-            message: `internal error (correlation id ${correlationId})`,
-            correlationId,
-          },
-        },
-        headers,
-      );
+    // The same mapping as the WebSocket's: a refusal keeps its code, storage refusing to work is
+    // UNAVAILABLE with a retry delay, anything else INTERNAL with a correlation id in the log.
+    const { error: wire } = failureReply(null, error, log, { url: req.url, method: req.method });
+    if (wire.code === "SESSION_EXPIRED" || wire.code === "UNAUTHENTICATED") {
+      headers["www-authenticate"] = 'Bearer realm="parley"';
     }
+    if (wire.retryAfterMs !== undefined) headers["retry-after"] = String(Math.ceil(wire.retryAfterMs / 1000));
+    const body =
+      wire.code === "INTERNAL"
+        ? { code: wire.code, message: wire.message, correlationId: wire.correlationId }
+        : { code: wire.code, message: wire.message };
+    send(res, wire.code === "INTERNAL" ? 500 : (STATUS[wire.code] ?? 400), { error: body }, headers);
     if (!req.complete) res.once("finish", () => req.destroy());
   };
 

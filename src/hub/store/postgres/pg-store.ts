@@ -5,7 +5,13 @@
  */
 import type pg from "pg";
 import type { Role } from "../../../protocol/model.js";
-import { DELETED_USERNAME, StoreConflictError } from "../store.js";
+import {
+  DELETED_USERNAME,
+  StoreConflictError,
+  StoreGoneError,
+  StoreUnavailableError,
+  wrapOperations,
+} from "../store.js";
 import type {
   AddMemberResult,
   AppendResult,
@@ -25,6 +31,7 @@ import type {
   PeerRecord,
   ProfilePatch,
   RoomId,
+  RoomPage,
   RoomPatch,
   RoomRecord,
   SessionRecord,
@@ -116,66 +123,23 @@ interface AppendQueue {
 /** Each append in a batch is a subtransaction; PostgreSQL handles up to 64 per transaction cheaply. */
 const MAX_APPEND_BATCH = 50;
 
+/**
+ * PostgreSQL errors that mean the storage refuses to work, not that the request was wrong: class 53
+ * (disk full, out of memory, too many connections), class 08 (connection lost), 57P01–57P03 (shutting
+ * down, cannot connect now), 25006 (read-only transaction).
+ */
+function refusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== "string") return false;
+  return code.startsWith("53") || code.startsWith("08") || /^57P0[123]$/.test(code) || code === "25006";
+}
+
 export class PgStoreClosedError extends Error {
   constructor() {
     super("the store is closed");
     this.name = "PgStoreClosedError";
   }
 }
-
-/** Every Store method but close: each call is counted so that close() lets it finish first. */
-const OPERATIONS = [
-  "createUser",
-  "getUserByName",
-  "getUserById",
-  "getUsersByIds",
-  "searchUsers",
-  "updateProfile",
-  "renameUser",
-  "setPasswordHash",
-  "setLastSeen",
-  "createSession",
-  "getSession",
-  "deleteSession",
-  "deleteUserSessions",
-  "createRoom",
-  "getRoom",
-  "listRooms",
-  "updateRoom",
-  "deleteRoom",
-  "getMembers",
-  "getMember",
-  "addMember",
-  "removeMember",
-  "setRole",
-  "roomsOfUser",
-  "addBan",
-  "removeBan",
-  "getBans",
-  "isBanned",
-  "getDmConversation",
-  "appendMessage",
-  "history",
-  "lastSeq",
-  "dmConversations",
-  "setRead",
-  "getRead",
-  "setMute",
-  "setBlock",
-  "getSettings",
-  "isBlocked",
-  "setPeer",
-  "getPeer",
-  "checkWritable",
-  "countUsers",
-  "listUsers",
-  "setServerAdmin",
-  "setSuspension",
-  "setPasswordReset",
-  "deleteUser",
-  "appendAudit",
-  "listAudit",
-] as const satisfies ReadonlyArray<Exclude<keyof Store, "close">>;
 
 export class PgStore implements Store {
   private readonly inflight = new Set<Promise<unknown>>();
@@ -186,19 +150,19 @@ export class PgStore implements Store {
 
   private constructor(private readonly pool: pg.Pool) {
     this.files = new PgFiles(pool, (fn) => this.tx(fn));
-    // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies.
-    const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-    for (const name of OPERATIONS) {
-      const operation = self[name]!.bind(this);
-      self[name] = (...args: unknown[]) => {
-        if (this.closed) return Promise.reject(new PgStoreClosedError());
-        const running = operation(...args);
-        this.inflight.add(running);
-        const forget = () => this.inflight.delete(running);
-        running.then(forget, forget);
-        return running;
-      };
-    }
+    // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies: each call
+    // (the file records' too) is counted so that close() lets it finish first, and storage refusals
+    // get their typed error.
+    wrapOperations(this, (operation) => (...args) => {
+      if (this.closed) return Promise.reject(new PgStoreClosedError());
+      const running = operation(...args).catch((err: unknown) => {
+        throw refusal(err) ? new StoreUnavailableError(err) : err;
+      });
+      this.inflight.add(running);
+      const forget = () => this.inflight.delete(running);
+      running.then(forget, forget);
+      return running;
+    });
   }
 
   async checkWritable(): Promise<void> {
@@ -517,12 +481,13 @@ export class PgStore implements Store {
     return this.roomWhere(this.pool, "lower(r.name) = lower($1)", name);
   }
 
-  async listRooms(prefix?: string): Promise<RoomRecord[]> {
+  async listRooms(prefix?: string, page: RoomPage = {}): Promise<RoomRecord[]> {
     const { rows } = await this.pool.query<RoomRow>(
       `SELECT ${ROOM_COLUMNS} FROM rooms r JOIN conversations c ON c.id = r.conv_id
-       WHERE $1::text IS NULL OR lower(r.name) LIKE $1
-       ORDER BY lower(r.name) COLLATE "C"`,
-      [prefix === undefined ? null : prefixPattern(prefix)],
+       WHERE ($1::text IS NULL OR lower(r.name) LIKE $1)
+         AND ($2::text IS NULL OR lower(r.name) COLLATE "C" > $2)
+       ORDER BY lower(r.name) COLLATE "C" LIMIT $3`,
+      [prefix === undefined ? null : prefixPattern(prefix), page.after ?? null, page.limit ?? null],
     );
     return rows.map(roomFromRow);
   }
@@ -741,7 +706,9 @@ export class PgStore implements Store {
       if (!row) throw new Error(`append to conversation ${message.convId} returned no row`);
       item.resolve({ message: messageFromRow(row), duplicate: row.duplicate });
     } catch (err) {
-      item.reject(err);
+      // append_message raises no_data_found when the conversation is gone (its room deleted meanwhile).
+      const gone = (err as { code?: string }).code === "P0002";
+      item.reject(gone ? new StoreGoneError("conversation", message.convId) : err);
     }
   }
 

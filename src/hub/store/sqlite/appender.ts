@@ -7,7 +7,7 @@
  * that holds its message has committed — the hub acknowledges on it.
  */
 import type { Database } from "better-sqlite3";
-import type { AppendResult, NewMessage } from "../store.js";
+import { StoreGoneError, type AppendResult, type NewMessage } from "../store.js";
 import { must, stmt } from "./keys.js";
 import { MESSAGE_SELECT, toMessage, type MessageRow } from "./messages.js";
 
@@ -167,7 +167,7 @@ export class Appender implements AppendQueue {
     const inserted = this.insert.get(m.ts, m.fromUserId, m.body, m.cid, m.hiddenFor ?? null, m.convId);
     if (!inserted) {
       const existing = this.byCid.get({ from: m.fromUserId, cid: m.cid });
-      if (!existing) throw new Error(`no conversation with id ${m.convId}`);
+      if (!existing) throw new StoreGoneError("conversation", m.convId);
       const first = must(this.byId.get({ id: existing.id }), "duplicate message not found");
       return { message: toMessage(first), duplicate: true };
     }

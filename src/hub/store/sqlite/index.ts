@@ -28,6 +28,7 @@ import type {
   PeerRecord,
   ProfilePatch,
   RoomId,
+  RoomPage,
   RoomPatch,
   RoomRecord,
   SessionRecord,
@@ -36,6 +37,7 @@ import type {
   UserId,
   UserRecord,
 } from "../store.js";
+import { StoreUnavailableError, wrapOperations } from "../store.js";
 import { Appender, type AppendQueue, type GroupCommit } from "./appender.js";
 import { AuditRepo } from "./audit.js";
 import { SqliteFiles } from "./files.js";
@@ -76,6 +78,12 @@ export class StoreClosedError extends Error {
   }
 }
 
+/** SQLite result codes of storage that refuses to work: full, read-only, I/O errors, locked too long. */
+function refusal(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === "string" && /^SQLITE_(FULL|IOERR|READONLY|BUSY|LOCKED|CANTOPEN|NOMEM)/.test(code);
+}
+
 export class SqliteStore implements Store {
   private readonly users: UserRepo;
   private readonly rooms: RoomRepo;
@@ -107,6 +115,16 @@ export class SqliteStore implements Store {
       () => this.open(),
     );
     this.audit = new AuditRepo(db);
+    // A full disk, a read-only file or an I/O error is the storage refusing, not a bad request: so
+    // say all operations, the file records' included, whichever thread the write failed in.
+    wrapOperations(
+      this,
+      (operation) =>
+        (...args) =>
+          operation(...args).catch((err: unknown) => {
+            throw refusal(err) ? new StoreUnavailableError(err) : err;
+          }),
+    );
   }
 
   /** Guards reads: throws once closed. */
@@ -229,9 +247,9 @@ export class SqliteStore implements Store {
     return this.rooms.byName(name);
   }
 
-  async listRooms(prefix?: string): Promise<RoomRecord[]> {
+  async listRooms(prefix?: string, page?: RoomPage): Promise<RoomRecord[]> {
     this.open();
-    return this.rooms.listRooms(prefix);
+    return this.rooms.listRooms(prefix, page);
   }
 
   async updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord> {

@@ -8,6 +8,7 @@ import {
   type MemberRecord,
   type NewRoom,
   type RoomId,
+  type RoomPage,
   type RoomPatch,
   type RoomRecord,
   type UserId,
@@ -84,7 +85,6 @@ export class RoomRepo {
   private readonly byKey;
   private readonly byId;
   private readonly list;
-  private readonly listPrefix;
   private readonly update;
   private readonly convOf;
   private readonly deleteRoomRow;
@@ -113,10 +113,11 @@ export class RoomRepo {
     );
     this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
     this.byId = stmt<{ id: number }, RoomRow>(db, `${ROOM_SELECT} WHERE r.id = :id`);
-    this.list = stmt<Record<string, never>, RoomRow>(db, `${ROOM_SELECT} ORDER BY r.name_key`);
-    this.listPrefix = stmt<{ low: string; high: string }, RoomRow>(
+    // One range scan of the name_key index: the prefix's range, past the page's start, LIMIT -1 = all.
+    this.list = stmt<{ low: string; high: string; after: string; limit: number }, RoomRow>(
       db,
-      `${ROOM_SELECT} WHERE r.name_key >= :low AND r.name_key < :high ORDER BY r.name_key`,
+      `${ROOM_SELECT} WHERE r.name_key >= :low AND r.name_key < :high AND r.name_key > :after
+       ORDER BY r.name_key LIMIT :limit`,
     );
     this.update = stmt<Record<string, unknown>>(
       db,
@@ -212,8 +213,9 @@ export class RoomRepo {
     return row && toRoom(row);
   }
 
-  listRooms(prefix?: string): RoomRecord[] {
-    const rows = prefix === undefined ? this.list.all({}) : this.listPrefix.all(prefixRange(prefix));
+  listRooms(prefix?: string, page: RoomPage = {}): RoomRecord[] {
+    const range = prefixRange(prefix ?? "");
+    const rows = this.list.all({ ...range, after: page.after ?? "", limit: page.limit ?? -1 });
     return rows.map(toRoom);
   }
 
