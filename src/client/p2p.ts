@@ -14,7 +14,7 @@
  * key is reported (`keyChanged`, with the safety number): an incoming request says so and accepting it
  * trusts the new key; an outgoing one is refused with P2pKeyChangedError until `trustKey(user)`.
  */
-import type { CancelReason, Endpoint, EventData } from "../protocol/index.js";
+import type { CancelReason, CancelledReason, Endpoint, EventData } from "../protocol/index.js";
 import {
   KnownContacts,
   PeerNode,
@@ -98,7 +98,8 @@ export class P2pDeclinedError extends Error {
 export interface RequestGone {
   requestId: string;
   from: string;
-  reason: "expired" | "withdrawn" | "untrusted";
+  /** `answered`: on another of this user's devices. */
+  reason: "expired" | "withdrawn" | "untrusted" | "answered";
   safetyNumber: string;
 }
 
@@ -139,7 +140,7 @@ export class PeerChats {
   private readonly early = new Map<string, { at: number; answer: Answered }>();
   /** Incoming requests whose key is being checked, and those of them withdrawn meanwhile. */
   private readonly checking = new Set<string>();
-  private readonly cancelledEarly = new Map<string, CancelReason>();
+  private readonly cancelledEarly = new Map<string, CancelledReason>();
   /** Our own requests still waiting for an answer: withdrawn when we close, so nobody accepts into nothing. */
   private readonly outgoing = new Set<string>();
   private readonly asking = new Set<Promise<unknown>>();
@@ -457,7 +458,7 @@ export class PeerChats {
     return request;
   }
 
-  private onCancelled(requestId: string, reason: CancelReason = "withdrawn"): void {
+  private onCancelled(requestId: string, reason: CancelledReason = "withdrawn"): void {
     const request = this.incoming.get(requestId);
     const accepting = this.accepting.get(requestId);
     if (!request && accepting) {
@@ -473,7 +474,7 @@ export class PeerChats {
     this.emitter.emit("requestGone", {
       requestId,
       from: request.from,
-      reason: reason === "key-changed" ? "untrusted" : "withdrawn",
+      reason: reason === "key-changed" ? "untrusted" : reason,
       safetyNumber: request.safetyNumber,
     });
   }

@@ -9,12 +9,14 @@ import pino, { type Logger } from "pino";
 import { HISTORY_PAGE, RATE_BURST, RATE_PER_SECOND, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
 import type { Limiter, LimiterRule } from "./bus/limiter.js";
+import type { P2pRequests } from "./bus/p2p-requests.js";
 import type { Presence } from "./bus/presence.js";
-import { openBus, openLimiter, openPresence } from "./bus/open.js";
+import { openBus, openLimiter, openP2pRequests, openPresence } from "./bus/open.js";
 import { systemClock, type Clock } from "./clock.js";
 import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
+import { Devices } from "./domain/devices.js";
 import { P2p } from "./domain/p2p.js";
 import { trustedProxies } from "./gateway/client-address.js";
 import { createHttpRouter, type HttpRouter } from "./gateway/http/index.js";
@@ -90,6 +92,8 @@ export interface HubOptions {
   store?: Store;
   bus?: Bus;
   presence?: Presence;
+  /** The direct-chat request table (bus/p2p-requests.ts), shared like the bus. */
+  p2pRequests?: P2pRequests;
   limiters?: HubLimiters;
   clock?: Clock;
   maxBufferedBytes?: number;
@@ -135,6 +139,7 @@ export async function createHub(
   const busLog = { log };
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
   const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
+  const p2pRequests = options.p2pRequests ?? own(await openP2pRequests(config.bus, nodeId));
   const rules = limiterRules(config.rateLimits);
   const limiters: HubLimiters =
     options.limiters ??
@@ -155,7 +160,8 @@ export async function createHub(
     limiters,
     maxBodyChars: config.maxBodyChars,
   });
-  const p2p = new P2p(domain.deps, domain.accounts);
+  const devices = new Devices(domain.deps, domain.accounts);
+  const p2p = new P2p(domain.deps, domain.accounts, devices, p2pRequests);
   const gateway = new Gateway(domain, bus, clock, log, {
     serverName: SERVER_NAME,
     nodeId,
@@ -163,7 +169,7 @@ export async function createHub(
     maxBodyChars: config.maxBodyChars,
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
-    extraHandlers: p2pHandlers(p2p),
+    extraHandlers: p2pHandlers(p2p, devices),
     trustedProxies: trustedProxies(config.trustProxy),
     ...(options.pingIntervalMs !== undefined && { pingIntervalMs: options.pingIntervalMs }),
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),

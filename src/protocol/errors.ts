@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   "EMPTY_BODY",
   "BODY_TOO_LONG",
   "NO_SUCH_REQUEST",
+  "NO_SUCH_DEVICE",
   "UNAVAILABLE",
   "INTERNAL",
 ] as const;
@@ -62,6 +63,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   EMPTY_BODY: "The message is empty after trimming.",
   BODY_TOO_LONG: "The message is longer than the hub's limit.",
   NO_SUCH_REQUEST: "No pending peer-to-peer request has this id.",
+  NO_SUCH_DEVICE: "The user has no (unrevoked) device with this id.",
   UNAVAILABLE:
     "The hub cannot do this right now (e.g. its storage refuses writes); nothing was stored. Retry after `retryAfterMs`.",
   INTERNAL: "The hub failed; the message carries a correlation id that is in the hub's log.",

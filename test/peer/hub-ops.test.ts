@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/hub/clock.js";
 import { P2P_REQUEST_TTL_MS } from "../../src/hub/domain/p2p.js";
+import { deviceIdOf } from "../../src/peer/device-signature.js";
 import { ephemeralIdentity } from "../../src/peer/identity.js";
 import { registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub } from "../helpers/hub.js";
@@ -37,10 +38,22 @@ describe("p2p rendezvous ops", () => {
     // The reply names the key the hub holds for bob, so alice can refuse a changed one at once.
     expect(key).toBe(bob.key);
     const request = await bob.nextEvent("p2p.request");
-    expect(request).toEqual({ ev: "p2p.request", requestId, from: "alice", key: alice.key });
+    // The requesting device comes along (the key per device: its id and keys; unsigned here).
+    const aliceDevice = { id: deviceIdOf(alice.key), key: alice.key };
+    expect(request).toEqual({
+      ev: "p2p.request",
+      requestId,
+      from: "alice",
+      key: alice.key,
+      device: expect.objectContaining(aliceDevice),
+    });
 
     const answer = await bob.call("p2p.answer", { requestId, accept: true });
-    expect(answer).toEqual({ endpoints: [{ host: "127.0.0.1", port: 40000 }], key: alice.key });
+    expect(answer).toEqual({
+      endpoints: [{ host: "127.0.0.1", port: 40000 }],
+      key: alice.key,
+      device: expect.objectContaining(aliceDevice),
+    });
     const answered = await alice.nextEvent("p2p.answered");
     expect(answered).toEqual({
       ev: "p2p.answered",
@@ -48,6 +61,7 @@ describe("p2p rendezvous ops", () => {
       accept: true,
       endpoints: [{ host: "127.0.0.2", port: 41000 }],
       key: bob.key,
+      device: expect.objectContaining({ id: deviceIdOf(bob.key), key: bob.key }),
     });
     // Both parties get the same relay channel; answering again is not possible.
     const a = await alice.call("p2p.relay", { requestId });

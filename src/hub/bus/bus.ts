@@ -70,8 +70,14 @@ export interface InvalidateMessage {
   user?: number;
 }
 
+/** A relay channel's connections changed (a party relays from a new connection); nodes drop their cached copy. */
+export interface RelayBoundMessage {
+  kind: "relay-bound";
+  channel: number;
+}
+
 export type BusMessage =
-  DeliverMessage | AdvanceMessage | EndSessionsMessage | RelayMessage | InvalidateMessage;
+  DeliverMessage | AdvanceMessage | EndSessionsMessage | RelayMessage | InvalidateMessage | RelayBoundMessage;
 
 /** Which form of a `deliver` message's event a user gets. */
 export type Variant = "plain" | "muted" | "echo";

@@ -11,9 +11,11 @@ import { systemClock, type Clock } from "../clock.js";
 import type { Bus } from "./bus.js";
 import { LocalLimiter, type Limiter, type LimiterRule } from "./limiter.js";
 import { LocalBus } from "./local.js";
+import { LocalP2pRequests, type P2pRequests } from "./p2p-requests.js";
 import { LocalPresence, type Presence } from "./presence.js";
 import { RedisBus, type BusLog } from "./redis-bus.js";
 import { RedisLimiter } from "./redis-limiter.js";
+import { RedisP2pRequests } from "./redis-p2p-requests.js";
 import { connectRedis, firstConnect, parseRedisSpec, type RedisSpec } from "./redis-options.js";
 import { RedisPresence } from "./redis-presence.js";
 
@@ -62,6 +64,12 @@ export async function openPresence(
 ): Promise<Presence> {
   const redis = redisSpec(spec);
   return redis ? RedisPresence.open(redis, nodeId, options) : new LocalPresence();
+}
+
+/** The direct-chat request table: in memory for one node, in Redis for a cluster. */
+export async function openP2pRequests(spec: string | undefined, nodeId: string): Promise<P2pRequests> {
+  const redis = redisSpec(spec);
+  return redis ? RedisP2pRequests.open(redis, nodeId) : new LocalP2pRequests();
 }
 
 /** One connection serves every limiter of a process on the same Redis; the last `close` ends it. */

@@ -159,11 +159,24 @@ export interface SettingsRecord {
   blocked: string[];
 }
 
-export interface PeerRecord {
+/** One device's peer identity: its public keys, the master key's signature, where it last listened. */
+export interface DeviceRecord {
+  /** Derived from `key` (src/protocol/devices.ts); unique per user. */
+  id: string;
   key: string;
+  signKey?: string;
+  encKey?: string;
+  name?: string;
+  /** The user's master key's signature of the device statement; absent when unsigned. */
+  signature?: string;
   endpoints: Endpoint[];
-  updatedAt: number;
+  createdAt: number;
+  lastSeen: number;
+  /** Set once revoked: a revoked device is kept (so it cannot come back) but never listed. */
+  revokedAt?: number;
 }
+
+export type NewDevice = Omit<DeviceRecord, "revokedAt">;
 
 export type AddMemberResult = "added" | "full" | "exists";
 
@@ -244,9 +257,29 @@ export interface Store {
   getSettings(userId: UserId): Promise<SettingsRecord>;
   isBlocked(userId: UserId, byUserId: UserId): Promise<boolean>;
 
-  // peer-to-peer identity
-  setPeer(userId: UserId, peer: PeerRecord): Promise<void>;
-  getPeer(userId: UserId): Promise<PeerRecord | undefined>;
+  // peer-to-peer identity: a user's master key and devices
+  getMasterKey(userId: UserId): Promise<string | undefined>;
+  /**
+   * Sets the user's master key. When it replaces a different one, every device's signature is removed
+   * in the same transaction (they were made by the old key).
+   */
+  setMasterKey(userId: UserId, key: string, at: number): Promise<void>;
+  /**
+   * Inserts a device, or updates the one with its (user, id): an update overwrites the keys, name,
+   * signature, endpoints and lastSeen, and keeps `createdAt` and `revokedAt`.
+   */
+  putDevice(userId: UserId, device: NewDevice): Promise<void>;
+  /** A device by id, revoked or not. */
+  getDevice(userId: UserId, id: string): Promise<DeviceRecord | undefined>;
+  /** The user's unrevoked devices, oldest first (then by id). */
+  listDevices(userId: UserId): Promise<DeviceRecord[]>;
+  /** false when the device does not exist or is revoked. */
+  setDeviceSignature(userId: UserId, id: string, signature: string): Promise<boolean>;
+  /**
+   * Marks an unrevoked device revoked (false when there is none), then forgets the oldest revoked ones
+   * beyond `keepRevoked`, so the table cannot grow without bound.
+   */
+  revokeDevice(userId: UserId, id: string, at: number, keepRevoked: number): Promise<boolean>;
 
   /** Flushes pending writes and closes. */
   close(): Promise<void>;

@@ -217,7 +217,9 @@ export class P2pTui {
       const text =
         reason === "withdrawn"
           ? `${from} withdrew the direct-chat request`
-          : `${from}'s direct-chat request expired`;
+          : reason === "answered"
+            ? `${from}'s direct-chat request was answered on another of your devices`
+            : `${from}'s direct-chat request expired`;
       this.host.print(text, "info", STATUS_VIEW);
       return;
     }

@@ -19,7 +19,8 @@ import type {
   NewMessage,
   NewRoom,
   NewUser,
-  PeerRecord,
+  DeviceRecord,
+  NewDevice,
   ProfilePatch,
   RoomId,
   RoomPatch,
@@ -33,7 +34,7 @@ import type {
 import { Appender, type GroupCommit } from "./appender.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
-import { PeerRepo } from "./peers.js";
+import { DeviceRepo } from "./devices.js";
 import { RoomRepo } from "./rooms.js";
 import { SettingsRepo } from "./settings.js";
 import { UserRepo } from "./users.js";
@@ -65,7 +66,7 @@ export class SqliteStore implements Store {
   private readonly rooms: RoomRepo;
   private readonly messages: MessageRepo;
   private readonly settings: SettingsRepo;
-  private readonly peers: PeerRepo;
+  private readonly devices: DeviceRepo;
   private readonly appender: Appender;
   private closed = false;
 
@@ -77,7 +78,7 @@ export class SqliteStore implements Store {
     this.rooms = new RoomRepo(db);
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
-    this.peers = new PeerRepo(db);
+    this.devices = new DeviceRepo(db);
     this.appender = new Appender(db, options.groupCommit ?? "immediate");
   }
 
@@ -304,16 +305,41 @@ export class SqliteStore implements Store {
     return this.settings.isBlocked(userId, byUserId);
   }
 
-  // peers
+  // peer devices
 
-  async setPeer(userId: UserId, peer: PeerRecord): Promise<void> {
-    this.write();
-    this.peers.set(userId, peer);
+  async getMasterKey(userId: UserId): Promise<string | undefined> {
+    this.open();
+    return this.devices.master(userId);
   }
 
-  async getPeer(userId: UserId): Promise<PeerRecord | undefined> {
+  async setMasterKey(userId: UserId, key: string, at: number): Promise<void> {
+    this.write();
+    this.devices.setMaster(userId, key, at);
+  }
+
+  async putDevice(userId: UserId, device: NewDevice): Promise<void> {
+    this.write();
+    this.devices.put(userId, device);
+  }
+
+  async getDevice(userId: UserId, id: string): Promise<DeviceRecord | undefined> {
     this.open();
-    return this.peers.get(userId);
+    return this.devices.get(userId, id);
+  }
+
+  async listDevices(userId: UserId): Promise<DeviceRecord[]> {
+    this.open();
+    return this.devices.list(userId);
+  }
+
+  async setDeviceSignature(userId: UserId, id: string, signature: string): Promise<boolean> {
+    this.write();
+    return this.devices.setSignature(userId, id, signature);
+  }
+
+  async revokeDevice(userId: UserId, id: string, at: number, keepRevoked: number): Promise<boolean> {
+    this.write();
+    return this.devices.revokeDevice(userId, id, at, keepRevoked);
   }
 
   /** How many transactions wrote appends and how many appends they held (group commit at work). */
