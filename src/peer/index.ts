@@ -1,5 +1,5 @@
 /** The peer-to-peer layer's public API, for the client SDK. */
-export { KnownContacts, type KeyCheck } from "./contacts.js";
+export { KnownContacts, type PresentedDevice, type Trust, type TrustCheck } from "./contacts.js";
 export { DIRECT_TIMEOUT_MS, dialDirect } from "./direct.js";
 export { PeerError, PeerKeyMismatchError, type PeerErrorCode } from "./errors.js";
 export { keyFingerprint, safetyNumber } from "./fingerprint.js";

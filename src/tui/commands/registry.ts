@@ -5,6 +5,7 @@
 import { CORE_COMMANDS, runCommand as runShared, type RunResult } from "../../ui/commands/registry.js";
 import type { CommandContext, CommandSpec } from "../../ui/commands/types.js";
 import { p2pCommands } from "../p2p/commands.js";
+import { p2pTrustCommands } from "../p2p/trust-commands.js";
 import type { P2pTui } from "../p2p/p2p-tui.js";
 import { KEY_HELP } from "../keys-help.js";
 
@@ -13,7 +14,11 @@ export interface TuiCommandContext extends CommandContext {
   p2p?: P2pTui;
 }
 
-export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [...CORE_COMMANDS, ...p2pCommands];
+export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [
+  ...CORE_COMMANDS,
+  ...p2pCommands,
+  ...p2pTrustCommands,
+];
 
 /** Runs one command line against the terminal client's table. Never throws. */
 export function runCommand(

@@ -12,6 +12,8 @@ import {
   type PeerChats,
   type RequestGone,
 } from "../../client/index.js";
+import type { Trust } from "../../peer/contacts.js";
+import { encryptionWords, trustWord } from "./verify.js";
 import type { NoticeLevel } from "../model/lines.js";
 import { STATUS_VIEW, type ViewKey } from "../../ui/view-keys.js";
 import { describeError } from "../../ui/commands/errors.js";
@@ -36,12 +38,17 @@ const YES = new Set(["y", "yes"]);
 const NO = new Set(["n", "no"]);
 
 const PATH_TEXT = {
-  direct: "direct connection, end-to-end encrypted",
-  relay: "relayed through the hub, still end-to-end encrypted",
+  direct: "direct connection",
+  relay: "relayed through the hub",
 } as const;
 
 function question(from: string): string {
   return `${from} wants a direct chat — accept? (y/n)`;
+}
+
+/** "direct connection, encrypted, not verified": how a chat travels and what its encryption is worth. */
+function pathText(path: keyof typeof PATH_TEXT, trust: Trust): string {
+  return `${PATH_TEXT[path]}, ${encryptionWords(trust)}`;
 }
 
 export class P2pTui {
@@ -120,12 +127,16 @@ export class P2pTui {
 
   // --- commands --------------------------------------------------------------------------------
 
-  async request(user: string): Promise<void> {
+  async request(user: string, device?: string): Promise<void> {
     const chats = await this.ready();
     const name = user.toLowerCase();
     this.host.print(`Asking ${name} for a direct chat…`, "info", this.host.currentView());
-    const chat = await this.connecting(name, () => chats.request(name));
-    await this.show(chat);
+    try {
+      const chat = await this.connecting(name, () => chats.request(name, device));
+      await this.show(chat);
+    } finally {
+      this.refreshTrust(name);
+    }
   }
 
   async accept(user?: string): Promise<void> {
@@ -166,7 +177,18 @@ export class P2pTui {
   }
 
   async trustKey(user: string): Promise<boolean> {
-    return (await this.ready()).trustKey(user);
+    const chats = await this.ready();
+    try {
+      return await chats.trustKey(user);
+    } finally {
+      this.refreshTrust(user.toLowerCase());
+    }
+  }
+
+  /** Shows the user's trust of `user` (chat device, else last seen) in the status line of their DM view. */
+  refreshTrust(user: string): void {
+    const trust = this.chats?.standing(user);
+    if (trust !== (this.direct[user]?.trust ?? undefined)) this.setView(user, { trust });
   }
 
   /** Ends the direct chat with `user` (or the one of the current view); later messages are hub DMs. */
@@ -185,9 +207,13 @@ export class P2pTui {
   /** Lines for `/p2p` without arguments: this device's fingerprint, open chats and waiting requests. */
   async describe(): Promise<string[]> {
     const chats = await this.ready();
-    const lines = [`Your key fingerprint: ${chats.fingerprint}`];
+    const lines = [
+      `Your key fingerprint: ${chats.fingerprint} (device ${chats.device.id}); addresses: ${chats.addressMode}`,
+    ];
     for (const chat of chats.chats.values())
-      lines.push(`  direct chat with ${chat.peer}: ${chat.path ?? "reconnecting"}`);
+      lines.push(
+        `  direct chat with ${chat.peer}: ${chat.path ?? "reconnecting"}, ${trustWord(chat.trust) ?? ""}`,
+      );
     for (const r of chats.requests)
       lines.push(`  ${r.from} asks for a direct chat (/accept ${r.from} or /decline ${r.from})`);
     if (lines.length === 1) lines.push("No direct chats open. /p2p USER asks someone for one.");
@@ -205,8 +231,13 @@ export class P2pTui {
 
   private onRequest(r: IncomingRequest): void {
     const view = this.host.currentView();
+    this.refreshTrust(r.from);
     const ask = question(r.from);
-    this.host.print(`${ask}  Their key: ${r.fingerprint}; safety number ${r.safetyNumber}`, "system", view);
+    this.host.print(
+      `${ask}  Their device ${r.device} is ${trustWord(r.trust)}; key ${r.fingerprint}; safety number ${r.safetyNumber}`,
+      "system",
+      view,
+    );
     if (view !== STATUS_VIEW) this.host.print(ask, "system", STATUS_VIEW);
     this.host.flash(ask, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
   }
@@ -239,13 +270,22 @@ export class P2pTui {
   }
 
   private warnKey(w: KeyWarning): void {
-    const text =
-      `WARNING: ${w.user}'s key changed (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
-      `Safety number: ${w.safetyNumber} — compare it with ${w.user} in person or by phone; ` +
-      `a stranger may be posing as them. Accepting their request, or /trustkey ${w.user}, trusts the new key.`;
+    this.setView(w.user, { trust: "changed" });
+    const text = w.blocked
+      ? `KEY CHANGED: ${w.user} was verified, but their device ${w.device} is not (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
+        `No direct chat with it until you compare the safety number with ${w.user} in person or by phone. ` +
+        `Safety number: ${w.safetyNumber} — if it matches on both screens, /verify ${w.user} confirm.`
+      : `WARNING: ${w.user}'s key changed (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
+        `Safety number: ${w.safetyNumber} — compare it with ${w.user} in person or by phone; ` +
+        `a stranger may be posing as them. Accepting their request, or /trustkey ${w.user}, trusts the new key; ` +
+        `/verify ${w.user} confirm verifies it.`;
     this.host.print(text, "error", this.host.currentView());
     if (this.host.currentView() !== STATUS_VIEW) this.host.print(text, "error", STATUS_VIEW);
-    this.host.flash(`${w.user}'s key changed — safety number ${w.safetyNumber}`, "error", STATUS_VIEW);
+    this.host.flash(
+      `${w.blocked ? "KEY CHANGED: " : ""}${w.user}'s key changed — safety number ${w.safetyNumber}`,
+      "error",
+      STATUS_VIEW,
+    );
   }
 
   private pendingFrom(chats: PeerChats, user: string | undefined): IncomingRequest {
@@ -267,7 +307,11 @@ export class P2pTui {
     this.shown.set(chat.peer, chat);
     const update = (): void => {
       if (this.shown.get(chat.peer) !== chat) return;
-      this.setView(chat.peer, { path: chat.path, messages: [...earlier, ...chat.messages] });
+      this.setView(chat.peer, {
+        path: chat.path,
+        messages: [...earlier, ...chat.messages],
+        trust: chat.trust,
+      });
     };
     update();
     chat.on("change", update);
@@ -281,7 +325,7 @@ export class P2pTui {
     chat.on("path", (path) => {
       if (path === null || path === "hub" || path === shown) return;
       shown = path;
-      this.host.print(`Direct chat with ${chat.peer}: now ${PATH_TEXT[path]}`, "info", view);
+      this.host.print(`Direct chat with ${chat.peer}: now ${pathText(path, chat.trust)}`, "info", view);
     });
     chat.on("fallback", ({ reason, resent }) => {
       const moved = resent > 0 ? `; ${resent} unacknowledged message${resent === 1 ? "" : "s"} and` : ";";
@@ -295,8 +339,10 @@ export class P2pTui {
       }
     });
     this.host.focus(view);
+    const check =
+      chat.trust === "verified" ? "" : ` /verify ${chat.peer} shows the safety number to compare with them.`;
     this.host.print(
-      `Direct chat with ${chat.peer} (${chat.path === "relay" ? PATH_TEXT.relay : PATH_TEXT.direct}); their key ${chat.fingerprint}. /endp2p ends it.`,
+      `Direct chat with ${chat.peer} (${pathText(chat.path === "relay" ? "relay" : "direct", chat.trust)}); their key ${chat.fingerprint}.${check} /endp2p ends it.`,
       "info",
       view,
     );
