@@ -223,7 +223,8 @@ describe("p2p rendezvous ops", () => {
     for (let i = 0; i < 80; i++) alice.sendRaw(frame, true);
     const limited = await alice.waitFor(
       () => alice.frames.find((f) => (f as { error?: { code?: string } }).error?.code === "RATE_LIMITED"),
-      5_000,
+      // Generous: 5 MB through TLS on a machine shared with many other tests.
+      20_000,
       "RATE_LIMITED",
     );
     expect(limited).toMatchObject({ re: null, error: { retryAfterMs: expect.any(Number) } });
