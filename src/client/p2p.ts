@@ -150,6 +150,11 @@ export interface PeerChatsEvents {
   /** A direct chat opened (as requester or acceptor). */
   chat: DirectChat;
   keyChanged: KeyWarning;
+  /**
+   * The user's own device list changed (from this device or another): a device added, signed, revoked,
+   * or a new master key. `current`: it is about this device. A device the user did not add stands out.
+   */
+  devicesChanged: { change: "added" | "signed" | "revoked" | "master"; device?: string; current: boolean };
   warning: { message: string; error?: Error };
 }
 
@@ -661,7 +666,7 @@ export class PeerChats {
         if (event.ev === "p2p.request") void this.onRequest(event);
         else if (event.ev === "p2p.answered") this.onAnswered(event);
         else if (event.ev === "p2p.cancelled") this.onCancelled(event.requestId, event.reason);
-        else if (event.ev === "devices.changed" && event.change !== "added") this.announceQuietly();
+        else if (event.ev === "devices.changed") this.onDevicesChanged(event);
       }),
     );
     this.onStatus(this.client.status.state === "online");
@@ -683,6 +688,16 @@ export class PeerChats {
     this.announce().catch((error: unknown) =>
       this.warn(`could not announce the peer key: ${statusText(error)}`, error),
     );
+  }
+
+  /** The user's device list changed: re-announce when it may concern this device; tell the UI. */
+  private onDevicesChanged(event: EventData<"devices.changed">): void {
+    if (event.change !== "added") this.announceQuietly();
+    this.emitter.emit("devicesChanged", {
+      change: event.change,
+      ...(event.device === undefined ? {} : { device: event.device }),
+      current: event.device === this.own.device.id,
+    });
   }
 
   private warn(message: string, error?: unknown): void {

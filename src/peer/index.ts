@@ -14,3 +14,14 @@ export {
   type PeerPath,
   type Receipt,
 } from "./session.js";
+export {
+  ADDRESS_MODES,
+  DEFAULT_ADDRESS_MODE,
+  dialPlan,
+  revealsAddress,
+  type AddressMode,
+  type DialPolicy,
+} from "./addresses.js";
+export { devicePublicKeys, loadOrCreateDevice, signAsDevice, type DeviceIdentity } from "./device.js";
+export { deviceIdOf, deviceSignedBy } from "./device-signature.js";
+export { safetyMaterial } from "./fingerprint.js";

@@ -254,7 +254,12 @@ describe("a key per device", () => {
     await verifyEachOther(alice, laptop);
     requester.close();
 
+    const changes: Array<{ change: string; device?: string; current: boolean }> = [];
+    laptop.p2p.on("devicesChanged", (c) => changes.push(c));
     const tablet = await user(h.url, "bob", { login: true });
+    // bob's laptop hears of the new device (one he did not add would stand out the same way).
+    await waitFor("the laptop is told", () => changes.length > 0);
+    expect(changes[0]).toEqual({ change: "added", device: tablet.p2p.device.id, current: false });
     const signed = await laptop.p2p.signDevice(tablet.p2p.device.id.slice(0, 6));
     expect(signed).toMatchObject({ id: tablet.p2p.device.id, signed: true });
     // The tablet hears of it and re-announces, signed.

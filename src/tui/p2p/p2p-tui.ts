@@ -226,6 +226,20 @@ export class P2pTui {
     chats.on("request", (r) => this.onRequest(r));
     chats.on("requestGone", (gone) => this.onRequestGone(gone));
     chats.on("keyChanged", (w) => this.warnKey(w));
+    chats.on("devicesChanged", ({ change, device, current }) => {
+      // Another device joined the account: the user should know, and revoke it if it is not theirs.
+      if (change === "added" && !current && device !== undefined) {
+        const text = `A new device ${device} was added to your account. If it is not yours: /devices revoke ${device}`;
+        this.host.print(text, "error", STATUS_VIEW);
+        this.host.flash(text, "error", STATUS_VIEW);
+      } else if (change === "revoked" && current) {
+        this.host.print(
+          "This device was revoked from your account: it can no longer chat directly",
+          "error",
+          STATUS_VIEW,
+        );
+      }
+    });
     chats.on("warning", ({ message }) => this.host.print(message, "info", STATUS_VIEW));
   }
 
