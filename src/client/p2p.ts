@@ -576,14 +576,17 @@ export class PeerChats {
         );
       target = presented(chosen, chosen.key, list.master);
     }
-    const check = this.contacts.assess(name, target);
     this.shownForVerification.set(name, target);
+    return this.verificationOf(name, target, this.contacts.assess(name, target));
+  }
+
+  private verificationOf(user: string, device: Presented, check: TrustCheck): Verification {
     return {
-      user: name,
+      user,
       device: check.device,
       fingerprint: check.fingerprint,
       trust: check.trust,
-      safetyNumber: this.safetyNumberFor(name, target, check),
+      safetyNumber: this.safetyNumberFor(user, device, check),
     };
   }
 
@@ -601,13 +604,7 @@ export class PeerChats {
     this.standings.set(name, check.trust);
     const chat = this.chatsByPeer.get(name);
     if (chat) chat.setTrust(this.contacts.assess(name, chat.presented).trust);
-    return {
-      user: name,
-      device: check.device,
-      fingerprint: check.fingerprint,
-      trust: check.trust,
-      safetyNumber: this.safetyNumberFor(name, target, check),
-    };
+    return this.verificationOf(name, target, check);
   }
 
   /** This user's devices (`/devices`), each with whether the master key's signature holds. */

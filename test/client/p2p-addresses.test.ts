@@ -6,30 +6,18 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  PeerChats,
-  type IncomingRequest,
-  type ParleyClient,
-  type PeerChatsOptions,
-} from "../../src/client/index.js";
+import type { PeerChatsOptions } from "../../src/client/index.js";
 import type { AddressMode } from "../../src/peer/addresses.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { startLyingHub, type Frame } from "../helpers/lying-hub.js";
 import { startTcpProxy, type TcpProxy } from "../peer/helpers/proxy.js";
 import { wsPayloads } from "../peer/helpers/ws-frames.js";
-import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "./helpers.js";
+import { openChat, p2pUser, verifyEachOther } from "./p2p-helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
-
-interface User {
-  name: string;
-  client: ParleyClient;
-  p2p: PeerChats;
-  requests: IncomingRequest[];
-}
 
 async function hub(): Promise<TestHub> {
   const h = await startHub({ insecure: true });
@@ -37,40 +25,10 @@ async function hub(): Promise<TestHub> {
   return h;
 }
 
-async function user(url: string, name: string, options: PeerChatsOptions): Promise<User> {
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
-  const client = testClient(url, dir);
-  cleanups.push(() => client.close());
-  await client.connect();
-  const p2p = await PeerChats.start(client, {
-    configDir: dir,
-    listen: { host: "127.0.0.1" },
-    directTimeoutMs: 1_000,
-    ...options,
-  });
-  cleanups.push(() => p2p.close());
-  await signUp(client, name);
-  await p2p.announce();
-  const requests: IncomingRequest[] = [];
-  p2p.on("request", (r) => requests.push(r));
-  return { name, client, p2p, requests };
-}
-
-async function open(from: User, to: User) {
-  const requesting = from.p2p.request(to.name);
-  await waitFor(`${to.name} is asked`, () => to.requests.length > 0);
-  const request = to.requests.shift()!;
-  const [requester, acceptor] = await Promise.all([requesting, to.p2p.accept(request.requestId)]);
-  return { requester, acceptor };
-}
-
-async function verifyEachOther(a: User, b: User): Promise<void> {
-  await a.p2p.verification(b.name);
-  await b.p2p.verification(a.name);
-  await a.p2p.confirmVerified(b.name);
-  await b.p2p.confirmVerified(a.name);
-}
+/** Quick fallback to the relay: these tests block or withhold the direct path on purpose. */
+const user = (url: string, name: string, options: PeerChatsOptions) =>
+  p2pUser(url, name, cleanups, { directTimeoutMs: 1_000, ...options });
+const open = openChat;
 
 /**
  * alice reaches the hub through a recording proxy (what her client receives is what bob's side could

@@ -5,35 +5,19 @@
  * trusted without a warning; an unsigned one is not; a revoked one is gone.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  P2pKeyChangedError,
-  PeerChats,
-  type IncomingRequest,
-  type KeyWarning,
-  type ParleyClient,
-  type PeerChatsOptions,
-  type RequestGone,
-} from "../../src/client/index.js";
+import { P2pKeyChangedError, type RequestGone } from "../../src/client/index.js";
 import { devicePublicKeys, deviceWith } from "../../src/peer/device.js";
 import { PeerNode } from "../../src/peer/node.js";
 import { encryptionWords } from "../../src/tui/p2p/verify.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { startLyingHub, type Frame } from "../helpers/lying-hub.js";
-import { removeDir, signUp, tempConfigDir, testClient, waitFor } from "./helpers.js";
+import { waitFor } from "./helpers.js";
+import { openChat, p2pUser, verifyEachOther } from "./p2p-helpers.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
-
-interface User {
-  name: string;
-  dir: string;
-  client: ParleyClient;
-  p2p: PeerChats;
-  requests: IncomingRequest[];
-  warnings: KeyWarning[];
-}
 
 async function hub(): Promise<TestHub> {
   const h = await startHub({ insecure: true });
@@ -41,53 +25,9 @@ async function hub(): Promise<TestHub> {
   return h;
 }
 
-/** A user on a device of their own (its own config folder); `login` for a further device of an account. */
-async function user(
-  url: string,
-  name: string,
-  options: PeerChatsOptions & { login?: boolean } = {},
-): Promise<User> {
-  const dir = await tempConfigDir();
-  cleanups.push(() => removeDir(dir));
-  const client = testClient(url, dir);
-  cleanups.push(() => client.close());
-  await client.connect();
-  const { login, ...p2pOptions } = options;
-  const p2p = await PeerChats.start(client, {
-    configDir: dir,
-    listen: { host: "127.0.0.1" },
-    addresses: "all",
-    ...p2pOptions,
-  });
-  cleanups.push(() => p2p.close());
-  if (login) await client.login(name, "correct-horse-battery");
-  else await signUp(client, name);
-  await p2p.announce();
-  const requests: IncomingRequest[] = [];
-  const warnings: KeyWarning[] = [];
-  p2p.on("request", (r) => requests.push(r));
-  p2p.on("keyChanged", (w) => warnings.push(w));
-  return { name, dir, client, p2p, requests, warnings };
-}
-
-/** `from` asks `to`; `to` accepts as soon as the request shows. */
-async function open(from: User, to: User) {
-  const requesting = from.p2p.request(to.name);
-  await waitFor(`${to.name} is asked`, () => to.requests.length > 0);
-  const request = to.requests.shift()!;
-  const [requester, acceptor] = await Promise.all([requesting, to.p2p.accept(request.requestId)]);
-  return { requester, acceptor };
-}
-
-/** Both compare the numbers (they must match) and confirm: each verifies the other's device. */
-async function verifyEachOther(a: User, b: User): Promise<string> {
-  const atA = await a.p2p.verification(b.name);
-  const atB = await b.p2p.verification(a.name);
-  expect(atA.safetyNumber).toBe(atB.safetyNumber);
-  await a.p2p.confirmVerified(b.name);
-  await b.p2p.confirmVerified(a.name);
-  return atA.safetyNumber;
-}
+const user = (url: string, name: string, options: Parameters<typeof p2pUser>[3] = {}) =>
+  p2pUser(url, name, cleanups, options);
+const open = openChat;
 
 describe("verification", () => {
   it("both sides compute the same safety number; confirming turns the open chat verified", async () => {
