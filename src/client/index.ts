@@ -46,7 +46,10 @@ export {
   type KeyWarning,
   type PeerChatsEvents,
   type PeerChatsOptions,
+  type PeerDevice,
+  type Verification,
 } from "./p2p.js";
+export type { OwnDevice, DeviceStanding } from "./p2p-devices.js";
 export {
   DirectChat,
   type DirectChatEvents,

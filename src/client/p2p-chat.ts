@@ -9,7 +9,14 @@
  * this chat's `messages` and show up in the DM conversation (`dm:PEER`) like any stored DM, so nothing
  * appears twice.
  */
-import { FileTransfers, type PeerPath, type PeerSession, type Receipt } from "../peer/index.js";
+import {
+  FileTransfers,
+  type PeerPath,
+  type PeerSession,
+  type PresentedDevice,
+  type Receipt,
+  type Trust,
+} from "../peer/index.js";
 import { Emitter } from "./core/emitter.js";
 import { dmKey } from "./core/keys.js";
 import type { Message } from "../protocol/index.js";
@@ -56,6 +63,9 @@ export interface HubDmSender {
 }
 
 export class DirectChat {
+  /** The peer's device as the hub presented it: what verifying this chat verifies. */
+  presented: PresentedDevice = { key: "" };
+  private trustLevel: Trust = "unverified";
   private readonly emitter = new Emitter<DirectChatEvents>();
   private list: readonly DirectMessage[] = [];
   private fallbackReason: string | undefined;
@@ -114,6 +124,20 @@ export class DirectChat {
   /** `direct` or `relay` while connected, null while re-establishing, `hub` after the fallback. */
   get path(): DirectPath | null {
     return this.fallbackReason !== undefined ? "hub" : this.session.path;
+  }
+
+  /**
+   * How the peer's device stands: `verified` (its safety number was compared, or its user's verified
+   * master key signed it) or `unverified` — then the chat is encrypted, but to a key nobody checked.
+   */
+  get trust(): Trust {
+    return this.trustLevel;
+  }
+
+  setTrust(trust: Trust): void {
+    if (trust === this.trustLevel) return;
+    this.trustLevel = trust;
+    this.changed();
   }
 
   /** Why the chat fell back to the hub, if it did. */

@@ -10,12 +10,14 @@ import { isColorSupported, prettyFactory } from "pino-pretty";
 import { HISTORY_PAGE, WS_PATH } from "../protocol/limits.js";
 import type { Bus } from "./bus/bus.js";
 import type { Limiter } from "./bus/limiter.js";
+import type { P2pRequests } from "./bus/p2p-requests.js";
 import type { Presence } from "./bus/presence.js";
-import { openBus, openLimiter, openPresence } from "./bus/open.js";
+import { openBus, openLimiter, openP2pRequests, openPresence } from "./bus/open.js";
 import { systemClock, type Clock } from "./clock.js";
 import { hubConfig, type HubConfig, type HubConfigInput } from "./config.js";
 import type { DomainLimiters } from "./domain/context.js";
 import { Domain } from "./domain/hub.js";
+import { Devices } from "./domain/devices.js";
 import { P2p } from "./domain/p2p.js";
 import { adminHandlers } from "./gateway/admin.js";
 import { Admission } from "./gateway/admission.js";
@@ -83,6 +85,8 @@ export interface HubOptions {
   fileStore?: FileStore;
   bus?: Bus;
   presence?: Presence;
+  /** The direct-chat request table (bus/p2p-requests.ts), shared like the bus. */
+  p2pRequests?: P2pRequests;
   limiters?: HubLimiters;
   clock?: Clock;
   maxBufferedBytes?: number;
@@ -218,6 +222,7 @@ export async function createHub(
   const bus = options.bus ?? own(await openBus(config.bus, nodeId, busLog));
   if (prometheus) bus.onGap(() => metrics.busGap());
   const presence = options.presence ?? own(await openPresence(config.bus, nodeId, busLog));
+  const p2pRequests = options.p2pRequests ?? own(await openP2pRequests(config.bus, nodeId));
   const clustered =
     options.bus !== undefined || (config.bus !== undefined && config.bus !== "" && config.bus !== "local");
   const rules = limiterRules(config.rateLimits);
@@ -249,7 +254,8 @@ export async function createHub(
     firstUserAdmin: config.adminFirstUser,
     maxRoomsPerUser: config.maxRoomsPerUser,
   });
-  const p2p = new P2p(domain.deps, domain.accounts);
+  const devices = new Devices(domain.deps, domain.accounts);
+  const p2p = new P2p(domain.deps, domain.accounts, devices, p2pRequests);
   const gateway = new Gateway(domain, bus, clock, log, {
     serverName: SERVER_NAME,
     nodeId,
@@ -258,7 +264,7 @@ export async function createHub(
     historyPage: HISTORY_PAGE,
     requestRate: rules.requests,
     extraHandlers: {
-      ...p2pHandlers(p2p),
+      ...p2pHandlers(p2p, devices),
       ...adminHandlers,
       ...fileHandlers(domain.files, tls !== undefined, () => `${config.host}:${port}`),
     },

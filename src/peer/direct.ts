@@ -1,5 +1,9 @@
-/** Dialing a peer directly: every announced endpoint at once, the first authenticated one wins. */
+/**
+ * Dialing a peer directly: every endpoint the hub gave at once (those the dial policy allows, at most
+ * 16: addresses.ts), the first authenticated one wins.
+ */
 import type { Endpoint } from "../protocol/model.js";
+import { dialPlan, type DialPolicy } from "./addresses.js";
 import { PeerError, PeerKeyMismatchError } from "./errors.js";
 import { clientHandshake, type SecureChannel } from "./handshake.js";
 import type { Identity } from "./identity.js";
@@ -12,6 +16,8 @@ export interface DialOptions {
   expectedKey: string;
   endpoints: readonly Endpoint[];
   timeoutMs?: number;
+  /** Which addresses may be dialled, and how many (default: the safe policy of addresses.ts). */
+  policy?: DialPolicy;
 }
 
 /**
@@ -19,16 +25,24 @@ export interface DialOptions {
  * does within the timeout — with a `PeerKeyMismatchError` if any endpoint presented a wrong key (that
  * must reach the user, never be hidden behind "unreachable"), else `UNREACHABLE`.
  */
-export function dialDirect(options: DialOptions): Promise<SecureChannel> {
+export async function dialDirect(options: DialOptions): Promise<SecureChannel> {
+  if (options.endpoints.length === 0) throw new PeerError("UNREACHABLE", "the peer announced no endpoints");
+  const plan = await dialPlan(options.endpoints, options.policy);
+  const refused = plan.refused.map(
+    ({ endpoint, reason }) => `${endpointLabel(endpoint)}: not dialled (${reason})`,
+  );
+  if (plan.targets.length === 0)
+    throw new PeerError("UNREACHABLE", `no endpoint may be dialled (${refused.join("; ")})`);
+  return dialTargets({ ...options, endpoints: plan.targets }, refused);
+}
+
+function dialTargets(options: DialOptions, refused: string[]): Promise<SecureChannel> {
   const timeoutMs = options.timeoutMs ?? DIRECT_TIMEOUT_MS;
-  if (options.endpoints.length === 0) {
-    return Promise.reject(new PeerError("UNREACHABLE", "the peer announced no endpoints"));
-  }
   return new Promise<SecureChannel>((resolve, reject) => {
     let done = false;
     let failures = 0;
     let mismatch: PeerKeyMismatchError | undefined;
-    const reasons: string[] = [];
+    const reasons: string[] = [...refused];
     const timer = setTimeout(() => finishFailed(`no endpoint answered within ${timeoutMs} ms`), timeoutMs);
 
     function finishFailed(summary: string): void {

@@ -47,3 +47,14 @@ export function safetyNumber(
     halfSafetyNumber(second.username.toLowerCase(), second.key);
   return digits.match(/.{5}/g)?.join(" ") ?? digits;
 }
+
+/**
+ * What a safety number covers for one side of a pair of devices: the device's identity key, and the
+ * master key that signed it (if it is signed). Verifying the number thus verifies the master key too,
+ * which is what lets a verified contact's other signed devices be trusted; a hub that swapped the
+ * master key (or dropped the signature) changes the number.
+ */
+export function safetyMaterial(key: string, master?: string): string {
+  if (master === undefined) return key;
+  return Buffer.concat([Buffer.from(key, "base64"), Buffer.from(master, "base64")]).toString("base64");
+}

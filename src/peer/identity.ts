@@ -35,7 +35,12 @@ export function spkiBase64(pem: string): string {
   return createPublicKey(pem).export({ type: "spki", format: "der" }).toString("base64");
 }
 
-async function readPrivateKey(path: string): Promise<string | undefined> {
+/** Key types kept in files of the config folder: the identity (TLS), and a device's signing and encryption keys. */
+export type KeyFileType = "ec" | "ed25519" | "x25519";
+
+const KEY_TYPE_NAMES: Record<KeyFileType, string> = { ec: "EC", ed25519: "Ed25519", x25519: "X25519" };
+
+async function readPrivateKey(path: string, type: KeyFileType): Promise<string | undefined> {
   let pem: string;
   try {
     pem = await readFile(path, "utf8");
@@ -47,12 +52,12 @@ async function readPrivateKey(path: string): Promise<string | undefined> {
   }
   try {
     const key = createPrivateKey(pem);
-    if (key.asymmetricKeyType !== "ec")
+    if (key.asymmetricKeyType !== type)
       throw new Error(`unsupported key type ${key.asymmetricKeyType ?? "?"}`);
   } catch (err) {
     throw new PeerError(
       "IDENTITY_FILE",
-      `identity key ${path} is not a valid EC private key (${asError(err).message}); move it away to create a new identity`,
+      `identity key ${path} is not a valid ${KEY_TYPE_NAMES[type]} private key (${asError(err).message}); move it away to create a new identity`,
       { cause: err },
     );
   }
@@ -62,9 +67,19 @@ async function readPrivateKey(path: string): Promise<string | undefined> {
   return pem;
 }
 
-async function createPrivateKeyFile(path: string): Promise<string | undefined> {
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+/** A fresh private key of `type`, as PKCS#8 PEM. */
+export function newPrivateKeyPem(type: KeyFileType): string {
+  const { privateKey } =
+    type === "ec"
+      ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+      : type === "ed25519"
+        ? generateKeyPairSync("ed25519")
+        : generateKeyPairSync("x25519");
+  return privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+}
+
+/** Writes `pem` to `path` (mode 0600) unless it exists; undefined when another process made it first. */
+export async function writeNewKeyFile(path: string, pem: string): Promise<string | undefined> {
   try {
     // 'wx': never overwrite; if another process created it first, we use theirs.
     await writeFile(path, pem, { mode: 0o600, flag: "wx" });
@@ -75,6 +90,26 @@ async function createPrivateKeyFile(path: string): Promise<string | undefined> {
     });
   }
   return pem;
+}
+
+/**
+ * The private key in `dir/file`, created on first run (and the folder, mode 0700). A corrupt file is
+ * refused, never replaced: replacing it would silently change the device's identity.
+ */
+export async function loadOrCreateKeyFile(
+  dir: string,
+  file: string,
+  type: KeyFileType,
+): Promise<{ pem: string; created: boolean }> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, file);
+  const existing = await readPrivateKey(path, type);
+  if (existing) return { pem: existing, created: false };
+  const made = await writeNewKeyFile(path, newPrivateKeyPem(type));
+  if (made) return { pem: made, created: true };
+  const raced = await readPrivateKey(path, type);
+  if (!raced) throw new PeerError("IDENTITY_FILE", `identity key ${path} vanished while being created`);
+  return { pem: raced, created: false };
 }
 
 /** A self-signed certificate for the key. Validity is irrelevant to peers (they pin the key), but sane. */
@@ -106,19 +141,11 @@ export async function identityFromPem(privateKeyPem: string, created = false): P
 
 /** A fresh in-memory identity (tests, throwaway nodes). */
 export async function ephemeralIdentity(): Promise<Identity> {
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  return identityFromPem(privateKey.export({ type: "pkcs8", format: "pem" }).toString(), true);
+  return identityFromPem(newPrivateKeyPem("ec"), true);
 }
 
 /** Loads the device identity from `dir`, creating it (and the folder, mode 0700) on first run. */
 export async function loadOrCreateIdentity(dir: string = defaultConfigDir()): Promise<Identity> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, IDENTITY_FILE);
-  const existing = await readPrivateKey(path);
-  if (existing) return identityFromPem(existing, false);
-  const made = await createPrivateKeyFile(path);
-  if (made) return identityFromPem(made, true);
-  const raced = await readPrivateKey(path);
-  if (!raced) throw new PeerError("IDENTITY_FILE", `identity key ${path} vanished while being created`);
-  return identityFromPem(raced, false);
+  const { pem, created } = await loadOrCreateKeyFile(dir, IDENTITY_FILE, "ec");
+  return identityFromPem(pem, created);
 }

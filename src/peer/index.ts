@@ -1,5 +1,5 @@
 /** The peer-to-peer layer's public API, for the client SDK. */
-export { KnownContacts, type KeyCheck } from "./contacts.js";
+export { KnownContacts, type PresentedDevice, type Trust, type TrustCheck } from "./contacts.js";
 export { DIRECT_TIMEOUT_MS, dialDirect } from "./direct.js";
 export { PeerError, PeerKeyMismatchError, type PeerErrorCode } from "./errors.js";
 export { keyFingerprint, safetyNumber } from "./fingerprint.js";
@@ -20,3 +20,14 @@ export {
   type Transfer,
   type TransferState,
 } from "./file-transfer.js";
+export {
+  ADDRESS_MODES,
+  DEFAULT_ADDRESS_MODE,
+  dialPlan,
+  revealsAddress,
+  type AddressMode,
+  type DialPolicy,
+} from "./addresses.js";
+export { devicePublicKeys, loadOrCreateDevice, signAsDevice, type DeviceIdentity } from "./device.js";
+export { deviceIdOf, deviceSignedBy } from "./device-signature.js";
+export { safetyMaterial } from "./fingerprint.js";

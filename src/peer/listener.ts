@@ -2,17 +2,23 @@
  * The TCP listener peers dial for direct sessions. Each connection runs the server side of the
  * handshake; only keys the owner currently expects (accepted chats) get through, everyone else is
  * refused after TLS with a reason.
+ *
+ * It binds only where it announces: by default one socket per address `listenAddresses()` names
+ * (the machine's real interfaces, on one port where it can), never the wildcard — so it is reachable
+ * exactly at the endpoints it tells peers about. An explicit `host` binds that one address (the
+ * wildcard "0.0.0.0"/"::" included, if asked for: then it announces every interface address).
  */
 import { EventEmitter } from "node:events";
 import { createServer, type Server, type Socket } from "node:net";
 import { networkInterfaces } from "node:os";
 import type { Endpoint } from "../protocol/model.js";
+import { listenAddresses } from "./addresses.js";
 import { asError } from "./errors.js";
 import { serverHandshake, type SecureChannel } from "./handshake.js";
 import type { Identity } from "./identity.js";
 
 export interface ListenOptions {
-  /** Address to bind; default all interfaces ("0.0.0.0"). */
+  /** Address to bind; default each address of the machine's real interfaces (`listenAddresses()`). */
   host?: string;
   /** Default 0: an ephemeral port. */
   port?: number;
@@ -28,7 +34,7 @@ export interface ListenerEvents {
 }
 
 export class PeerListener extends EventEmitter<ListenerEvents> {
-  private readonly server: Server;
+  private readonly servers: Server[] = [];
   private readonly sockets = new Set<Socket>();
   private pending = 0;
 
@@ -38,7 +44,6 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
     private readonly maxPending: number,
   ) {
     super();
-    this.server = createServer((socket) => this.onConnection(socket));
   }
 
   static async listen(
@@ -47,29 +52,52 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
     options: ListenOptions = {},
   ): Promise<PeerListener> {
     const listener = new PeerListener(identity, accepts, options.maxPending ?? 32);
-    await new Promise<void>((resolve, reject) => {
-      listener.server.once("error", reject);
-      listener.server.listen(options.port ?? 0, options.host ?? "0.0.0.0", () => {
-        listener.server.off("error", reject);
-        resolve();
-      });
-    });
+    const hosts = options.host !== undefined ? [options.host] : listenAddresses();
+    let port = options.port ?? 0;
+    try {
+      for (const host of hosts) {
+        // The same port on every address where it is free, so endpoints stay easy to read.
+        const bound = await listener.bind(host, port).catch((err: unknown) => {
+          if (port !== 0 && options.port === undefined) return listener.bind(host, 0);
+          throw err;
+        });
+        if (port === 0) port = bound;
+      }
+    } catch (err) {
+      await listener.close();
+      throw err;
+    }
     return listener;
   }
 
+  private bind(host: string, port: number): Promise<number> {
+    const server = createServer((socket) => this.onConnection(socket));
+    return new Promise<number>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        this.servers.push(server);
+        resolve(addressOf(server).port);
+      });
+    });
+  }
+
+  /** The first bound address (the only one when a host was given). */
   get address(): { host: string; port: number } {
-    const address = this.server.address();
-    if (address === null || typeof address === "string") throw new Error("peer listener is not bound");
-    return { host: address.address, port: address.port };
+    const first = this.servers[0];
+    if (!first) throw new Error("peer listener is not bound");
+    return addressOf(first);
   }
 
   /**
-   * Where peers can reach us: the bound address, or for a wildcard bind every non-internal interface
+   * Where peers can reach us: the bound addresses, or for a wildcard bind every non-internal interface
    * address (loopback only when there is nothing else, so a remote peer never dials its own machine).
    */
   endpoints(): Endpoint[] {
-    const { host, port } = this.address;
-    if (host !== "0.0.0.0" && host !== "::") return [{ host, port }];
+    const bound = this.servers.map(addressOf);
+    const wildcard = bound.find((b) => b.host === "0.0.0.0" || b.host === "::");
+    if (!wildcard) return bound;
+    const { host, port } = wildcard;
     const external: Endpoint[] = [];
     const internal: Endpoint[] = [];
     for (const infos of Object.values(networkInterfaces())) {
@@ -84,7 +112,9 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
 
   async close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all(
+      this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
   }
 
   private onConnection(socket: Socket): void {
@@ -102,4 +132,10 @@ export class PeerListener extends EventEmitter<ListenerEvents> {
       .catch((err: unknown) => this.emit("rejected", asError(err), where))
       .finally(() => this.pending--);
   }
+}
+
+function addressOf(server: Server): { host: string; port: number } {
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("peer listener is not bound");
+  return { host: address.address, port: address.port };
 }

@@ -13,6 +13,7 @@
  */
 import { EventEmitter } from "node:events";
 import type { Endpoint } from "../protocol/model.js";
+import type { DialPolicy } from "./addresses.js";
 import { DIRECT_TIMEOUT_MS, dialDirect } from "./direct.js";
 import { asError, PeerError, PeerKeyMismatchError } from "./errors.js";
 import { clientHandshake, serverHandshake, type SecureChannel } from "./handshake.js";
@@ -31,6 +32,8 @@ export interface PeerNodeOptions {
   relay?: RelayLink;
   /** How long the direct path gets before the relay is tried; default 5 s. */
   directTimeoutMs?: number;
+  /** Which of the addresses the hub gives may be dialled (default: addresses.ts's safe policy, at most 16). */
+  dialPolicy?: DialPolicy;
   /** Establishment attempts after a transport drops before the session gives up; default 3. */
   reconnectAttempts?: number;
   /**
@@ -284,6 +287,7 @@ export class PeerNode extends EventEmitter<NodeEvents> {
           expectedKey: target.key,
           endpoints: target.endpoints,
           timeoutMs: this.directTimeoutMs,
+          ...(this.options.dialPolicy ? { policy: this.options.dialPolicy } : {}),
         });
         session.attach(channel, "direct");
         return;

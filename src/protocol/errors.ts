@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   "BODY_TOO_LONG",
   "NO_SUCH_REQUEST",
   "SUSPENDED",
+  "NO_SUCH_DEVICE",
   "UNAVAILABLE",
   "FILE_TOO_LARGE",
   "QUOTA_EXCEEDED",
@@ -72,6 +73,7 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   NO_SUCH_REQUEST: "No pending peer-to-peer request has this id.",
   SUSPENDED:
     "The account is suspended by the hub's administrators; the message gives their reason. Logging in and resuming fail until it is lifted.",
+  NO_SUCH_DEVICE: "The user has no (unrevoked) device with this id.",
   UNAVAILABLE:
     "The hub cannot do this right now (e.g. its storage refuses writes); nothing was stored. Retry after `retryAfterMs`.",
   FILE_TOO_LARGE: "The file is larger than the hub's limit (`--max-file-bytes`), or file sharing is off.",

@@ -20,6 +20,7 @@ export const EVENT_NAMES = [
   "p2p.request",
   "p2p.answered",
   "p2p.cancelled",
+  "devices.changed",
   "session.ended",
 ] as const;
 

@@ -2,8 +2,11 @@
 import { z } from "zod";
 import type { KnownEventName } from "./event-names.js";
 import {
-  cancelReasonSchema,
+  cancelledReasonSchema,
+  deviceIdSchema,
+  deviceSchema,
   endpointSchema,
+  publicKeySchema,
   messageSchema,
   presenceReasonSchema,
   roleSchema,
@@ -59,7 +62,14 @@ export const events = {
     .object({ room: z.string().optional(), user: z.string().optional(), seq: z.number().int() })
     .describe("Your read marker moved on another device."),
   "p2p.request": z
-    .object({ requestId: z.string(), from: z.string(), key: z.string() })
+    .object({
+      requestId: z.string(),
+      from: z.string(),
+      key: z.string(),
+      device: deviceSchema.optional().describe("the requester's device"),
+      master: publicKeySchema.optional().describe("the requester's master key"),
+      to: deviceIdSchema.optional().describe("the one device of yours asked; all of them when absent"),
+    })
     .describe("Someone asks you for a direct chat."),
   "p2p.answered": z
     .object({
@@ -67,11 +77,23 @@ export const events = {
       accept: z.boolean(),
       endpoints: z.array(endpointSchema).optional(),
       key: z.string().optional(),
+      device: deviceSchema.optional().describe("the device that accepted"),
+      master: publicKeySchema.optional().describe("the accepting user's master key"),
     })
     .describe("Your direct-chat request was answered."),
   "p2p.cancelled": z
-    .object({ requestId: z.string(), reason: cancelReasonSchema.optional() })
-    .describe("A direct-chat request to you was withdrawn before you answered it."),
+    .object({ requestId: z.string(), reason: cancelledReasonSchema.optional() })
+    .describe(
+      "A direct-chat request to you was withdrawn before you answered it, or (`answered`) taken on another of your devices.",
+    ),
+  "devices.changed": z
+    .object({
+      change: z.enum(["added", "signed", "revoked", "master"]),
+      device: deviceIdSchema.optional(),
+    })
+    .describe(
+      "Your device list changed (on this device or another): a device added, signed or revoked, or a new master key.",
+    ),
   "session.ended": z
     .object({
       reason: sessionEndSchema,

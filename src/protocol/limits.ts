@@ -56,6 +56,12 @@ export const RATE_PER_SECOND = 20;
 export const RATE_BURST = 60;
 export const BAD_FRAMES_PER_MINUTE = 20;
 
+/** Devices (peer identities) one account may have listed at once; more must revoke one first. */
+export const MAX_DEVICES_PER_USER = 32;
+/** Addresses one peer announces or one answer carries, at most; clients dial no more per request. */
+export const MAX_PEER_ENDPOINTS = 16;
+export const DEVICE_NAME_MAX = 64;
+
 export const SESSION_TTL_MS = 30 * 24 * 3600 * 1000;
 /** How long a password-reset token from `admin.password` stays valid (it works once). */
 export const RESET_TOKEN_TTL_MS = 24 * 3600 * 1000;

@@ -96,6 +96,41 @@ export type Conversation = z.infer<typeof conversationSchema>;
 export const cancelReasonSchema = z.enum(["withdrawn", "key-changed"]);
 export type CancelReason = z.infer<typeof cancelReasonSchema>;
 
+/** Why a direct-chat request to you went away: the requester's reasons, or `answered` on another of your devices. */
+export const cancelledReasonSchema = z.enum(["withdrawn", "key-changed", "answered"]);
+export type CancelledReason = z.infer<typeof cancelledReasonSchema>;
+
+/** A public key as it travels: base64 of its DER SubjectPublicKeyInfo. */
+export const publicKeySchema = z.string().min(1).max(2048);
+
+/** A device id: the first 8 bytes of SHA-256 over the device's identity key (SPKI DER), as 16 hex digits. */
+export const deviceIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "a device id is 16 lowercase hex digits");
+
+/**
+ * One device of a user, as the hub lists it. The keys are the device's own; `signature` is the user's
+ * master key's Ed25519 signature over the device statement (src/protocol/devices.ts). Clients check it
+ * themselves: the hub stores and hands it out, and is not trusted to vouch for it.
+ */
+export const deviceSchema = z.object({
+  id: deviceIdSchema,
+  key: publicKeySchema.describe("identity key (ECDSA P-256): pinned in the peers' TLS handshake"),
+  signKey: publicKeySchema.optional().describe("Ed25519 key the device signs with (e2e rooms)"),
+  encKey: publicKeySchema.optional().describe("X25519 key others encrypt to this device with (e2e rooms)"),
+  name: z.string().optional().describe("a label the user gave the device; not signed"),
+  signature: z.string().optional().describe("the user's master key's signature of this device (base64)"),
+  createdAt: z.number().int(),
+  lastSeen: z.number().int(),
+});
+export type Device = z.infer<typeof deviceSchema>;
+
+/** A user's devices and the master key that signs them. */
+export const userDevicesSchema = z.object({
+  user: z.string(),
+  master: publicKeySchema.optional().describe("the user's master key (Ed25519), when one was published"),
+  devices: z.array(deviceSchema),
+});
+export type UserDevices = z.infer<typeof userDevicesSchema>;
+
 export const endpointSchema = z.object({
   host: z.string().min(1).max(255),
   port: z.number().int().min(1).max(65535),

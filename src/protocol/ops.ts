@@ -13,11 +13,15 @@ import {
   briefRoomSchema,
   cancelReasonSchema,
   conversationSchema,
+  deviceIdSchema,
+  deviceSchema,
   endpointSchema,
   memberSchema,
   messageSchema,
+  publicKeySchema,
   roomSchema,
   sessionSchema,
+  userDevicesSchema,
   userSchema,
 } from "./model.js";
 import {
@@ -26,9 +30,11 @@ import {
   CAPACITY_MAX,
   CAPACITY_MIN,
   CID_MAX,
+  DEVICE_NAME_MAX,
   FILE_NAME_MAX,
   FILE_TYPE_MAX,
   HISTORY_MAX,
+  MAX_PEER_ENDPOINTS,
   ONLINE_MAX,
   ROOMS_PAGE,
   ROOMS_PAGE_MAX,
@@ -446,28 +452,94 @@ export const ops = {
     errors: [],
   }),
   "peer.announce": op({
-    params: z.object({ endpoints: z.array(endpointSchema).max(16), key: z.string().min(1).max(2048) }),
+    params: z.object({
+      endpoints: z
+        .array(endpointSchema)
+        .max(MAX_PEER_ENDPOINTS)
+        .describe("where this device listens; kept for old clients (answers carry endpoints per request)"),
+      key: publicKeySchema.describe("this device's identity key (ECDSA P-256, base64 SPKI DER)"),
+      signKey: publicKeySchema.optional().describe("this device's Ed25519 signing key"),
+      encKey: publicKeySchema.optional().describe("this device's X25519 encryption key"),
+      name: z.string().max(DEVICE_NAME_MAX).optional().describe("a label for the device"),
+      master: publicKeySchema
+        .optional()
+        .describe("your master key (Ed25519); published when you have none, else must be the one published"),
+      signature: z.string().max(256).optional().describe("`master`'s signature of this device's statement"),
+      replaceMaster: z
+        .boolean()
+        .optional()
+        .describe("replace a published master key (lost without backup): your other devices become unsigned"),
+    }),
+    result: z.object({
+      device: deviceIdSchema.describe("this device's id"),
+      master: publicKeySchema.optional().describe("your published master key, if any"),
+      signed: z.boolean().describe("whether this device carries a valid signature of that master key"),
+    }),
+    auth: true,
+    summary:
+      "Publishes this device's keys (and endpoints): adds it to your device list, signed by your master key if given.",
+    errors: ["INVALID_PARAMS", "FORBIDDEN"],
+  }),
+  "devices.list": op({
+    params: z.object({ user: name.optional().describe("whose devices; yours when absent") }),
+    result: userDevicesSchema,
+    auth: true,
+    summary: "A user's devices (unrevoked), with their keys, signatures and the user's master key.",
+    errors: ["NO_SUCH_USER"],
+  }),
+  "device.sign": op({
+    params: z.object({ device: deviceIdSchema, signature: z.string().max(256) }),
     result: empty,
     auth: true,
-    summary: "Publishes this device's peer endpoints and public identity key.",
-    errors: ["INVALID_PARAMS"],
+    summary: "Stores your master key's signature of one of your devices (made on a device that holds it).",
+    errors: ["NO_SUCH_DEVICE", "INVALID_PARAMS"],
+  }),
+  "device.revoke": op({
+    params: z.object({ device: deviceIdSchema }),
+    result: empty,
+    auth: true,
+    summary: "Removes one of your devices from your list for good: it can no longer announce or chat.",
+    errors: ["NO_SUCH_DEVICE"],
   }),
   "p2p.request": op({
-    params: z.object({ user: name }),
+    params: z.object({
+      user: name,
+      device: deviceIdSchema
+        .optional()
+        .describe("ask only this device of theirs; else all, the first to accept wins"),
+    }),
     result: z.object({
       requestId: z.string(),
       key: z
         .string()
         .optional()
-        .describe("the target's published key, if any: a requester that refuses it cancels at once"),
+        .describe(
+          "the target's published key (the asked device's, else the latest): a requester that refuses it cancels at once",
+        ),
+      devices: userDevicesSchema
+        .optional()
+        .describe("the target's devices and master key, to check before anyone answers"),
     }),
     auth: true,
-    summary: "Asks a user for a direct chat.",
-    errors: ["NO_SUCH_USER", "NOT_ONLINE", "BLOCKED", "INVALID_PARAMS", "RATE_LIMITED"],
+    summary: "Asks a user (one or all of their devices) for a direct chat.",
+    errors: ["NO_SUCH_USER", "NO_SUCH_DEVICE", "NOT_ONLINE", "BLOCKED", "INVALID_PARAMS", "RATE_LIMITED"],
   }),
   "p2p.answer": op({
-    params: z.object({ requestId: z.string().max(64), accept: z.boolean() }),
-    result: z.object({ endpoints: z.array(endpointSchema).optional(), key: z.string().optional() }),
+    params: z.object({
+      requestId: z.string().max(64),
+      accept: z.boolean(),
+      endpoints: z
+        .array(endpointSchema)
+        .max(MAX_PEER_ENDPOINTS)
+        .optional()
+        .describe("the addresses to give this requester (may be empty); the announced ones when absent"),
+    }),
+    result: z.object({
+      endpoints: z.array(endpointSchema).optional(),
+      key: z.string().optional(),
+      device: deviceSchema.optional().describe("the requester's device"),
+      master: publicKeySchema.optional().describe("the requester's master key"),
+    }),
     auth: true,
     summary: "Accepts or declines a direct-chat request.",
     errors: ["NO_SUCH_REQUEST", "INVALID_PARAMS"],

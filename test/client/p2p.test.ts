@@ -46,8 +46,14 @@ async function user(
   const client = testClient(url, configDir);
   cleanups.push(() => client.close());
   await client.connect();
-  // Loopback only: tests never reach out to the machine's other interfaces.
-  const p2p = await PeerChats.start(client, { configDir, listen: { host: "127.0.0.1" }, ...options });
+  // Loopback only: tests never reach out to the machine's other interfaces. Addresses go to anyone
+  // accepted (the default gives them only to verified contacts): these tests are about the paths.
+  const p2p = await PeerChats.start(client, {
+    configDir,
+    listen: { host: "127.0.0.1" },
+    addresses: "all",
+    ...options,
+  });
   cleanups.push(() => p2p.close());
   if (dir) await client.login(name, "correct-horse-battery");
   else await signUp(client, name);
@@ -256,8 +262,11 @@ describe("direct chats through the SDK", () => {
     await bob.p2p.close();
     await bob.client.close();
 
-    // bob on a new device (a new key) with the same account.
-    const bobAgain = await user(hub, "bob", { identity: await ephemeralIdentity() }, bob.dir);
+    // bob on a new device (a new config folder: a new key, and not his master key, so it is unsigned)
+    // with the same account.
+    const newDir = await tempConfigDir();
+    cleanups.push(() => removeDir(newDir));
+    const bobAgain = await user(hub, "bob", { identity: await ephemeralIdentity() }, newDir);
     const warnings: unknown[] = [];
     alice.p2p.on("keyChanged", (w) => warnings.push(w));
     const gone: RequestGone[] = [];
@@ -278,7 +287,7 @@ describe("direct chats through the SDK", () => {
     expect(warning.fingerprint).toBe(bobAgain.p2p.fingerprint);
     expect(warning.safetyNumber).toMatch(/^(\d{5} ){11}\d{5}$/);
     // Both screens show the same safety number.
-    expect(warning.safetyNumber).toBe(bobAgain.p2p.safetyNumberWith("alice", alice.p2p.publicKey));
+    expect(warning.safetyNumber).toBe((await bobAgain.p2p.verification("alice")).safetyNumber);
     expect(gone[0]?.safetyNumber).toBe(warning.safetyNumber);
     expect(warnings).toHaveLength(1);
 

@@ -11,6 +11,7 @@ import {
   DELETED_USERNAME,
   StoreConflictError,
   StoreGoneError,
+  type NewDevice,
   type NewMessage,
   type Store,
   type UserRecord,
@@ -775,25 +776,86 @@ export function describeStoreContract(
       });
     });
 
-    describe("peers", () => {
-      it("stores one peer record per user and replaces it", async () => {
+    describe("peer devices", () => {
+      const device = (id: string, extra: Partial<NewDevice> = {}): NewDevice => ({
+        id,
+        key: `key-${id}`,
+        endpoints: [],
+        createdAt: T0,
+        lastSeen: T0,
+        ...extra,
+      });
+
+      it("stores devices per user, lists the unrevoked ones oldest first, and updates in place", async () => {
         const a = await user("cat");
         const b = await user("dan");
-        expect(await store.getPeer(a.id)).toBeUndefined();
-        const p1 = {
-          key: "key-1",
+        expect(await store.listDevices(a.id)).toEqual([]);
+        const first = device("00000000000000bb", {
+          signKey: "sign-1",
+          encKey: "enc-1",
+          name: "laptop",
+          signature: "sig-1",
           endpoints: [
             { host: "127.0.0.1", port: 4000 },
             { host: "::1", port: 4001 },
           ],
-          updatedAt: T0,
-        };
-        await store.setPeer(a.id, p1);
-        expect(await store.getPeer(a.id)).toEqual(p1);
-        const p2 = { key: "key-2", endpoints: [], updatedAt: T0 + 1 };
-        await store.setPeer(a.id, p2);
-        expect(await store.getPeer(a.id)).toEqual(p2);
-        expect(await store.getPeer(b.id)).toBeUndefined();
+        });
+        await store.putDevice(a.id, first);
+        await store.putDevice(a.id, device("00000000000000aa", { createdAt: T0 + 5, lastSeen: T0 + 5 }));
+        await store.putDevice(b.id, device("00000000000000cc"));
+        expect(await store.getDevice(a.id, first.id)).toEqual(first);
+        expect((await store.listDevices(a.id)).map((d) => d.id)).toEqual([
+          "00000000000000bb",
+          "00000000000000aa",
+        ]);
+        // An update keeps createdAt and replaces the rest, clearing what is no longer given.
+        await store.putDevice(a.id, device(first.id, { createdAt: T0 + 99, lastSeen: T0 + 100 }));
+        expect(await store.getDevice(a.id, first.id)).toEqual(
+          device(first.id, { createdAt: T0, lastSeen: T0 + 100 }),
+        );
+        // Devices are the user's own: the same id of another user is another device.
+        expect(await store.getDevice(b.id, first.id)).toBeUndefined();
+      });
+
+      it("keeps one master key per user; replacing it drops every device's signature", async () => {
+        const a = await user("eli");
+        expect(await store.getMasterKey(a.id)).toBeUndefined();
+        await store.setMasterKey(a.id, "master-1", T0);
+        await store.putDevice(a.id, device("0000000000000001", { signature: "by-1" }));
+        expect(await store.setDeviceSignature(a.id, "0000000000000001", "by-1-again")).toBe(true);
+        expect((await store.getDevice(a.id, "0000000000000001"))?.signature).toBe("by-1-again");
+        // Setting the same key again keeps signatures.
+        await store.setMasterKey(a.id, "master-1", T0 + 1);
+        expect((await store.getDevice(a.id, "0000000000000001"))?.signature).toBe("by-1-again");
+        await store.setMasterKey(a.id, "master-2", T0 + 2);
+        expect(await store.getMasterKey(a.id)).toBe("master-2");
+        expect((await store.getDevice(a.id, "0000000000000001"))?.signature).toBeUndefined();
+        expect(await store.setDeviceSignature(a.id, "00000000000000ff", "x")).toBe(false);
+      });
+
+      it("revokes a device for good: unlisted, unsignable, and only the newest revoked ones are kept", async () => {
+        const a = await user("fay");
+        for (let i = 1; i <= 4; i++) await store.putDevice(a.id, device(`000000000000000${i}`));
+        expect(await store.revokeDevice(a.id, "0000000000000001", T0 + 1, 2)).toBe(true);
+        expect(await store.revokeDevice(a.id, "0000000000000001", T0 + 2, 2)).toBe(false);
+        expect(await store.revokeDevice(a.id, "00000000000000ff", T0 + 2, 2)).toBe(false);
+        expect((await store.listDevices(a.id)).map((d) => d.id)).toEqual([
+          "0000000000000002",
+          "0000000000000003",
+          "0000000000000004",
+        ]);
+        expect(await store.getDevice(a.id, "0000000000000001")).toMatchObject({ revokedAt: T0 + 1 });
+        expect(await store.setDeviceSignature(a.id, "0000000000000001", "x")).toBe(false);
+        // A later announce of the revoked key updates the row but does not bring it back.
+        await store.putDevice(a.id, device("0000000000000001", { lastSeen: T0 + 9 }));
+        expect(await store.getDevice(a.id, "0000000000000001")).toMatchObject({ revokedAt: T0 + 1 });
+        expect(await store.listDevices(a.id)).toHaveLength(3);
+        // Past `keepRevoked`, the oldest revoked rows are forgotten.
+        await store.revokeDevice(a.id, "0000000000000002", T0 + 3, 2);
+        await store.revokeDevice(a.id, "0000000000000003", T0 + 4, 2);
+        expect(await store.getDevice(a.id, "0000000000000001")).toBeUndefined();
+        expect(await store.getDevice(a.id, "0000000000000002")).toMatchObject({ revokedAt: T0 + 3 });
+        expect((await store.listDevices(a.id)).map((d) => d.id)).toEqual(["0000000000000004"]);
       });
     });
 
@@ -871,6 +933,14 @@ export function describeStoreContract(
         await store.createSession({ tokenHash: "dora-t", userId: d.id, createdAt: T0, expiresAt: T0 + 1e9 });
         await store.setBlock(e.id, d.id, true);
         await store.setMute(d.id, { roomId: r.id }, true);
+        await store.setMasterKey(d.id, "dora-master", T0);
+        await store.putDevice(d.id, {
+          id: "00000000000000dd",
+          key: "dora-key",
+          endpoints: [],
+          createdAt: T0,
+          lastSeen: T0,
+        });
         await store.deleteUser(d.id, { erase: false, at: T0 + 100 });
 
         expect(await store.getUserByName("dora")).toBeUndefined();
@@ -882,6 +952,10 @@ export function describeStoreContract(
         expect(await store.getSession("dora-t")).toBeUndefined();
         expect((await store.getMembers(r.id)).map((m) => m.username)).toEqual(["ed"]);
         expect((await store.getSettings(e.id)).blocked).toEqual([]);
+        // Their peer identity goes too: no device of theirs is handed out for a direct chat.
+        expect(await store.listDevices(d.id)).toEqual([]);
+        expect(await store.getDevice(d.id, "00000000000000dd")).toBeUndefined();
+        expect(await store.getMasterKey(d.id)).toBeUndefined();
         const kept = await store.history(r.convId, { limit: 10 }, e.id);
         expect(kept.map((m) => [m.from, m.body])).toEqual([
           [DELETED_USERNAME, "from dora"],

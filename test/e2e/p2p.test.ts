@@ -30,6 +30,9 @@ function chat(name: string, env: Record<string, string> = {}): Terminal {
       PARLEY_CONFIG_DIR: join(work, `config-${name}`),
       TERM: "xterm-256color",
       PARLEY_P2P_LISTEN: "127.0.0.1",
+      // Addresses to anyone accepted: these tests are about the paths (the default keeps them for
+      // verified contacts; the verification test below uses it).
+      PARLEY_P2P_ADDRESSES: "all",
       ...env,
     },
   });
@@ -124,7 +127,9 @@ describe.skipIf(!haveTmux())("direct chats in parley chat (tmux)", () => {
       // Both land in the other's DM view, and the status line says the chat is direct.
       await statusShows(alice, "@bob [p2p direct]");
       await statusShows(bob, "@alice [p2p direct]");
-      await sees(alice, "Direct chat with bob (direct connection, end-to-end encrypted)");
+      // Nobody compared safety numbers yet: encrypted, but not to a checked key, and it says so.
+      await sees(alice, "Direct chat with bob (direct connection, encrypted, not verified)");
+      await statusShows(alice, "@bob [p2p direct] [unverified]");
 
       bob.line("hello alice, just us");
       await sees(alice, "<bob> hello alice, just us");
@@ -224,6 +229,52 @@ describe.skipIf(!haveTmux())("direct chats in parley chat (tmux)", () => {
       dave.line("still sealed");
       await sees(carol, "<dave> still sealed");
       await sees(dave, "<dave> still sealed ✓");
+    },
+  );
+
+  it(
+    "two users verify each other: the same safety number (and QR code) on both screens, then [verified], and direct",
+    { timeout: 240_000 },
+    async () => {
+      // The default address setting: addresses only for verified contacts.
+      const gina = chat("gina", { PARLEY_P2P_ADDRESSES: "verified" });
+      const hank = chat("hank", { PARLEY_P2P_ADDRESSES: "verified" });
+      await register(gina, "gina", "correct horse 7");
+      await register(hank, "hank", "battery staple 8");
+
+      await openDirectChat(hank, "hank", gina, "gina");
+      // Strangers so far: the chat goes through the relay and says it is not verified.
+      await statusShows(hank, "@gina [p2p relayed] [unverified]");
+      await statusShows(gina, "@hank [p2p relayed] [unverified]");
+      await sees(hank, "Direct chat with gina (relayed through the hub, encrypted, not verified)");
+
+      const number = /Safety number: (\d{5}(?: \d{5}){11})/;
+      gina.line("/verify hank");
+      const atGina = number.exec(paneText(await sees(gina, number)))?.[1];
+      hank.line("/verify gina");
+      const atHank = number.exec(paneText(await sees(hank, number)))?.[1];
+      expect(atGina).toMatch(/^\d{5}( \d{5}){11}$/);
+      // What the two compare, by phone or side by side: the same 60 digits on both screens ...
+      expect(atHank).toBe(atGina);
+      // ... and a QR code of them, drawn with block characters.
+      expect(gina.screen()).toMatch(/[█▀▄]{7}/);
+
+      gina.line("/verify hank confirm");
+      await sees(gina, "Verified hank's device");
+      await statusShows(gina, "@hank [p2p relayed] [verified]");
+      hank.line("/verify gina confirm");
+      await sees(hank, "Verified gina's device");
+      await statusShows(hank, "@gina [p2p relayed] [verified]");
+
+      // Verified both ways: the next chat goes direct, and says so.
+      hank.line("/endp2p");
+      await sees(hank, "Ended the direct chat with gina");
+      await openDirectChat(hank, "hank", gina, "gina");
+      await statusShows(hank, "@gina [p2p direct] [verified]");
+      await sees(hank, "(direct connection, end-to-end encrypted, verified)");
+      hank.line("checked and direct");
+      await sees(gina, "<hank> checked and direct");
+      await sees(hank, "<hank> checked and direct ✓");
     },
   );
 });

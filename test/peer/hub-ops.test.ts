@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../../src/hub/clock.js";
 import { P2P_REQUEST_TTL_MS } from "../../src/hub/domain/p2p.js";
+import { deviceIdOf } from "../../src/peer/device-signature.js";
 import { ephemeralIdentity } from "../../src/peer/identity.js";
 import { registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub } from "../helpers/hub.js";
@@ -37,10 +38,22 @@ describe("p2p rendezvous ops", () => {
     // The reply names the key the hub holds for bob, so alice can refuse a changed one at once.
     expect(key).toBe(bob.key);
     const request = await bob.nextEvent("p2p.request");
-    expect(request).toEqual({ ev: "p2p.request", requestId, from: "alice", key: alice.key });
+    // The requesting device comes along (the key per device: its id and keys; unsigned here).
+    const aliceDevice = { id: deviceIdOf(alice.key), key: alice.key };
+    expect(request).toEqual({
+      ev: "p2p.request",
+      requestId,
+      from: "alice",
+      key: alice.key,
+      device: expect.objectContaining(aliceDevice),
+    });
 
     const answer = await bob.call("p2p.answer", { requestId, accept: true });
-    expect(answer).toEqual({ endpoints: [{ host: "127.0.0.1", port: 40000 }], key: alice.key });
+    expect(answer).toEqual({
+      endpoints: [{ host: "127.0.0.1", port: 40000 }],
+      key: alice.key,
+      device: expect.objectContaining(aliceDevice),
+    });
     const answered = await alice.nextEvent("p2p.answered");
     expect(answered).toEqual({
       ev: "p2p.answered",
@@ -48,6 +61,7 @@ describe("p2p rendezvous ops", () => {
       accept: true,
       endpoints: [{ host: "127.0.0.2", port: 41000 }],
       key: bob.key,
+      device: expect.objectContaining({ id: deviceIdOf(bob.key), key: bob.key }),
     });
     // Both parties get the same relay channel; answering again is not possible.
     const a = await alice.call("p2p.relay", { requestId });
@@ -205,13 +219,18 @@ describe("p2p rendezvous ops", () => {
     await first;
     expect(atBob[0]?.equals(frame)).toBe(true);
 
-    // 4 MiB of burst, then refusals: 80 frames of 60 kB is ~4.6 MB.
-    for (let i = 0; i < 80; i++) alice.sendRaw(frame, true);
-    const limited = await alice.waitFor(
-      () => alice.frames.find((f) => (f as { error?: { code?: string } }).error?.code === "RATE_LIMITED"),
-      5_000,
-      "RATE_LIMITED",
-    );
+    // 4 MiB of burst at 1 MiB/s, then refusals: 80 frames of 60 kB (~4.6 MB) are enough when they
+    // go out at once. On a loaded machine sending is slower and the bucket refills meanwhile, so keep
+    // sending (bounded) until the hub refuses, instead of betting on the speed.
+    const refused = () =>
+      alice.frames.find((f) => (f as { error?: { code?: string } }).error?.code === "RATE_LIMITED");
+    for (let batch = 0; batch < 20 && !refused(); batch++) {
+      for (let i = 0; i < 80; i++) alice.sendRaw(frame, true);
+      for (let i = 0; i < 2_000 && alice.ws.bufferedAmount > 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      await alice.waitFor(refused, 500, "RATE_LIMITED").catch(() => undefined);
+    }
+    const limited = await alice.waitFor(refused, 20_000, "RATE_LIMITED");
     expect(limited).toMatchObject({ re: null, error: { retryAfterMs: expect.any(Number) } });
   });
 });

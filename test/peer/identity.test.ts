@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CONTACTS_FILE, KnownContacts } from "../../src/peer/contacts.js";
+import { deviceIdOf } from "../../src/peer/device-signature.js";
 import { keyFingerprint, safetyNumber } from "../../src/peer/fingerprint.js";
 import { ephemeralIdentity, IDENTITY_FILE, loadOrCreateIdentity } from "../../src/peer/identity.js";
 
@@ -65,20 +66,29 @@ describe("known contacts", () => {
     const contacts = await KnownContacts.open(dir);
     const k1 = (await ephemeralIdentity()).publicKey;
     const k2 = (await ephemeralIdentity()).publicKey;
-    expect(await contacts.check("Alice", k1)).toEqual({ status: "new", fingerprint: keyFingerprint(k1) });
-    expect(await contacts.check("alice", k1)).toMatchObject({ status: "known", verified: false });
-    expect(await contacts.check("alice", k2)).toEqual({
-      status: "changed",
+    expect(await contacts.check("Alice", { key: k1 })).toMatchObject({
+      trust: "unverified",
+      firstContact: true,
+      fingerprint: keyFingerprint(k1),
+    });
+    expect(await contacts.check("alice", { key: k1 })).toMatchObject({
+      trust: "unverified",
+      firstContact: false,
+    });
+    expect(await contacts.check("alice", { key: k2 })).toMatchObject({
+      trust: "changed",
+      blocked: false,
       fingerprint: keyFingerprint(k2),
       previousFingerprint: keyFingerprint(k1),
     });
     // Still changed after a restart: nothing was recorded without the user's word.
     const reopened = await KnownContacts.open(dir);
-    expect((await reopened.check("alice", k2)).status).toBe("changed");
-    await reopened.trust("alice", k2);
-    expect(await reopened.check("alice", k2)).toMatchObject({ status: "known", verified: true });
+    expect((await reopened.check("alice", { key: k2 })).trust).toBe("changed");
+    await reopened.trust("alice", { key: k2 });
+    expect(await reopened.check("alice", { key: k2 })).toMatchObject({ trust: "unverified" });
     expect((await stat(join(dir, CONTACTS_FILE))).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(await readFile(join(dir, CONTACTS_FILE), "utf8")).contacts.alice.key).toBe(k2);
+    const file = JSON.parse(await readFile(join(dir, CONTACTS_FILE), "utf8"));
+    expect(file.contacts.alice.devices[deviceIdOf(k2)].key).toBe(k2);
   });
 
   it("refuses a damaged contacts file instead of silently forgetting every key", async () => {

@@ -582,6 +582,7 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
     case "p2p.request":
     case "p2p.answered":
     case "p2p.cancelled":
+    case "devices.changed":
     case "session.ended":
       return state;
   }

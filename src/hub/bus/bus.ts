@@ -86,6 +86,12 @@ export interface InvalidateMessage {
   user?: number;
 }
 
+/** A relay channel's connections changed (a party relays from a new connection); nodes drop their cached copy. */
+export interface RelayBoundMessage {
+  kind: "relay-bound";
+  channel: number;
+}
+
 export type BusMessage =
   | DeliverMessage
   | AdvanceMessage
@@ -93,7 +99,8 @@ export type BusMessage =
   | RelayMessage
   | InvalidateMessage
   | ConnectionsQueryMessage
-  | ConnectionsReportMessage;
+  | ConnectionsReportMessage
+  | RelayBoundMessage;
 
 /** Which form of a `deliver` message's event a user gets. */
 export type Variant = "plain" | "muted" | "echo";

@@ -11,19 +11,21 @@ import { systemClock, type Clock } from "../clock.js";
 import type { Bus } from "./bus.js";
 import { LocalLimiter, type Limiter, type LimiterRule } from "./limiter.js";
 import { LocalBus } from "./local.js";
+import { LocalP2pRequests, type P2pRequests } from "./p2p-requests.js";
 import { LocalPresence, type Presence } from "./presence.js";
 import type { BusLog } from "./redis-bus.js";
 import { parseRedisSpec, type RedisSpec } from "./redis-spec.js";
 
 /** ioredis and the Redis parts, loaded only when a `redis://` spec asks for them. */
 async function redisParts() {
-  const [bus, limiter, options, presence] = await Promise.all([
+  const [bus, limiter, options, presence, p2pRequests] = await Promise.all([
     import("./redis-bus.js"),
     import("./redis-limiter.js"),
     import("./redis-options.js"),
     import("./redis-presence.js"),
+    import("./redis-p2p-requests.js"),
   ]);
-  return { ...bus, ...limiter, ...options, ...presence };
+  return { ...bus, ...limiter, ...options, ...presence, ...p2pRequests };
 }
 
 export class BusSpecError extends Error {
@@ -73,6 +75,12 @@ export async function openPresence(
 ): Promise<Presence> {
   const redis = redisSpec(spec);
   return redis ? (await redisParts()).RedisPresence.open(redis, nodeId, options) : new LocalPresence();
+}
+
+/** The direct-chat request table: in memory for one node, in Redis for a cluster. */
+export async function openP2pRequests(spec: string | undefined, nodeId: string): Promise<P2pRequests> {
+  const redis = redisSpec(spec);
+  return redis ? (await redisParts()).RedisP2pRequests.open(redis, nodeId) : new LocalP2pRequests();
 }
 
 /** One connection serves every limiter of a process on the same Redis; the last `close` ends it. */

@@ -1,19 +1,22 @@
 /**
  * Rendezvous for peer-to-peer chats: who may ask whom, request lifetimes, and which connections may
- * use a relay channel. The hub never sees chat text here: it hands out keys and endpoints, and relays
- * opaque bytes (TLS records) between the two connections bound to an accepted request.
+ * use a relay channel. The hub never sees chat text here: it hands out keys (devices.ts) and the
+ * endpoints an acceptor chooses to give, and relays opaque bytes (TLS records) between the two
+ * connections bound to an accepted request.
  *
- * Requests live in this node's memory (they are short-lived and meaningless after a restart: the peers
- * simply ask again). Relay bytes travel as Bus `relay` messages addressed to a connection id, so the
- * forwarding already works when the two parties sit on different nodes; the request table itself is
- * per node for now (cluster mode must share it, see docs/p2p.md).
+ * A request is from one device of a user to another user: to one chosen device, or to all of them
+ * (the first to accept takes it, the others are told). The request table is shared by every hub node
+ * (bus/p2p-requests.ts: memory for one node, Redis for a cluster), so the two parties may sit on any
+ * nodes; relay bytes travel as Bus `relay` messages addressed to a connection id.
  */
-import { createPublicKey, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
+import type { Device, UserDevices } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
-import type { PeerRecord, UserId } from "../store/store.js";
+import type { P2pRequestRecord, P2pRequests } from "../bus/p2p-requests.js";
 import type { Accounts } from "./accounts.js";
 import type { Actor, DomainDeps } from "./context.js";
-import { fail } from "./errors.js";
+import { deviceView, type Devices } from "./devices.js";
+import { DomainError, fail } from "./errors.js";
 import { notify } from "./notify.js";
 
 /** An unanswered request expires after this long. */
@@ -22,105 +25,102 @@ export const P2P_REQUEST_TTL_MS = 2 * 60_000;
 export const P2P_ACCEPTED_TTL_MS = 12 * 3600_000;
 /** Unanswered requests one user may have open at once (stops request spam). */
 export const P2P_PENDING_PER_USER = 16;
+/** Relay channels whose connections a node keeps at hand (the hot path asks no one for them). */
+const CHANNEL_CACHE_MAX = 10_000;
 
-interface P2pRequest {
-  id: string;
-  fromUserId: UserId;
-  fromName: string;
-  toUserId: UserId;
-  /** The connection that asked; after `p2p.relay`, the requester's relaying connection. */
-  fromConn: string;
-  /** The connection that accepted; after `p2p.relay`, the acceptor's relaying connection. */
-  toConn: string | undefined;
-  state: "pending" | "accepted";
-  expiresAt: number;
-  channel: number | undefined;
+/** A caller of the p2p ops: the user, and the device its connection announced (if it did). */
+export interface DeviceActor extends Actor {
+  deviceId: string | undefined;
 }
 
 export type RelayOutcome = "forwarded" | "not-yours";
 
+interface Binding {
+  fromConn: string;
+  toConn: string | undefined;
+  expiresAt: number;
+}
+
 export class P2p {
-  private readonly requests = new Map<string, P2pRequest>();
-  private readonly channels = new Map<number, P2pRequest>();
-  private nextChannel = 1;
+  /** Relay channels' connections, as last read from the table; dropped on `relay-bound` and bus gaps. */
+  private readonly bindings = new Map<number, Binding>();
 
   constructor(
     private readonly deps: DomainDeps,
     private readonly accounts: Accounts,
-  ) {}
-
-  /** Publishes the caller's identity key and endpoints (one record per user: the latest device wins). */
-  async announce(actor: Actor, params: OpParams<"peer.announce">): Promise<void> {
-    try {
-      const key = createPublicKey({ key: Buffer.from(params.key, "base64"), format: "der", type: "spki" });
-      // Peers pin this key in TLS; only key types Node's TLS 1.3 accepts in certificates are useful.
-      if (!["ec", "ed25519", "rsa"].includes(key.asymmetricKeyType ?? ""))
-        throw new Error("unsupported key type");
-    } catch {
-      fail("INVALID_PARAMS", "key must be a base64 DER SubjectPublicKeyInfo (EC, Ed25519 or RSA)", {
-        field: "key",
-      });
-    }
-    const record: PeerRecord = {
-      key: params.key,
-      endpoints: params.endpoints,
-      updatedAt: this.deps.clock.now(),
-    };
-    await this.deps.store.setPeer(actor.userId, record);
+    private readonly devices: Devices,
+    private readonly table: P2pRequests,
+  ) {
+    deps.bus.subscribe((message) => {
+      if (message.kind === "relay-bound") this.bindings.delete(message.channel);
+    });
+    deps.bus.onGap(() => this.bindings.clear());
   }
 
-  async request(actor: Actor, params: OpParams<"p2p.request">): Promise<OpResult<"p2p.request">> {
+  async request(actor: DeviceActor, params: OpParams<"p2p.request">): Promise<OpResult<"p2p.request">> {
     const { store, presence, clock } = this.deps;
-    this.sweep();
     const target = await this.accounts.findUser(params.user);
     if (target.id === actor.userId)
       fail("INVALID_PARAMS", "you cannot ask yourself for a direct chat", { field: "user" });
-    const mine = await this.peerOf(
-      actor.userId,
-      "announce your peer key (peer.announce) before asking for a direct chat",
-    );
+    const mine = await this.devices.current(actor, actor.deviceId, "asking for a direct chat");
     // Unlike a DM, a direct chat needs the other side's consent, so a block is stated plainly.
     if (await store.isBlocked(actor.userId, target.id))
       fail("BLOCKED", `${target.username} does not accept direct chats from you`);
     if (!(await presence.isOnline(target.id))) fail("NOT_ONLINE", `${target.username} is not online`);
-    let pending = 0;
-    for (const r of this.requests.values())
-      if (r.fromUserId === actor.userId && r.state === "pending") pending++;
-    if (pending >= P2P_PENDING_PER_USER) {
-      fail("RATE_LIMITED", `you have ${pending} unanswered direct-chat requests; wait for answers`, {
-        retryAfterMs: P2P_REQUEST_TTL_MS,
-      });
-    }
+    const theirs = await this.devices.of(target.id, target.username);
+    const asked =
+      params.device === undefined ? undefined : theirs.devices.find((d) => d.id === params.device);
+    if (params.device !== undefined && !asked)
+      fail("NO_SUCH_DEVICE", `${target.username} has no device ${params.device}`, { field: "device" });
     const me = await this.accounts.requireUser(actor.userId);
-    const theirs = await store.getPeer(target.id);
-    const request: P2pRequest = {
+    const now = clock.now();
+    const request: P2pRequestRecord = {
       id: randomBytes(16).toString("base64url"),
       fromUserId: actor.userId,
       fromName: me.username,
+      fromDevice: mine.id,
       toUserId: target.id,
+      toDevice: asked?.id,
       fromConn: actor.connId,
       toConn: undefined,
       state: "pending",
-      expiresAt: clock.now() + P2P_REQUEST_TTL_MS,
+      expiresAt: now + P2P_REQUEST_TTL_MS,
       channel: undefined,
     };
-    this.requests.set(request.id, request);
+    if (!(await this.shared(() => this.table.create(request, now, P2P_PENDING_PER_USER)))) {
+      fail(
+        "RATE_LIMITED",
+        `you have ${P2P_PENDING_PER_USER} unanswered direct-chat requests; wait for answers`,
+        {
+          retryAfterMs: P2P_REQUEST_TTL_MS,
+        },
+      );
+    }
+    const myMaster = await store.getMasterKey(actor.userId);
     await notify(this.deps.bus, [target.id], {
       ev: "p2p.request",
       requestId: request.id,
       from: me.username,
       key: mine.key,
+      device: deviceView(mine),
+      ...(myMaster === undefined ? {} : { master: myMaster }),
+      ...(asked === undefined ? {} : { to: asked.id }),
     });
-    return theirs ? { requestId: request.id, key: theirs.key } : { requestId: request.id };
+    // For old clients, one key: the device asked, else the one seen last.
+    const key = (asked ?? latest(theirs))?.key;
+    return key === undefined ? { requestId: request.id } : { requestId: request.id, key, devices: theirs };
   }
 
   /** The requester withdraws an unanswered request (e.g. it refuses the target's changed key). */
-  async cancel(actor: Actor, params: OpParams<"p2p.cancel">): Promise<void> {
-    const request = this.find(
-      params.requestId,
-      (r) => r.state === "pending" && r.fromUserId === actor.userId,
+  async cancel(actor: DeviceActor, params: OpParams<"p2p.cancel">): Promise<void> {
+    const request = await this.shared(() =>
+      this.table.removePending(
+        params.requestId,
+        { side: "from", userId: actor.userId },
+        this.deps.clock.now(),
+      ),
     );
-    this.drop(request);
+    if (!request) noSuchRequest();
     await notify(this.deps.bus, [request.toUserId], {
       ev: "p2p.cancelled",
       requestId: request.id,
@@ -128,51 +128,85 @@ export class P2p {
     });
   }
 
-  async answer(actor: Actor, params: OpParams<"p2p.answer">): Promise<OpResult<"p2p.answer">> {
-    const request = this.find(params.requestId, (r) => r.state === "pending" && r.toUserId === actor.userId);
+  async answer(actor: DeviceActor, params: OpParams<"p2p.answer">): Promise<OpResult<"p2p.answer">> {
+    const { clock, bus } = this.deps;
     if (!params.accept) {
-      this.drop(request);
-      await notify(this.deps.bus, [request.fromUserId], {
-        ev: "p2p.answered",
-        requestId: request.id,
-        accept: false,
-      });
+      const request = await this.shared(() =>
+        this.table.removePending(
+          params.requestId,
+          { side: "to", userId: actor.userId, device: actor.deviceId },
+          clock.now(),
+        ),
+      );
+      if (!request) noSuchRequest();
+      await notify(bus, [request.fromUserId], { ev: "p2p.answered", requestId: request.id, accept: false });
+      // The user said no: any other device of theirs still showing the question drops it.
+      await notify(
+        bus,
+        [actor.userId],
+        { ev: "p2p.cancelled", requestId: request.id, reason: "answered" },
+        actor.connId,
+      );
       return {};
     }
-    const mine = await this.peerOf(
-      actor.userId,
-      "announce your peer key (peer.announce) before accepting a direct chat",
+    const mine = await this.devices.current(actor, actor.deviceId, "accepting a direct chat");
+    const now = clock.now();
+    const request = await this.shared(() =>
+      this.table.accept(
+        params.requestId,
+        actor.userId,
+        mine.id,
+        actor.connId,
+        now + P2P_ACCEPTED_TTL_MS,
+        now,
+      ),
     );
-    const theirs = await this.peerOf(request.fromUserId, `${request.fromName} no longer has a peer key`);
-    request.state = "accepted";
-    request.toConn = actor.connId;
-    request.expiresAt = this.deps.clock.now() + P2P_ACCEPTED_TTL_MS;
-    await notify(this.deps.bus, [request.fromUserId], {
+    if (!request) noSuchRequest();
+    const [theirs, myMaster, theirMaster] = await Promise.all([
+      this.deps.store.getDevice(request.fromUserId, request.fromDevice),
+      this.deps.store.getMasterKey(actor.userId),
+      this.deps.store.getMasterKey(request.fromUserId),
+    ]);
+    await notify(bus, [request.fromUserId], {
       ev: "p2p.answered",
       requestId: request.id,
       accept: true,
-      endpoints: mine.endpoints,
+      // What the acceptor chose to give this requester (clients hold back addresses from strangers);
+      // an old client that says nothing gives what it announced.
+      endpoints: params.endpoints ?? mine.endpoints,
       key: mine.key,
+      device: deviceView(mine),
+      ...(myMaster === undefined ? {} : { master: myMaster }),
     });
-    return { endpoints: theirs.endpoints, key: theirs.key };
+    // Taken on this device: the user's other devices drop the question.
+    await notify(
+      bus,
+      [actor.userId],
+      { ev: "p2p.cancelled", requestId: request.id, reason: "answered" },
+      actor.connId,
+    );
+    if (!theirs || theirs.revokedAt !== undefined) return {};
+    return {
+      endpoints: theirs.endpoints,
+      key: theirs.key,
+      device: deviceView(theirs),
+      ...(theirMaster === undefined ? {} : { master: theirMaster }),
+    };
   }
 
   /**
    * Opens the relay channel of an accepted request (the first caller allocates it, the second joins)
    * and binds the caller's current connection as its side, so a peer that reconnected to the hub can
-   * relay again from its new connection.
+   * relay again from its new connection — before it announced again: any connection of the party's
+   * user may bind, since the TLS handshake over the relay authenticates the devices themselves.
    */
-  relay(actor: Actor, params: OpParams<"p2p.relay">): OpResult<"p2p.relay"> {
-    const request = this.find(
-      params.requestId,
-      (r) => r.state === "accepted" && (r.fromUserId === actor.userId || r.toUserId === actor.userId),
+  async relay(actor: Actor, params: OpParams<"p2p.relay">): Promise<OpResult<"p2p.relay">> {
+    const request = await this.shared(() =>
+      this.table.bindRelay(params.requestId, actor.userId, actor.connId, this.deps.clock.now()),
     );
-    if (request.fromUserId === actor.userId) request.fromConn = actor.connId;
-    else request.toConn = actor.connId;
-    if (request.channel === undefined) {
-      request.channel = this.allocateChannel();
-      this.channels.set(request.channel, request);
-    }
+    if (!request || request.channel === undefined) noSuchRequest();
+    // Every node forgets what it knew of the channel's connections (this one included).
+    await this.deps.bus.publish({ kind: "relay-bound", channel: request.channel });
     return { channel: request.channel };
   }
 
@@ -182,54 +216,60 @@ export class P2p {
    * as bad frames).
    */
   async forward(fromConn: string, channel: number, data: Uint8Array): Promise<RelayOutcome> {
-    const request = this.channels.get(channel);
-    if (!request || request.expiresAt <= this.deps.clock.now()) return "not-yours";
-    const toConn =
-      fromConn === request.fromConn
-        ? request.toConn
-        : fromConn === request.toConn
-          ? request.fromConn
-          : undefined;
+    let binding = await this.binding(channel, false);
+    let toConn = binding && otherSide(binding, fromConn);
+    if (toConn === undefined && binding) {
+      // A cached copy may predate a rebind whose notice has not arrived yet: ask the table once more.
+      binding = await this.binding(channel, true);
+      toConn = binding && otherSide(binding, fromConn);
+    }
     if (toConn === undefined) return "not-yours";
     await this.deps.bus.publish({ kind: "relay", toConn, channel, data });
     return "forwarded";
   }
 
-  /** Requests currently held (for tests and metrics). */
-  get size(): number {
-    return this.requests.size;
-  }
-
-  private find(id: string, allowed: (r: P2pRequest) => boolean): P2pRequest {
-    this.sweep();
-    const request = this.requests.get(id);
-    // One answer for "unknown", "expired" and "not yours": request ids are not to be probed.
-    if (!request || !allowed(request)) fail("NO_SUCH_REQUEST", "no pending direct-chat request has this id");
-    return request;
-  }
-
-  private async peerOf(userId: UserId, missing: string): Promise<PeerRecord> {
-    const peer = await this.deps.store.getPeer(userId);
-    if (!peer) fail("INVALID_PARAMS", missing);
-    return peer;
-  }
-
-  private drop(request: P2pRequest): void {
-    this.requests.delete(request.id);
-    if (request.channel !== undefined) this.channels.delete(request.channel);
-  }
-
-  private sweep(): void {
+  private async binding(channel: number, fresh: boolean): Promise<Binding | undefined> {
     const now = this.deps.clock.now();
-    for (const request of this.requests.values()) if (request.expiresAt <= now) this.drop(request);
+    const cached = fresh ? undefined : this.bindings.get(channel);
+    if (cached && cached.expiresAt > now) return cached;
+    const request = await this.table.byChannel(channel, now);
+    if (!request) {
+      this.bindings.delete(channel);
+      return undefined;
+    }
+    const binding = { fromConn: request.fromConn, toConn: request.toConn, expiresAt: request.expiresAt };
+    if (this.bindings.size >= CHANNEL_CACHE_MAX) this.bindings.clear();
+    this.bindings.set(channel, binding);
+    return binding;
   }
 
-  private allocateChannel(): number {
-    // Channel numbers are 32-bit on the wire; skip any still in use after wrapping around.
-    for (;;) {
-      const channel = this.nextChannel;
-      this.nextChannel = this.nextChannel >= 0xffff_ffff ? 1 : this.nextChannel + 1;
-      if (!this.channels.has(channel)) return channel;
+  /** Runs a table operation; a table that cannot be reached (Redis down) is UNAVAILABLE, not INTERNAL. */
+  private async shared<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      this.deps.log.warn({ err: (error as Error).message }, "direct-chat request table unavailable");
+      fail("UNAVAILABLE", "direct chats cannot be arranged right now; try again shortly", {
+        retryAfterMs: 2_000,
+      });
     }
   }
+}
+
+function noSuchRequest(): never {
+  // One answer for "unknown", "expired" and "not yours": request ids are not to be probed.
+  fail("NO_SUCH_REQUEST", "no pending direct-chat request has this id");
+}
+
+function otherSide(binding: Binding, fromConn: string): string | undefined {
+  if (fromConn === binding.fromConn) return binding.toConn;
+  if (fromConn === binding.toConn) return binding.fromConn;
+  return undefined;
+}
+
+function latest(devices: UserDevices): Device | undefined {
+  let best: Device | undefined;
+  for (const d of devices.devices) if (!best || d.lastSeen > best.lastSeen) best = d;
+  return best;
 }

@@ -298,6 +298,7 @@ export class Delivery {
       case "invalidate":
       case "connections-query":
       case "connections-report":
+      case "relay-bound":
         return;
     }
   }

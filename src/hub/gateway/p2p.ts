@@ -8,19 +8,34 @@ import { errorReply } from "../../protocol/frames.js";
 import { CloseCode } from "../../protocol/limits.js";
 import { LocalLimiter, type LimiterRule } from "../bus/limiter.js";
 import type { Clock } from "../clock.js";
-import type { P2p } from "../domain/p2p.js";
+import type { Devices } from "../domain/devices.js";
+import type { DeviceActor, P2p } from "../domain/p2p.js";
 import type { Connection } from "./connection.js";
-import type { HandlerTable } from "./handlers.js";
+import type { HandlerTable, RequestContext } from "./handlers.js";
 import type { Gateway } from "./websocket.js";
 
-/** The p2p ops, for `GatewayOptions.extraHandlers`. */
-export function p2pHandlers(p2p: P2p): HandlerTable {
+/** The device ops and the p2p ops, for `GatewayOptions.extraHandlers`. */
+export function p2pHandlers(p2p: P2p, devices: Devices): HandlerTable {
+  // The device each connection announced: its later p2p ops act as that device. Kept per user, so a
+  // connection that logs in as someone else starts without one.
+  const announced = new WeakMap<Connection, { userId: number; device: string }>();
+  const as = (ctx: RequestContext): DeviceActor => {
+    const entry = announced.get(ctx.conn);
+    return { ...ctx.actor, deviceId: entry?.userId === ctx.actor.userId ? entry.device : undefined };
+  };
   return {
-    "peer.announce": (ctx, p) => p2p.announce(ctx.actor, p),
-    "p2p.request": (ctx, p) => p2p.request(ctx.actor, p),
-    "p2p.answer": (ctx, p) => p2p.answer(ctx.actor, p),
-    "p2p.cancel": (ctx, p) => p2p.cancel(ctx.actor, p),
-    "p2p.relay": async (ctx, p) => p2p.relay(ctx.actor, p),
+    "peer.announce": async (ctx, p) => {
+      const result = await devices.announce(ctx.actor, p);
+      announced.set(ctx.conn, { userId: ctx.actor.userId, device: result.device });
+      return result;
+    },
+    "devices.list": (ctx, p) => devices.list(ctx.actor, p),
+    "device.sign": (ctx, p) => devices.sign(ctx.actor, p),
+    "device.revoke": (ctx, p) => devices.revoke(ctx.actor, p),
+    "p2p.request": (ctx, p) => p2p.request(as(ctx), p),
+    "p2p.answer": (ctx, p) => p2p.answer(as(ctx), p),
+    "p2p.cancel": (ctx, p) => p2p.cancel(as(ctx), p),
+    "p2p.relay": (ctx, p) => p2p.relay(as(ctx), p),
   };
 }
 

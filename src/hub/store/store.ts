@@ -219,14 +219,27 @@ export interface SettingsRecord {
   blocked: string[];
 }
 
-export interface PeerRecord {
+/** One device's peer identity: its public keys, the master key's signature, where it last listened. */
+export interface DeviceRecord {
+  /** Derived from `key` (src/protocol/devices.ts); unique per user. */
+  id: string;
   key: string;
+  signKey?: string;
+  encKey?: string;
+  name?: string;
+  /** The user's master key's signature of the device statement; absent when unsigned. */
+  signature?: string;
   endpoints: Endpoint[];
-  updatedAt: number;
+  createdAt: number;
+  lastSeen: number;
+  /** Set once revoked: a revoked device is kept (so it cannot come back) but never listed. */
+  revokedAt?: number;
 }
 
 /** The name every deleted account is shown under (several tombstones may carry it). */
 export const DELETED_USERNAME = "deleted user";
+
+export type NewDevice = Omit<DeviceRecord, "revokedAt">;
 
 export type AddMemberResult = "added" | "full" | "exists";
 
@@ -256,9 +269,9 @@ export interface Store {
   setPasswordReset(id: UserId, reset: { tokenHash: string; expiresAt: number } | null): Promise<void>;
   /**
    * Deletes an account in one transaction: its sessions, memberships, bans of it, mutes and blocks (both
-   * ways), read markers and peer record go; with `erase` its messages too. What remains is a tombstone
-   * row with the username "deleted user" that keeps the ids of kept messages valid: name look-ups,
-   * searches, lists and counts never see it, and the name is free for a new account at once.
+   * ways), read markers, peer devices and master key go; with `erase` its messages too. What remains is
+   * a tombstone row with the username "deleted user" that keeps the ids of kept messages valid: name
+   * look-ups, searches, lists and counts never see it, and the name is free for a new account at once.
    */
   deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void>;
 
@@ -334,9 +347,29 @@ export interface Store {
   getSettings(userId: UserId): Promise<SettingsRecord>;
   isBlocked(userId: UserId, byUserId: UserId): Promise<boolean>;
 
-  // peer-to-peer identity
-  setPeer(userId: UserId, peer: PeerRecord): Promise<void>;
-  getPeer(userId: UserId): Promise<PeerRecord | undefined>;
+  // peer-to-peer identity: a user's master key and devices
+  getMasterKey(userId: UserId): Promise<string | undefined>;
+  /**
+   * Sets the user's master key. When it replaces a different one, every device's signature is removed
+   * in the same transaction (they were made by the old key).
+   */
+  setMasterKey(userId: UserId, key: string, at: number): Promise<void>;
+  /**
+   * Inserts a device, or updates the one with its (user, id): an update overwrites the keys, name,
+   * signature, endpoints and lastSeen, and keeps `createdAt` and `revokedAt`.
+   */
+  putDevice(userId: UserId, device: NewDevice): Promise<void>;
+  /** A device by id, revoked or not. */
+  getDevice(userId: UserId, id: string): Promise<DeviceRecord | undefined>;
+  /** The user's unrevoked devices, oldest first (then by id). */
+  listDevices(userId: UserId): Promise<DeviceRecord[]>;
+  /** false when the device does not exist or is revoked. */
+  setDeviceSignature(userId: UserId, id: string, signature: string): Promise<boolean>;
+  /**
+   * Marks an unrevoked device revoked (false when there is none), then forgets the oldest revoked ones
+   * beyond `keepRevoked`, so the table cannot grow without bound.
+   */
+  revokeDevice(userId: UserId, id: string, at: number, keepRevoked: number): Promise<boolean>;
 
   /** Rejects, saying why, unless the store takes writes now (for /readyz); cheap, writes nothing. */
   checkWritable(): Promise<void>;
@@ -397,8 +430,13 @@ const STORE_METHODS = {
   setBlock: true,
   getSettings: true,
   isBlocked: true,
-  setPeer: true,
-  getPeer: true,
+  getMasterKey: true,
+  setMasterKey: true,
+  putDevice: true,
+  getDevice: true,
+  listDevices: true,
+  setDeviceSignature: true,
+  revokeDevice: true,
   checkWritable: true,
 } as const satisfies Record<Exclude<keyof Store, "close" | "files">, true>;
 

@@ -8,6 +8,7 @@ import { fileCommands } from "../files/commands.js";
 import type { TuiFiles } from "../files/transfers.js";
 import { p2pCommands } from "../p2p/commands.js";
 import { sendfileCommands } from "../p2p/sendfile.js";
+import { p2pTrustCommands } from "../p2p/trust-commands.js";
 import type { P2pTui } from "../p2p/p2p-tui.js";
 import { KEY_HELP } from "../keys-help.js";
 
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [
   ...CORE_COMMANDS.filter((c) => c.name !== "open"),
   ...fileCommands,
   ...p2pCommands,
+  ...p2pTrustCommands,
   ...sendfileCommands,
 ];
 

@@ -3,6 +3,7 @@ import { CommandError, type CommandSpec } from "../../ui/commands/types.js";
 import type { TuiCommandContext } from "../commands/registry.js";
 import { userName } from "../../ui/commands/targets.js";
 import type { P2pTui } from "./p2p-tui.js";
+import { verifiedKeyRefusal } from "./trust-commands.js";
 
 function p2pOf(ctx: TuiCommandContext): P2pTui {
   if (!ctx.p2p) throw new CommandError("direct chats are not available in this client");
@@ -13,7 +14,7 @@ export const p2pCommands: CommandSpec<TuiCommandContext>[] = [
   {
     name: "p2p",
     aliases: ["direct"],
-    usage: "/p2p [USER]",
+    usage: "/p2p [USER [DEVICE]]",
     summary:
       "Ask a user for a direct, end-to-end encrypted chat (they must be online); without USER, show your key and open chats.",
     details:
@@ -21,14 +22,14 @@ export const p2pCommands: CommandSpec<TuiCommandContext>[] = [
       "`p2p direct` (machine to machine) or `p2p relayed` (through the hub, which sees only ciphertext). " +
       "Own messages get a ✓ when the other side received them. If the chat breaks for good, what was not " +
       "received and what you type next go through the hub as ordinary stored direct messages.",
-    max: 1,
-    async run(ctx, { positional: [user] }) {
+    max: 2,
+    async run(ctx, { positional: [user, device] }) {
       const p2p = p2pOf(ctx);
       if (user === undefined) {
         for (const line of await p2p.describe()) ctx.print(line);
         return;
       }
-      await p2p.request(userName(user));
+      await p2p.request(userName(user), device?.toLowerCase());
     },
   },
   {
@@ -57,8 +58,14 @@ export const p2pCommands: CommandSpec<TuiCommandContext>[] = [
     max: 1,
     async run(ctx, { positional: [user = ""] }) {
       const name = userName(user);
-      if (!(await p2pOf(ctx).trustKey(name))) throw new CommandError(`no changed key of ${name} is waiting`);
-      ctx.print(`Trusted ${name}'s new key; /p2p ${name} asks again`);
+      let trusted: boolean;
+      try {
+        trusted = await p2pOf(ctx).trustKey(name);
+      } catch (error) {
+        throw verifiedKeyRefusal(error) ?? error;
+      }
+      if (!trusted) throw new CommandError(`no changed key of ${name} is waiting`);
+      ctx.print(`Trusted ${name}'s new key (unverified); /p2p ${name} asks again`);
     },
   },
   {

@@ -3,6 +3,8 @@
  * acknowledged them) and the path as a word for the status line.
  */
 import type { DirectMessage, DirectPath } from "../../client/index.js";
+import type { Trust } from "../../peer/contacts.js";
+import { trustWord } from "./verify.js";
 import type { MessageLine } from "../model/lines.js";
 import { parseRichText } from "../../ui/markdown.js";
 import { sanitize } from "../render/sanitize.js";
@@ -16,6 +18,8 @@ export interface DirectView {
   path: DirectPath | "connecting" | null | undefined;
   /** The direct messages with this person, of this chat and of the ones before it this session. */
   messages: readonly DirectMessage[];
+  /** How the user's device stands here (their chat's device, else the last one seen); undefined when none was. */
+  trust?: Trust | undefined;
 }
 
 export type DirectViews = Readonly<Record<string, DirectView>>;
@@ -62,4 +66,9 @@ export function pathLabel(view: DirectView | undefined): string | undefined {
     case null:
       return "p2p reconnecting";
   }
+}
+
+/** The word the status line shows for how the user's device stands: `verified`, `unverified`, `KEY CHANGED`. */
+export function trustLabel(view: DirectView | undefined): string | undefined {
+  return trustWord(view?.trust);
 }

@@ -12,6 +12,8 @@ import {
   type PeerChats,
   type RequestGone,
 } from "../../client/index.js";
+import type { Trust } from "../../peer/contacts.js";
+import { encryptionWords, trustWord } from "./verify.js";
 import type { NoticeLevel } from "../model/lines.js";
 import { STATUS_VIEW, type ViewKey } from "../../ui/view-keys.js";
 import { describeError } from "../../ui/commands/errors.js";
@@ -37,12 +39,17 @@ const YES = new Set(["y", "yes"]);
 const NO = new Set(["n", "no"]);
 
 const PATH_TEXT = {
-  direct: "direct connection, end-to-end encrypted",
-  relay: "relayed through the hub, still end-to-end encrypted",
+  direct: "direct connection",
+  relay: "relayed through the hub",
 } as const;
 
 function question(from: string): string {
   return `${from} wants a direct chat — accept? (y/n)`;
+}
+
+/** "direct connection, encrypted, not verified": how a chat travels and what its encryption is worth. */
+function pathText(path: keyof typeof PATH_TEXT, trust: Trust): string {
+  return `${PATH_TEXT[path]}, ${encryptionWords(trust)}`;
 }
 
 export class P2pTui {
@@ -126,12 +133,16 @@ export class P2pTui {
 
   // --- commands --------------------------------------------------------------------------------
 
-  async request(user: string): Promise<void> {
+  async request(user: string, device?: string): Promise<void> {
     const chats = await this.ready();
     const name = user.toLowerCase();
     this.host.print(`Asking ${name} for a direct chat…`, "info", this.host.currentView());
-    const chat = await this.connecting(name, () => chats.request(name));
-    await this.show(chat);
+    try {
+      const chat = await this.connecting(name, () => chats.request(name, device));
+      await this.show(chat);
+    } finally {
+      this.refreshTrust(name);
+    }
   }
 
   async accept(user?: string): Promise<void> {
@@ -172,7 +183,18 @@ export class P2pTui {
   }
 
   async trustKey(user: string): Promise<boolean> {
-    return (await this.ready()).trustKey(user);
+    const chats = await this.ready();
+    try {
+      return await chats.trustKey(user);
+    } finally {
+      this.refreshTrust(user.toLowerCase());
+    }
+  }
+
+  /** Shows the user's trust of `user` (chat device, else last seen) in the status line of their DM view. */
+  refreshTrust(user: string): void {
+    const trust = this.chats?.standing(user);
+    if (trust !== (this.direct[user]?.trust ?? undefined)) this.setView(user, { trust });
   }
 
   /** Ends the direct chat with `user` (or the one of the current view); later messages are hub DMs. */
@@ -191,9 +213,13 @@ export class P2pTui {
   /** Lines for `/p2p` without arguments: this device's fingerprint, open chats and waiting requests. */
   async describe(): Promise<string[]> {
     const chats = await this.ready();
-    const lines = [`Your key fingerprint: ${chats.fingerprint}`];
+    const lines = [
+      `Your key fingerprint: ${chats.fingerprint} (device ${chats.device.id}); addresses: ${chats.addressMode}`,
+    ];
     for (const chat of chats.chats.values())
-      lines.push(`  direct chat with ${chat.peer}: ${chat.path ?? "reconnecting"}`);
+      lines.push(
+        `  direct chat with ${chat.peer}: ${chat.path ?? "reconnecting"}, ${trustWord(chat.trust) ?? ""}`,
+      );
     for (const r of chats.requests)
       lines.push(`  ${r.from} asks for a direct chat (/accept ${r.from} or /decline ${r.from})`);
     if (lines.length === 1) lines.push("No direct chats open. /p2p USER asks someone for one.");
@@ -206,13 +232,32 @@ export class P2pTui {
     chats.on("request", (r) => this.onRequest(r));
     chats.on("requestGone", (gone) => this.onRequestGone(gone));
     chats.on("keyChanged", (w) => this.warnKey(w));
+    chats.on("devicesChanged", ({ change, device, current }) => {
+      // Another device joined the account: the user should know, and revoke it if it is not theirs.
+      if (change === "added" && !current && device !== undefined) {
+        const text = `A new device ${device} was added to your account. If it is not yours: /devices revoke ${device}`;
+        this.host.print(text, "error", STATUS_VIEW);
+        this.host.flash(text, "error", STATUS_VIEW);
+      } else if (change === "revoked" && current) {
+        this.host.print(
+          "This device was revoked from your account: it can no longer chat directly",
+          "error",
+          STATUS_VIEW,
+        );
+      }
+    });
     chats.on("warning", ({ message }) => this.host.print(message, "info", STATUS_VIEW));
   }
 
   private onRequest(r: IncomingRequest): void {
     const view = this.host.currentView();
+    this.refreshTrust(r.from);
     const ask = question(r.from);
-    this.host.print(`${ask}  Their key: ${r.fingerprint}; safety number ${r.safetyNumber}`, "system", view);
+    this.host.print(
+      `${ask}  Their device ${r.device} is ${trustWord(r.trust)}; key ${r.fingerprint}; safety number ${r.safetyNumber}`,
+      "system",
+      view,
+    );
     if (view !== STATUS_VIEW) this.host.print(ask, "system", STATUS_VIEW);
     this.host.flash(ask, "info", view === STATUS_VIEW ? dmKey(r.from) : STATUS_VIEW);
   }
@@ -223,7 +268,9 @@ export class P2pTui {
       const text =
         reason === "withdrawn"
           ? `${from} withdrew the direct-chat request`
-          : `${from}'s direct-chat request expired`;
+          : reason === "answered"
+            ? `${from}'s direct-chat request was answered on another of your devices`
+            : `${from}'s direct-chat request expired`;
       this.host.print(text, "info", STATUS_VIEW);
       return;
     }
@@ -243,13 +290,22 @@ export class P2pTui {
   }
 
   private warnKey(w: KeyWarning): void {
-    const text =
-      `WARNING: ${w.user}'s key changed (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
-      `Safety number: ${w.safetyNumber} — compare it with ${w.user} in person or by phone; ` +
-      `a stranger may be posing as them. Accepting their request, or /trustkey ${w.user}, trusts the new key.`;
+    this.setView(w.user, { trust: "changed" });
+    const text = w.blocked
+      ? `KEY CHANGED: ${w.user} was verified, but their device ${w.device} is not (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
+        `No direct chat with it until you compare the safety number with ${w.user} in person or by phone. ` +
+        `Safety number: ${w.safetyNumber} — if it matches on both screens, /verify ${w.user} confirm.`
+      : `WARNING: ${w.user}'s key changed (was ${w.previousFingerprint}, now ${w.fingerprint}). ` +
+        `Safety number: ${w.safetyNumber} — compare it with ${w.user} in person or by phone; ` +
+        `a stranger may be posing as them. Accepting their request, or /trustkey ${w.user}, trusts the new key; ` +
+        `/verify ${w.user} confirm verifies it.`;
     this.host.print(text, "error", this.host.currentView());
     if (this.host.currentView() !== STATUS_VIEW) this.host.print(text, "error", STATUS_VIEW);
-    this.host.flash(`${w.user}'s key changed — safety number ${w.safetyNumber}`, "error", STATUS_VIEW);
+    this.host.flash(
+      `${w.blocked ? "KEY CHANGED: " : ""}${w.user}'s key changed — safety number ${w.safetyNumber}`,
+      "error",
+      STATUS_VIEW,
+    );
   }
 
   private pendingFrom(chats: PeerChats, user: string | undefined): IncomingRequest {
@@ -271,7 +327,11 @@ export class P2pTui {
     this.shown.set(chat.peer, chat);
     const update = (): void => {
       if (this.shown.get(chat.peer) !== chat) return;
-      this.setView(chat.peer, { path: chat.path, messages: [...earlier, ...chat.messages] });
+      this.setView(chat.peer, {
+        path: chat.path,
+        messages: [...earlier, ...chat.messages],
+        trust: chat.trust,
+      });
     };
     update();
     chat.on("change", update);
@@ -286,7 +346,7 @@ export class P2pTui {
     chat.on("path", (path) => {
       if (path === null || path === "hub" || path === shown) return;
       shown = path;
-      this.host.print(`Direct chat with ${chat.peer}: now ${PATH_TEXT[path]}`, "info", view);
+      this.host.print(`Direct chat with ${chat.peer}: now ${pathText(path, chat.trust)}`, "info", view);
     });
     chat.on("fallback", ({ reason, resent }) => {
       const moved = resent > 0 ? `; ${resent} unacknowledged message${resent === 1 ? "" : "s"} and` : ";";
@@ -300,8 +360,10 @@ export class P2pTui {
       }
     });
     this.host.focus(view);
+    const check =
+      chat.trust === "verified" ? "" : ` /verify ${chat.peer} shows the safety number to compare with them.`;
     this.host.print(
-      `Direct chat with ${chat.peer} (${chat.path === "relay" ? PATH_TEXT.relay : PATH_TEXT.direct}); their key ${chat.fingerprint}. /endp2p ends it.`,
+      `Direct chat with ${chat.peer} (${pathText(chat.path === "relay" ? "relay" : "direct", chat.trust)}); their key ${chat.fingerprint}.${check} /endp2p ends it.`,
       "info",
       view,
     );

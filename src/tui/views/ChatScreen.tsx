@@ -25,7 +25,7 @@ import { Sidebar } from "./Sidebar.js";
 import { StatusLine } from "./StatusLine.js";
 import type { Size } from "./use-terminal-size.js";
 import { useLatest } from "./use-latest.js";
-import { pathLabel } from "../p2p/lines.js";
+import { pathLabel, trustLabel } from "../p2p/lines.js";
 
 export const SIDEBAR_WIDTH = 22;
 
@@ -163,6 +163,7 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
         theme={theme}
         width={size.columns}
         path={state.view.startsWith("dm:") ? pathLabel(state.direct[state.view.slice(3)]) : undefined}
+        trust={state.view.startsWith("dm:") ? trustLabel(state.direct[state.view.slice(3)]) : undefined}
       />
       <InputLine
         label={state.prompt ? `${sanitize(state.prompt.label)}:` : `[${viewTitle(state.view)}]`}

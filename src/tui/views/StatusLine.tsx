@@ -18,9 +18,19 @@ export interface StatusLineProps {
   width: number;
   /** How the current view's direct chat travels ("p2p direct", "p2p relayed" …), if it has one. */
   path?: string | undefined;
+  /** How the current view's user's device stands ("verified", "unverified", "KEY CHANGED"), if known. */
+  trust?: string | undefined;
 }
 
-export function StatusLine({ status, client, view, theme, width, path }: StatusLineProps): React.JSX.Element {
+export function StatusLine({
+  status,
+  client,
+  view,
+  theme,
+  width,
+  path,
+  trust,
+}: StatusLineProps): React.JSX.Element {
   const parsed = parseKey(view);
   const role = parsed?.kind === "room" ? client.rooms[parsed.name]?.myRole : null;
   const me = client.me;
@@ -29,7 +39,7 @@ export function StatusLine({ status, client, view, theme, width, path }: StatusL
     : "not logged in";
   const parts = [
     `[${connectionText(status)}]`,
-    `${viewTitle(view)}${role ? ` (${role})` : ""}${path ? ` [${path}]` : ""}`,
+    `${viewTitle(view)}${role ? ` (${role})` : ""}${path ? ` [${path}]` : ""}${trust ? ` [${trust}]` : ""}`,
     who,
   ];
   const text = sanitize(` ${parts.join("  ")}`);

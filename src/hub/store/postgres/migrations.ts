@@ -289,6 +289,37 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    description: "peer devices and master keys (a key per device)",
+    sql: `
+      -- peers held one key per user (the latest device won). Its rows are not carried over: clients
+      -- announce after every login, which fills peer_devices.
+      CREATE TABLE peer_masters (
+        user_id    BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+        key        TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+      );
+
+      -- A revoked device keeps its row (revoked_at set), so the same key cannot be announced again.
+      CREATE TABLE peer_devices (
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        device_id  TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        sign_key   TEXT,
+        enc_key    TEXT,
+        name       TEXT,
+        signature  TEXT,
+        endpoints  JSONB NOT NULL,
+        created_at BIGINT NOT NULL,
+        last_seen  BIGINT NOT NULL,
+        revoked_at BIGINT,
+        PRIMARY KEY (user_id, device_id)
+      );
+
+      DROP TABLE peers;
+    `,
+  },
 ];
 
 /**

@@ -28,7 +28,8 @@ import type {
   NewMessage,
   NewRoom,
   NewUser,
-  PeerRecord,
+  DeviceRecord,
+  NewDevice,
   ProfilePatch,
   RoomId,
   RoomPage,
@@ -45,13 +46,16 @@ import { PgFiles } from "./files.js";
 import { migrate } from "./migrations.js";
 import { openPool, parsePgUrl, type PgOptions } from "./pool.js";
 import {
+  DEVICE_COLUMNS,
   MESSAGE_COLUMNS,
   ROOM_COLUMNS,
   USER_COLUMNS,
+  deviceFromRow,
   memberFromRow,
   messageFromRow,
   roomFromRow,
   userFromRow,
+  type DeviceRow,
   type MemberRow,
   type MessageRow,
   type RoomRow,
@@ -354,7 +358,8 @@ export class PgStore implements Store {
         "DELETE FROM user_mutes WHERE user_id = $1 OR muted_id = $1",
         "DELETE FROM blocks WHERE user_id = $1 OR blocked_id = $1",
         "DELETE FROM read_markers WHERE user_id = $1",
-        "DELETE FROM peers WHERE user_id = $1",
+        "DELETE FROM peer_devices WHERE user_id = $1",
+        "DELETE FROM peer_masters WHERE user_id = $1",
         ...(options.erase ? ["DELETE FROM messages WHERE from_user_id = $1"] : []),
       ]) {
         await client.query(sql, [id]);
@@ -861,23 +866,98 @@ export class PgStore implements Store {
 
   // peer-to-peer identity
 
-  async setPeer(userId: UserId, peer: PeerRecord): Promise<void> {
+  async getMasterKey(userId: UserId): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ key: string }>(
+      "SELECT key FROM peer_masters WHERE user_id = $1",
+      [userId],
+    );
+    return rows[0]?.key;
+  }
+
+  async setMasterKey(userId: UserId, key: string, at: number): Promise<void> {
+    await this.tx(async (client) => {
+      // The row lock orders concurrent replacements; signatures of the old key go with it.
+      const { rows } = await client.query<{ key: string }>(
+        "SELECT key FROM peer_masters WHERE user_id = $1 FOR UPDATE",
+        [userId],
+      );
+      const previous = rows[0]?.key;
+      if (previous !== undefined && previous !== key)
+        await client.query("UPDATE peer_devices SET signature = NULL WHERE user_id = $1", [userId]);
+      await client.query(
+        `INSERT INTO peer_masters (user_id, key, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id) DO UPDATE SET key = excluded.key, updated_at = excluded.updated_at`,
+        [userId, key, at],
+      );
+    });
+  }
+
+  async putDevice(userId: UserId, device: NewDevice): Promise<void> {
     await this.pool.query(
-      `INSERT INTO peers (user_id, key, endpoints, updated_at) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id) DO UPDATE SET key = excluded.key, endpoints = excluded.endpoints,
-         updated_at = excluded.updated_at`,
-      [userId, peer.key, JSON.stringify(peer.endpoints), peer.updatedAt],
+      `INSERT INTO peer_devices (user_id, device_id, key, sign_key, enc_key, name, signature, endpoints,
+         created_at, last_seen)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (user_id, device_id) DO UPDATE SET key = excluded.key, sign_key = excluded.sign_key,
+         enc_key = excluded.enc_key, name = excluded.name, signature = excluded.signature,
+         endpoints = excluded.endpoints, last_seen = excluded.last_seen`,
+      [
+        userId,
+        device.id,
+        device.key,
+        device.signKey ?? null,
+        device.encKey ?? null,
+        device.name ?? null,
+        device.signature ?? null,
+        JSON.stringify(device.endpoints),
+        device.createdAt,
+        device.lastSeen,
+      ],
     );
   }
 
-  async getPeer(userId: UserId): Promise<PeerRecord | undefined> {
-    const { rows } = await this.pool.query<{
-      key: string;
-      endpoints: PeerRecord["endpoints"];
-      updated_at: number;
-    }>("SELECT key, endpoints, updated_at FROM peers WHERE user_id = $1", [userId]);
+  async getDevice(userId: UserId, id: string): Promise<DeviceRecord | undefined> {
+    const { rows } = await this.pool.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM peer_devices WHERE user_id = $1 AND device_id = $2`,
+      [userId, id],
+    );
     const row = rows[0];
-    return row && { key: row.key, endpoints: row.endpoints, updatedAt: row.updated_at };
+    return row && deviceFromRow(row);
+  }
+
+  async listDevices(userId: UserId): Promise<DeviceRecord[]> {
+    const { rows } = await this.pool.query<DeviceRow>(
+      `SELECT ${DEVICE_COLUMNS} FROM peer_devices WHERE user_id = $1 AND revoked_at IS NULL
+       ORDER BY created_at, device_id`,
+      [userId],
+    );
+    return rows.map(deviceFromRow);
+  }
+
+  async setDeviceSignature(userId: UserId, id: string, signature: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE peer_devices SET signature = $3
+       WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL`,
+      [userId, id, signature],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async revokeDevice(userId: UserId, id: string, at: number, keepRevoked: number): Promise<boolean> {
+    return this.tx(async (client) => {
+      const result = await client.query(
+        `UPDATE peer_devices SET revoked_at = $3, endpoints = '[]'
+         WHERE user_id = $1 AND device_id = $2 AND revoked_at IS NULL`,
+        [userId, id, at],
+      );
+      if ((result.rowCount ?? 0) === 0) return false;
+      await client.query(
+        `DELETE FROM peer_devices WHERE user_id = $1 AND device_id IN (
+           SELECT device_id FROM peer_devices WHERE user_id = $1 AND revoked_at IS NOT NULL
+           ORDER BY revoked_at DESC, device_id OFFSET $2)`,
+        [userId, keepRevoked],
+      );
+      return true;
+    });
   }
 
   /** Lets operations already called finish (their promises resolve as usual), then closes the pool. */

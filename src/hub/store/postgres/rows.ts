@@ -1,6 +1,6 @@
 /** Row shapes as `pg` returns them (snake_case, NULL for absent) and their mapping to store records. */
-import type { Role } from "../../../protocol/model.js";
-import type { MemberRecord, MessageRecord, RoomRecord, UserRecord } from "../store.js";
+import type { Endpoint, Role } from "../../../protocol/model.js";
+import type { DeviceRecord, MemberRecord, MessageRecord, RoomRecord, UserRecord } from "../store.js";
 
 export interface UserRow {
   id: number;
@@ -109,4 +109,36 @@ export function messageFromRow(row: MessageRow): MessageRecord {
   };
   if (row.cid !== null) message.cid = row.cid;
   return message;
+}
+
+export interface DeviceRow {
+  device_id: string;
+  key: string;
+  sign_key: string | null;
+  enc_key: string | null;
+  name: string | null;
+  signature: string | null;
+  endpoints: Endpoint[];
+  created_at: number;
+  last_seen: number;
+  revoked_at: number | null;
+}
+
+export const DEVICE_COLUMNS =
+  "device_id, key, sign_key, enc_key, name, signature, endpoints, created_at, last_seen, revoked_at";
+
+export function deviceFromRow(row: DeviceRow): DeviceRecord {
+  const device: DeviceRecord = {
+    id: row.device_id,
+    key: row.key,
+    endpoints: row.endpoints,
+    createdAt: row.created_at,
+    lastSeen: row.last_seen,
+  };
+  if (row.sign_key !== null) device.signKey = row.sign_key;
+  if (row.enc_key !== null) device.encKey = row.enc_key;
+  if (row.name !== null) device.name = row.name;
+  if (row.signature !== null) device.signature = row.signature;
+  if (row.revoked_at !== null) device.revokedAt = row.revoked_at;
+  return device;
 }

@@ -25,7 +25,8 @@ import type {
   NewMessage,
   NewRoom,
   NewUser,
-  PeerRecord,
+  DeviceRecord,
+  NewDevice,
   ProfilePatch,
   RoomId,
   RoomPage,
@@ -45,7 +46,7 @@ import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
 import { configure } from "./pragmas.js";
 import { WorkerAppender } from "./worker-appender.js";
-import { PeerRepo } from "./peers.js";
+import { DeviceRepo } from "./devices.js";
 import { RoomRepo } from "./rooms.js";
 import { SettingsRepo } from "./settings.js";
 import { UserRepo } from "./users.js";
@@ -89,7 +90,7 @@ export class SqliteStore implements Store {
   private readonly rooms: RoomRepo;
   private readonly messages: MessageRepo;
   private readonly settings: SettingsRepo;
-  private readonly peers: PeerRepo;
+  private readonly devices: DeviceRepo;
   private readonly audit: AuditRepo;
   private readonly appender: AppendQueue;
   readonly files: SqliteFiles;
@@ -105,7 +106,7 @@ export class SqliteStore implements Store {
     this.rooms = new RoomRepo(db);
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
-    this.peers = new PeerRepo(db);
+    this.devices = new DeviceRepo(db);
     this.appender = appender ?? new Appender(db, options.groupCommit ?? "immediate");
     // File records write through the same queue as every other write (call order kept; with the writer
     // thread, never while its group holds the write lock).
@@ -368,15 +369,37 @@ export class SqliteStore implements Store {
     return this.settings.isBlocked(userId, byUserId);
   }
 
-  // peers
+  // peer devices
 
-  async setPeer(userId: UserId, peer: PeerRecord): Promise<void> {
-    return this.writing(() => this.peers.set(userId, peer));
+  async getMasterKey(userId: UserId): Promise<string | undefined> {
+    this.open();
+    return this.devices.master(userId);
   }
 
-  async getPeer(userId: UserId): Promise<PeerRecord | undefined> {
+  async setMasterKey(userId: UserId, key: string, at: number): Promise<void> {
+    return this.writing(() => this.devices.setMaster(userId, key, at));
+  }
+
+  async putDevice(userId: UserId, device: NewDevice): Promise<void> {
+    return this.writing(() => this.devices.put(userId, device));
+  }
+
+  async getDevice(userId: UserId, id: string): Promise<DeviceRecord | undefined> {
     this.open();
-    return this.peers.get(userId);
+    return this.devices.get(userId, id);
+  }
+
+  async listDevices(userId: UserId): Promise<DeviceRecord[]> {
+    this.open();
+    return this.devices.list(userId);
+  }
+
+  async setDeviceSignature(userId: UserId, id: string, signature: string): Promise<boolean> {
+    return this.writing(() => this.devices.setSignature(userId, id, signature));
+  }
+
+  async revokeDevice(userId: UserId, id: string, at: number, keepRevoked: number): Promise<boolean> {
+    return this.writing(() => this.devices.revokeDevice(userId, id, at, keepRevoked));
   }
 
   async checkWritable(): Promise<void> {

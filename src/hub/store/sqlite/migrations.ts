@@ -225,10 +225,41 @@ CREATE TABLE audit_log (
 ) STRICT;
 `;
 
+/*
+ * v4 — a key per device (docs/p2p.md). `peers` held one key per user (the latest device won); its rows
+ * are not carried over: clients announce after every login, so the next one fills `peer_devices`.
+ * A revoked device keeps its row (revoked_at set), so the same key cannot be announced again.
+ */
+const V4 = `
+CREATE TABLE peer_masters (
+  user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+  key        TEXT    NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE peer_devices (
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  device_id  TEXT    NOT NULL,
+  key        TEXT    NOT NULL,
+  sign_key   TEXT,
+  enc_key    TEXT,
+  name       TEXT,
+  signature  TEXT,
+  endpoints  TEXT    NOT NULL, -- JSON array of {host, port}
+  created_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  revoked_at INTEGER,
+  PRIMARY KEY (user_id, device_id)                                 -- device by id, devices of a user
+) STRICT, WITHOUT ROWID;
+
+DROP TABLE peers;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
   { version: 3, name: "server admins, suspensions, password resets, deleted users, audit log", sql: V3 },
+  { version: 4, name: "peer devices and master keys", sql: V4 },
 ];
 
 export function schemaVersion(db: Database): number {

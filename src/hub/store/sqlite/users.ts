@@ -173,7 +173,8 @@ export class UserRepo {
       `DELETE FROM user_mutes WHERE user_id = :id OR muted_id = :id`,
       `DELETE FROM blocks WHERE user_id = :id OR blocked_id = :id`,
       `DELETE FROM read_markers WHERE user_id = :id`,
-      `DELETE FROM peers WHERE user_id = :id`,
+      `DELETE FROM peer_devices WHERE user_id = :id`,
+      `DELETE FROM peer_masters WHERE user_id = :id`,
     ].map((sql) => stmt<{ id: number }>(db, sql));
     const erase = stmt<{ id: number }>(db, `DELETE FROM messages WHERE from_user_id = :id`);
     const tombstone = stmt<{ id: number; at: number; name: string }>(
