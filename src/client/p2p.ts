@@ -257,7 +257,7 @@ export class PeerChats {
     private readonly contacts: KnownContacts,
     private readonly own: OwnDevices,
     private settings: PeerSettings,
-    private readonly configDir: string,
+    readonly configDir: string,
     private readonly options: PeerChatsOptions,
   ) {}
 
@@ -308,6 +308,11 @@ export class PeerChats {
     return Object.assign(Object.create(null) as object, this.own.device, {
       standing: this.own.state,
     }) as DeviceIdentity & { standing: DeviceStanding };
+  }
+
+  /** What this device knows of other users' devices and keys: e2e rooms check senders and members against it. */
+  get knownContacts(): KnownContacts {
+    return this.contacts;
   }
 
   /** To whom this device reveals its addresses (`p2p.addresses`). */

@@ -21,6 +21,8 @@ export interface WsProxy {
   release(): void;
   /** Loses every event named `ev` from the hub. */
   drop(ev: string): void;
+  /** Rewrites every text frame from the hub (a tampering middlebox); null stops. */
+  rewriteDown(fn: ((text: string) => string) | null): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
   const holding = new Map<string, () => void>();
   const held: Array<() => void> = [];
   const dropped = new Set<string>();
+  let rewrite: ((text: string) => string) | null = null;
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   server.on("connection", (client, req) => {
     const upstream = new WebSocket(new URL(req.url ?? "/v1", hubUrl), [SUBPROTOCOL]);
@@ -41,6 +44,10 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
       if (!binary && dropped.size > 0) {
         const ev = (JSON.parse(data.toString()) as { ev?: unknown }).ev;
         if (typeof ev === "string" && dropped.has(ev)) return;
+      }
+      if (!binary && rewrite) {
+        client.send(rewrite(data.toString()), { binary: false });
+        return;
       }
       client.send(data, { binary });
     });
@@ -83,6 +90,9 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
       for (const send of held.splice(0)) send();
     },
     drop: (ev) => dropped.add(ev),
+    rewriteDown: (fn) => {
+      rewrite = fn;
+    },
     close: async () => {
       for (const c of server.clients) c.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

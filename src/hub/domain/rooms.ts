@@ -146,6 +146,7 @@ export class Rooms {
         ...(description ? { description } : {}),
         ...(password !== undefined && { passwordHash: await hashPassword(password) }),
         ...(params.capacity !== undefined && { capacity: params.capacity }),
+        ...(params.e2e === true && { e2e: true }),
       });
       await this.audience.changedRoom(room.id);
       started?.(room.convId, 0);
@@ -212,7 +213,15 @@ export class Rooms {
       room: await this.detailedView(fresh, actor),
       members,
       history: history.map((m) =>
-        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId, file: files.get(m.id) }),
+        toMessage(
+          m,
+          { room: fresh.name },
+          {
+            withCid: m.fromUserId === actor.userId,
+            file: files.get(m.id),
+            e2eFor: fresh.e2e === true ? actor.userId : undefined,
+          },
+        ),
       ),
       lastSeq: fresh.lastSeq,
     };

@@ -1,0 +1,225 @@
+/**
+ * End-to-end encrypted rooms through the SDK against a real hub: three users exchange sealed messages
+ * while every byte between them and the hub is captured, and the hub's database files are read back —
+ * the random markers of their words appear in neither. An offline member catches up in order, a kicked
+ * member gets nothing sent after the kick (and cannot open it after rejoining), a byte flipped by a
+ * proxy is rejected with a visible warning, and a cut link during a burst loses and doubles nothing.
+ */
+import { randomBytes } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { E2eRooms, PeerChats, type E2eNotice, type ParleyClient } from "../../src/client/index.js";
+import type { Message } from "../../src/protocol/index.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+import { startTcpProxy, type TcpProxy } from "../peer/helpers/proxy.js";
+import { p2pUser, type P2pUser } from "./p2p-helpers.js";
+import { testClient, waitFor } from "./helpers.js";
+import { startWsProxy } from "./ws-proxy.js";
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
+});
+
+interface Member extends P2pUser {
+  e2e: E2eRooms;
+  notices: E2eNotice[];
+}
+
+async function member(
+  url: string,
+  name: string,
+  options: { login?: boolean; dir?: string } = {},
+): Promise<Member> {
+  let user: P2pUser;
+  if (options.dir === undefined) user = await p2pUser(url, name, cleanups, { login: options.login ?? false });
+  else {
+    // The same device again (its keys are in its folder): a member coming back.
+    const client = testClient(url, options.dir);
+    cleanups.push(() => client.close());
+    await client.connect();
+    const p2p = await PeerChats.start(client, { configDir: options.dir, listen: { host: "127.0.0.1" } });
+    cleanups.push(() => p2p.close());
+    await client.login(name, "correct-horse-battery");
+    await p2p.announce();
+    user = { name, dir: options.dir, client, p2p, requests: [], warnings: [] };
+  }
+  const e2e = E2eRooms.forPeer(user.client, user.p2p);
+  cleanups.push(async () => e2e.close());
+  const notices: E2eNotice[] = [];
+  e2e.on("notice", (n) => notices.push(n));
+  return { ...user, e2e, notices };
+}
+
+const marker = () => `marker-${randomBytes(8).toString("hex")}`;
+
+function roomMessages(client: ParleyClient, room: string): readonly Message[] {
+  return client.state.rooms[room]?.messages ?? [];
+}
+
+/** The texts `m` can read in `room`, in the hub's order (waits until every sealed message is checked). */
+async function texts(m: Member, room: string, count: number): Promise<string[]> {
+  await waitFor(`${m.name} has ${count} checked messages in ${room}`, () => {
+    const list = roomMessages(m.client, room);
+    return list.length >= count && list.every((x) => m.e2e.view(x) !== undefined);
+  });
+  return roomMessages(m.client, room).map((x) => m.e2e.view(x)?.text ?? `<${m.e2e.view(x)?.warning}>`);
+}
+
+/** Every file of the hub's data folder (database, WAL, …), as one text. */
+async function hubFiles(hub: TestHub): Promise<string> {
+  const parts: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else parts.push((await readFile(path)).toString("latin1"));
+    }
+  };
+  await walk(hub.dataDir);
+  return parts.join("\n");
+}
+
+async function hubWithWire(): Promise<{ hub: TestHub; wire: TcpProxy; url: string }> {
+  const hub = await startHub({ insecure: true });
+  cleanups.push(() => hub.stop());
+  const wire = await startTcpProxy({ host: "127.0.0.1", port: hub.port });
+  cleanups.push(() => wire.close());
+  return { hub, wire, url: `ws://127.0.0.1:${wire.port}/v1` };
+}
+
+async function threeInARoom(url: string, room = "secret") {
+  const alice = await member(url, "alice");
+  const bob = await member(url, "bob");
+  const carol = await member(url, "carol");
+  const created = await alice.client.createRoom({ name: room, e2e: true });
+  expect(created.info.e2e).toBe(true);
+  await bob.client.joinRoom(room);
+  await carol.client.joinRoom(room);
+  return { alice, bob, carol };
+}
+
+describe("end-to-end encrypted rooms", () => {
+  it("three users exchange messages; neither the hub's traffic nor its files hold a word of them", async () => {
+    const { hub, wire, url } = await hubWithWire();
+    const { alice, bob, carol } = await threeInARoom(url);
+    const words = [marker(), marker(), marker(), marker()];
+    await alice.e2e.send("secret", `hello ${words[0]}`);
+    await bob.e2e.send("secret", `hi ${words[1]}`);
+    await carol.e2e.send("secret", `hey ${words[2]}`);
+    await alice.e2e.send("secret", `bye ${words[3]}`);
+    const expected = [`hello ${words[0]}`, `hi ${words[1]}`, `hey ${words[2]}`, `bye ${words[3]}`];
+    for (const m of [alice, bob, carol]) {
+      expect(await texts(m, "secret", 4)).toEqual(expected);
+      expect(m.notices.filter((n) => n.kind !== "membership")).toEqual([]);
+    }
+    // The hub saw envelopes, and nothing of the words: not on the wire, not in its files.
+    const traffic = wire.captured().toString("latin1");
+    expect(traffic).toContain('"e2e"');
+    const files = await hubFiles(hub);
+    for (const w of words) {
+      expect(traffic).not.toContain(w);
+      expect(files).not.toContain(w);
+    }
+    // A plain message is refused in an e2e room (the hub would read it).
+    await expect(
+      alice.client.call("msg.send", { room: "secret", body: "plain words", cid: "plain-1" }),
+    ).rejects.toMatchObject({ code: "INVALID_PARAMS" });
+  });
+
+  it("a member who was offline receives everything, in order, on return", async () => {
+    const { url } = await hubWithWire();
+    const { alice, bob, carol } = await threeInARoom(url);
+    await alice.e2e.send("secret", "before");
+    await texts(carol, "secret", 1);
+    // carol goes away (her device keeps its keys in its folder) …
+    await carol.e2e.close();
+    await carol.p2p.close();
+    await carol.client.close();
+    const sent = Array.from({ length: 12 }, (_, i) => `while away ${i}`);
+    for (const [i, text] of sent.entries()) await (i % 2 === 0 ? alice : bob).e2e.send("secret", text);
+    // … and comes back on the same device.
+    const back = await member(url, "carol", { dir: carol.dir });
+    await waitFor("carol's room is loaded", () => back.client.state.rooms["secret"] !== undefined);
+    expect(await texts(back, "secret", 13)).toEqual(["before", ...sent]);
+    expect(back.notices.filter((n) => n.kind === "withheld" || n.kind === "tampered")).toEqual([]);
+  });
+
+  it("a kicked member receives nothing sent after the kick, and cannot open it after rejoining", async () => {
+    const { wire, url } = await hubWithWire();
+    const { alice, bob, carol } = await threeInARoom(url);
+    await alice.e2e.send("secret", "all three");
+    await texts(carol, "secret", 1);
+    await alice.client.call("room.kick", { room: "secret", username: "carol" });
+    await waitFor("alice sees carol leave", () =>
+      alice.notices.some((n) => n.kind === "membership" && n.text.includes("carol")),
+    );
+    const after = marker();
+    await alice.e2e.send("secret", `after the kick ${after}`);
+    expect(await texts(bob, "secret", 2)).toEqual(["all three", `after the kick ${after}`]);
+    // carol's state dropped the room, and nothing after the kick reached her.
+    await waitFor("carol's client drops the room", () => carol.client.state.rooms["secret"] === undefined);
+    expect(carol.e2e.pendingDirect("secret")).toEqual([]);
+    // The devices alice sealed to after the kick were bob's and her own only.
+    const members = await alice.e2e.members("secret");
+    expect(members.map((m) => m.user).sort()).toEqual(["alice", "bob"]);
+    // carol comes back: the message sent while she was out is not sealed to her device.
+    await carol.client.joinRoom("secret");
+    const seen = await texts(carol, "secret", 2);
+    expect(seen[0]).toBe("all three");
+    expect(seen[1]).toContain("did not seal this message to this device");
+    expect(wire.captured().toString("latin1")).not.toContain(after);
+  });
+
+  it("a tampered envelope (a proxy flips a byte) is rejected with a visible warning", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const proxy = await startWsProxy(hub.url);
+    cleanups.push(() => proxy.close());
+    const alice = await member(hub.url, "alice");
+    const bob = await member(proxy.url, "bob");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    await alice.e2e.send("secret", "untouched");
+    expect(await texts(bob, "secret", 1)).toEqual(["untouched"]);
+    // Flip one byte of the sealed body in every message event the hub sends bob.
+    proxy.rewriteDown((text) => {
+      const frame = JSON.parse(text) as { ev?: string; e2e?: { body: string } };
+      if (frame.ev !== "message" || !frame.e2e) return text;
+      const bytes = Buffer.from(frame.e2e.body, "base64");
+      bytes[0] = bytes[0]! ^ 0x01;
+      frame.e2e.body = bytes.toString("base64");
+      return JSON.stringify(frame);
+    });
+    await alice.e2e.send("secret", "altered on the way");
+    await waitFor("bob checked the second message", () => {
+      const list = roomMessages(bob.client, "secret");
+      return list.length === 2 && bob.e2e.view(list[1]!) !== undefined;
+    });
+    const second = bob.e2e.view(roomMessages(bob.client, "secret")[1]!)!;
+    expect(second.state).toBe("rejected");
+    expect(second.text).toBeUndefined();
+    expect(second.warning).toMatch(/signature|altered/);
+    expect(bob.notices.some((n) => n.kind === "tampered" && n.text.includes("alice"))).toBe(true);
+    // alice's own copy went untouched.
+    expect(await texts(alice, "secret", 2)).toEqual(["untouched", "altered on the way"]);
+  });
+
+  it("a link cut during a burst loses and doubles nothing", async () => {
+    const { wire, url } = await hubWithWire();
+    const { alice, bob } = await threeInARoom(url);
+    const burst = Array.from({ length: 30 }, (_, i) => `burst ${i}`);
+    const sending = Promise.all(burst.map((text) => alice.e2e.send("secret", text)));
+    await waitFor("some of the burst reached bob", () => roomMessages(bob.client, "secret").length >= 5);
+    wire.cut();
+    await sending;
+    for (const m of [alice, bob]) {
+      expect(await texts(m, "secret", 30)).toEqual(burst);
+      expect(roomMessages(m.client, "secret").map((x) => x.seq)).toEqual(burst.map((_, i) => i + 1));
+      expect(
+        m.notices.filter((n) => n.kind === "withheld" || n.kind === "reordered" || n.kind === "tampered"),
+      ).toEqual([]);
+    }
+  });
+});
