@@ -18,7 +18,7 @@
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { e2eMessageId, type E2eCopy } from "../protocol/e2e.js";
+import { e2eMessageId, recipientsOf, type E2eCopy, type E2eEnvelope } from "../protocol/e2e.js";
 import type { AnyEvent, Message, UserDevices } from "../protocol/index.js";
 import type { DeviceIdentity } from "../peer/device.js";
 import type { KnownContacts, Trust } from "../peer/contacts.js";
@@ -89,11 +89,22 @@ interface RoomTrack {
   queue: Promise<void>;
 }
 
+/** Direct chats to give sealed messages to at once, and to take them from (PeerChats). */
+export interface DirectPeers {
+  chatWith(user: string): { sendRoomCopy(room: string, copy: E2eCopy): boolean } | undefined;
+  on(name: "roomCopy", listener: (c: { from: string; room: string; copy: E2eCopy }) => void): () => void;
+}
+
 export interface E2eRoomsOptions {
   /** Where the send counters live (the device's config folder); in memory when absent (tests). */
   configDir?: string;
+  /** Members with a direct chat open get each message directly too (the founding design's broadcast). */
+  peers?: DirectPeers;
   now?: () => number;
 }
+
+/** Direct copies kept per room while their hub copy is awaited (beyond it the oldest go). */
+const DIRECT_PENDING_MAX = 200;
 
 export class E2eRooms {
   private readonly emitter = new Emitter<E2eEvents>();
@@ -120,16 +131,22 @@ export class E2eRooms {
       client.on("change", (state) => this.scan(state)),
       client.on("event", (event) => this.onEvent(event)),
     );
+    const peers = options.peers;
+    if (peers) this.offs.push(peers.on("roomCopy", (c) => void this.acceptDirect(c.from, c.room, c.copy)));
     this.scan(client.state);
   }
 
   /** E2e rooms for a client with peer-to-peer chats: the same device keys and the same trust store. */
   static forPeer(
     client: ParleyClient,
-    p2p: { device: DeviceIdentity; knownContacts: KnownContacts; configDir: string },
-    options: Omit<E2eRoomsOptions, "configDir"> = {},
+    p2p: DirectPeers & { device: DeviceIdentity; knownContacts: KnownContacts; configDir: string },
+    options: Omit<E2eRoomsOptions, "configDir" | "peers"> = {},
   ): E2eRooms {
-    return new E2eRooms(client, p2p.device, p2p.knownContacts, { ...options, configDir: p2p.configDir });
+    return new E2eRooms(client, p2p.device, p2p.knownContacts, {
+      ...options,
+      configDir: p2p.configDir,
+      peers: p2p,
+    });
   }
 
   on<E extends keyof E2eEvents>(name: E, listener: (value: E2eEvents[E]) => void): () => void {
@@ -173,13 +190,28 @@ export class E2eRooms {
       const n = this.nextCounter(name);
       const envelope = await sealMessage(name, body, this.device, n, devices.recipients);
       // Wrapped: the chain waits for the outbox to take it, not for the hub's answer.
-      return { sent: this.client.send(roomKey(name), body, { e2e: envelope }) };
+      const sent = this.client.send(roomKey(name), body, { e2e: envelope });
+      this.broadcast(name, envelope);
+      return { sent };
     });
     this.sealing = queued.then(
       () => {},
       () => {},
     );
     return (await queued).sent;
+  }
+
+  /** Gives each member with a direct chat open their copy at once; the hub's copy follows anyway. */
+  private broadcast(room: string, envelope: E2eEnvelope): void {
+    const peers = this.options.peers;
+    if (!peers) return;
+    const me = this.client.state.me?.username.toLowerCase();
+    const { keys, ...header } = envelope;
+    const to = recipientsOf(keys);
+    for (const [user, theirs] of Object.entries(keys)) {
+      if (user.toLowerCase() === me) continue;
+      peers.chatWith(user)?.sendRoomCopy(room, { ...header, to, keys: theirs });
+    }
   }
 
   /**
@@ -189,14 +221,19 @@ export class E2eRooms {
   async acceptDirect(from: string, room: string, copy: E2eCopy): Promise<void> {
     const name = room.toLowerCase();
     const mid = e2eMessageId(copy);
+    // Only from a member of a room this device is in: anyone else has no place in it.
+    const known = this.client.state.rooms[name];
+    if (known?.info.e2e !== true || known.members[from.toLowerCase()] === undefined) return;
     if (this.track(name).seen.has(mid)) return;
     if ((this.direct.get(name) ?? []).some((d) => d.mid === mid)) return;
     try {
       const { text } = await this.open(name, from, copy);
       if (this.track(name).seen.has(mid)) return;
-      const list = this.direct.get(name) ?? [];
-      list.push({ room: name, from, mid, text, receivedAt: this.now() });
-      this.direct.set(name, list);
+      const list = [
+        ...(this.direct.get(name) ?? []),
+        { room: name, from, mid, text, receivedAt: this.now() },
+      ];
+      this.direct.set(name, list.slice(-DIRECT_PENDING_MAX));
       this.emitter.emit("change", undefined);
     } catch (error) {
       this.notice(name, "tampered", `a message sent directly by ${from} was rejected: ${messageOf(error)}`);

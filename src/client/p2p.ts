@@ -21,6 +21,7 @@
  * device's `p2p.addresses` setting allows it for that peer (default: verified peers only); otherwise
  * through the relay, and the answer carries no address.
  */
+import type { E2eCopy } from "../protocol/e2e.js";
 import type {
   CancelReason,
   CancelledReason,
@@ -155,6 +156,8 @@ export interface PeerChatsEvents {
    * or a new master key. `current`: it is about this device. A device the user did not add stands out.
    */
   devicesChanged: { change: "added" | "signed" | "revoked" | "master"; device?: string; current: boolean };
+  /** A sealed message of an end-to-end encrypted room that a peer gave directly (E2eRooms checks it). */
+  roomCopy: { from: string; room: string; copy: E2eCopy };
   warning: { message: string; error?: Error };
 }
 
@@ -856,6 +859,7 @@ export class PeerChats {
     });
     chat.presented = device;
     chat.setTrust(check.trust);
+    chat.on("roomCopy", (c) => this.emitter.emit("roomCopy", c));
     this.chatsByPeer.set(peer, chat);
     this.emitter.emit("chat", chat);
     return chat;

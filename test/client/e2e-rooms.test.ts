@@ -13,7 +13,7 @@ import { E2eRooms, PeerChats, type E2eNotice, type ParleyClient } from "../../sr
 import type { Message } from "../../src/protocol/index.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { startTcpProxy, type TcpProxy } from "../peer/helpers/proxy.js";
-import { p2pUser, type P2pUser } from "./p2p-helpers.js";
+import { openChat, p2pUser, type P2pUser } from "./p2p-helpers.js";
 import { testClient, waitFor } from "./helpers.js";
 import { startWsProxy } from "./ws-proxy.js";
 
@@ -221,5 +221,54 @@ describe("end-to-end encrypted rooms", () => {
         m.notices.filter((n) => n.kind === "withheld" || n.kind === "reordered" || n.kind === "tampered"),
       ).toEqual([]);
     }
+  });
+
+  it("a member with a direct chat sees the message at once; the hub's copy takes its place, never twice", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const proxy = await startWsProxy(hub.url);
+    cleanups.push(() => proxy.close());
+    const alice = await member(hub.url, "alice");
+    const bob = await member(proxy.url, "bob");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    await waitFor(
+      "alice knows bob is in",
+      () => alice.client.state.rooms["secret"]?.members["bob"] !== undefined,
+    );
+    const { requester } = await openChat(alice, bob);
+    expect(requester.path).toBe("direct");
+    // What bob's screen shows of the room: hub copies that opened, then direct copies still waiting.
+    const shown = () => [
+      ...roomMessages(bob.client, "secret").flatMap((m) => {
+        const text = bob.e2e.view(m)?.text;
+        return text === undefined ? [] : [text];
+      }),
+      ...bob.e2e.pendingDirect("secret").map((d) => d.text),
+    ];
+    let most = 0;
+    const sample = () => {
+      most = Math.max(most, shown().filter((t) => t === "straight to you").length);
+    };
+    bob.e2e.on("change", sample);
+    bob.client.on("change", sample);
+    // bob knows the room's devices (alice's among them) before the hub's path to him turns slow …
+    await bob.e2e.members("secret");
+    // … so the direct copy is all he has, and he can check it.
+    proxy.pauseDown(true);
+    await alice.e2e.send("secret", "straight to you");
+    await waitFor("bob has the direct copy", () => bob.e2e.pendingDirect("secret").length === 1);
+    expect(roomMessages(bob.client, "secret")).toHaveLength(0);
+    expect(shown()).toEqual(["straight to you"]);
+    // The hub's copy arrives: it replaces the direct one at its seq.
+    proxy.pauseDown(false);
+    expect(await texts(bob, "secret", 1)).toEqual(["straight to you"]);
+    await waitFor("the direct copy gave way", () => bob.e2e.pendingDirect("secret").length === 0);
+    expect(shown()).toEqual(["straight to you"]);
+    // A direct copy that comes after the hub's is ignored.
+    await bob.e2e.acceptDirect("alice", "secret", roomMessages(bob.client, "secret")[0]!.e2e!);
+    expect(bob.e2e.pendingDirect("secret")).toEqual([]);
+    sample();
+    expect(most).toBe(1);
   });
 });

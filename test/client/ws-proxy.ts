@@ -23,6 +23,8 @@ export interface WsProxy {
   drop(ev: string): void;
   /** Rewrites every text frame from the hub (a tampering middlebox); null stops. */
   rewriteDown(fn: ((text: string) => string) | null): void;
+  /** Holds back every frame from the hub while on (a slow path); off forwards them, in order. */
+  pauseDown(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -33,6 +35,7 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
   const held: Array<() => void> = [];
   const dropped = new Set<string>();
   let rewrite: ((text: string) => string) | null = null;
+  let paused: Array<() => void> | null = null;
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   server.on("connection", (client, req) => {
     const upstream = new WebSocket(new URL(req.url ?? "/v1", hubUrl), [SUBPROTOCOL]);
@@ -41,6 +44,10 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
       for (const f of early.splice(0)) upstream.send(f.data, { binary: f.binary });
     });
     upstream.on("message", (data, binary) => {
+      if (paused) {
+        paused.push(() => client.send(data, { binary }));
+        return;
+      }
       if (!binary && dropped.size > 0) {
         const ev = (JSON.parse(data.toString()) as { ev?: unknown }).ev;
         if (typeof ev === "string" && dropped.has(ev)) return;
@@ -92,6 +99,14 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
     drop: (ev) => dropped.add(ev),
     rewriteDown: (fn) => {
       rewrite = fn;
+    },
+    pauseDown: (on) => {
+      if (on) paused ??= [];
+      else {
+        const held = paused ?? [];
+        paused = null;
+        for (const send of held) send();
+      }
     },
     close: async () => {
       for (const c of server.clients) c.terminate();
