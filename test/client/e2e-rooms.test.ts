@@ -271,4 +271,62 @@ describe("end-to-end encrypted rooms", () => {
     sample();
     expect(most).toBe(1);
   });
+
+  it("the hub checks what it can: plain text refused, only current members' keys kept, the device limit", async () => {
+    const hub = await startHub({ insecure: true, config: { e2eMaxDevices: 3 } });
+    cleanups.push(() => hub.stop());
+    const alice = await member(hub.url, "alice");
+    const bob = await member(hub.url, "bob");
+    await member(hub.url, "carol");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await alice.client.createRoom({ name: "plain" });
+    await bob.client.joinRoom("secret");
+    const sealed = (keys: Record<string, Record<string, string>>) => ({
+      v: 1 as const,
+      device: alice.p2p.device.id,
+      n: 1,
+      iv: "AAAAAAAAAAAAAAAA",
+      body: "AAAA",
+      kc: "AAAA",
+      sig: "AAAA",
+      keys,
+    });
+    const id = (n: number) => n.toString(16).padStart(16, "0");
+    const call = (params: Parameters<ParleyClient["call"]>[1] & object) =>
+      alice.client.call("msg.send", params as never);
+    await expect(
+      call({ room: "plain", body: "", cid: "c1", e2e: sealed({ bob: { [id(1)]: "AAAA" } }) }),
+    ).rejects.toMatchObject({
+      code: "INVALID_PARAMS",
+    });
+    await expect(
+      call({ room: "secret", body: "words", cid: "c2", e2e: sealed({ bob: { [id(1)]: "AAAA" } }) }),
+    ).rejects.toMatchObject({
+      code: "INVALID_PARAMS",
+    });
+    await expect(
+      call({
+        room: "secret",
+        body: "",
+        cid: "c3",
+        e2e: sealed({ bob: { [id(1)]: "A", [id(2)]: "A" }, alice: { [id(3)]: "A", [id(4)]: "A" } }),
+      }),
+    ).rejects.toMatchObject({
+      code: "INVALID_PARAMS",
+      message: expect.stringMatching(/more than this hub allows/),
+    });
+    // carol is no member: her key is dropped, though the signed list of devices still names it.
+    await call({
+      room: "secret",
+      body: "",
+      cid: "c4",
+      e2e: sealed({ bob: { [id(1)]: "AAAA" }, carol: { [id(2)]: "BBBB" } }),
+    });
+    const page = await bob.client.call("room.history", { room: "secret" });
+    expect(page.messages).toHaveLength(1);
+    expect(page.messages[0]!.body).toBe("");
+    expect(page.messages[0]!.e2e).toMatchObject({ to: [id(1), id(2)], keys: { [id(1)]: "AAAA" } });
+    const own = await alice.client.call("room.history", { room: "secret" });
+    expect(own.messages[0]!.e2e?.keys).toEqual({});
+  });
 });
