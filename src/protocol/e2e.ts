@@ -25,8 +25,9 @@ export const E2E_VERSION = 1;
 /**
  * Member devices one message may be sealed to, by default (`--e2e-max-devices`). A message carries one
  * sealed key (≈ 130 bytes of JSON) per device within the 64 KiB frame beside a body of up to 4000
- * characters (≤ 22 KB as base64), the sender seals one HPKE key per device on every message (≈ 0.3 ms
- * each here), and the hub builds one form of every message per member: 100 keeps all three small.
+ * characters (≤ 22 KB as base64), the sender seals one HPKE key per device on every message (≈ 1.5 ms
+ * each on the 2-core development machine), and the hub builds one form of every message per member:
+ * 100 keeps all three small (docs/e2e-rooms.md).
  */
 export const E2E_MAX_DEVICES = 100;
 /** Hard ceiling for `--e2e-max-devices`: what still fits a 64 KiB frame with a full body. */
