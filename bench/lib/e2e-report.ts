@@ -9,13 +9,16 @@ export interface E2eScenario {
   /** msg/s; 0 = burst. */
   rate: number;
   bodyChars: number;
+  plain?: boolean;
 }
 
 export function e2eScenarios(quick: boolean): E2eScenario[] {
   const scale = quick ? 1 : 4;
   return [
     { label: "burst-20", devices: 20, messages: 500 * scale, rate: 0, bodyChars: 200 },
+    { label: "plain burst-20", devices: 20, messages: 500 * scale, rate: 0, bodyChars: 200, plain: true },
     { label: "burst-100", devices: 100, messages: 200 * scale, rate: 0, bodyChars: 200 },
+    { label: "plain burst-100", devices: 100, messages: 200 * scale, rate: 0, bodyChars: 200, plain: true },
     { label: "paced-20 @100/s", devices: 20, messages: 300 * scale, rate: 100, bodyChars: 200 },
     { label: "paced-100 @50/s", devices: 100, messages: 150 * scale, rate: 50, bodyChars: 200 },
   ];

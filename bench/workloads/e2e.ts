@@ -28,6 +28,8 @@ export interface E2eOptions {
   rate: number;
   bodyChars: number;
   label: string;
+  /** The control: the same room and messages in plain text (a room without e2e), for the ratio. */
+  plain?: boolean;
 }
 
 export interface E2eResult {
@@ -80,7 +82,7 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
   const room = `e2e-${randomBytes(3).toString("hex")}`;
   try {
     for (const [i, conn] of conns.entries()) await conn.login(members[i]!.username, members[i]!.password);
-    await conns[0]!.request("room.create", { name: room, e2e: true });
+    await conns[0]!.request("room.create", { name: room, ...(opts.plain ? {} : { e2e: true }) });
     for (const conn of conns.slice(1)) await conn.request("room.join", { room });
 
     // One device per member; sealed body = JSON {"body": …} + the 16-byte tag; sealed key = 32 + 32 + 16.
@@ -98,7 +100,11 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
       sig: b64(64),
       keys,
     });
-    const envelopeBytes = Buffer.byteLength(JSON.stringify(envelope(1)));
+    // The plain control carries its number the same way, in the text.
+    const plainBody = (n: number) => `"n":${n} ${"x".repeat(Math.max(0, opts.bodyChars - 12))}`;
+    const envelopeBytes = opts.plain
+      ? Buffer.byteLength(JSON.stringify(plainBody(1)))
+      : Buffer.byteLength(JSON.stringify(envelope(1)));
 
     // Receivers: the counter `n` says which message it is (unique across senders here).
     const sentAt = new Float64Array(opts.messages + 1);
@@ -110,7 +116,8 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
     const expected = opts.messages * opts.devices;
     let done!: () => void;
     const allIn = new Promise<void>((resolve) => (done = resolve));
-    const N_RE = /"n":(\d+)/;
+    // `"n":7` in an e2e copy, `\"n\":7` inside a plain body.
+    const N_RE = /\\?"n\\?":(\d+)/;
     conns.forEach((conn, r) => {
       conn.onHotFrame = (payload, now) => {
         if (payload.indexOf('"ev":"message"') === -1) return false;
@@ -135,7 +142,12 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
     const sendOne = async (sender: ParleyConn): Promise<void> => {
       const n = next++;
       sentAt[n] = clock();
-      await sender.request("msg.send", { room, body: "", cid: `e2e-${n}`, e2e: envelope(n) });
+      await sender.request(
+        "msg.send",
+        opts.plain
+          ? { room, body: plainBody(n), cid: `e2e-${n}` }
+          : { room, body: "", cid: `e2e-${n}`, e2e: envelope(n) },
+      );
     };
     if (opts.rate > 0) {
       const gapUs = 1e6 / opts.rate;
@@ -178,7 +190,7 @@ export async function runE2e(opts: E2eOptions): Promise<E2eResult> {
       loss: expected - complete,
       duplicates,
       serverCpu: Math.round(cpuShare(before, after) * 100) / 100,
-      sealMs: await sealCost(opts.devices, opts.bodyChars),
+      sealMs: opts.plain ? 0 : await sealCost(opts.devices, opts.bodyChars),
     };
   } finally {
     for (const conn of conns) conn.close();
