@@ -277,7 +277,8 @@ describe("end-to-end encrypted rooms", () => {
     cleanups.push(() => hub.stop());
     const alice = await member(hub.url, "alice");
     const bob = await member(hub.url, "bob");
-    await member(hub.url, "carol");
+    const carol = await member(hub.url, "carol");
+    const dave = await member(hub.url, "dave");
     await alice.client.createRoom({ name: "secret", e2e: true });
     await alice.client.createRoom({ name: "plain" });
     await bob.client.joinRoom("secret");
@@ -328,5 +329,8 @@ describe("end-to-end encrypted rooms", () => {
     expect(page.messages[0]!.e2e).toMatchObject({ to: [id(1), id(2)], keys: { [id(1)]: "AAAA" } });
     const own = await alice.client.call("room.history", { room: "secret" });
     expect(own.messages[0]!.e2e?.keys).toEqual({});
+    // An e2e room holds no more members than the device limit.
+    await carol.client.joinRoom("secret");
+    await expect(dave.client.joinRoom("secret")).rejects.toMatchObject({ code: "ROOM_FULL" });
   });
 });
