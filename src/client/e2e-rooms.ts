@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { e2eMessageId, recipientsOf, type E2eCopy, type E2eEnvelope } from "../protocol/e2e.js";
 import type { AnyEvent, Message, UserDevices } from "../protocol/index.js";
 import type { DeviceIdentity } from "../peer/device.js";
-import type { KnownContacts, Trust } from "../peer/contacts.js";
+import type { KnownContacts, PresentedDevice, Trust, TrustCheck } from "../peer/contacts.js";
 import type { ParleyClient } from "./core/client.js";
 import { Emitter } from "./core/emitter.js";
 import { roomKey } from "./core/keys.js";
@@ -115,6 +115,8 @@ export class E2eRooms {
   private readonly roomDevices = new Map<string, Promise<MemberDevice[] & { recipients: Recipient[] }>>();
   private readonly userDevices = new Map<string, Promise<UserDevices>>();
   private counters: Record<string, number> = {};
+  /** Devices checked (and remembered) once this session: see trustOf. */
+  private readonly checked = new Set<string>();
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly offs: (() => void)[] = [];
   private readonly now: () => number;
@@ -320,7 +322,7 @@ export class E2eRooms {
         `${from} has no device ${copy.device} (revoked, or not theirs)`,
       );
     }
-    const check = await this.contacts.check(from, sender.presented);
+    const check = await this.trustOf(from, sender.presented);
     if (check.trust === "changed" && check.blocked) {
       throw new E2eOpenError(
         "unknown-sender-device",
@@ -384,6 +386,19 @@ export class E2eRooms {
     }
   }
 
+  /**
+   * How a device stands here: the first time in this session through `check` (which remembers a first
+   * contact, trust on first use, and writes the contacts file), then through `assess` (no write per message,
+   * and a verification made meanwhile shows at once).
+   */
+  private async trustOf(user: string, device: PresentedDevice): Promise<TrustCheck> {
+    const key = `${user.toLowerCase()}\n${device.key}\n${device.master ?? ""}`;
+    if (this.checked.has(key)) return this.contacts.assess(user, device);
+    const result = await this.contacts.check(user, device);
+    this.checked.add(key);
+    return result;
+  }
+
   private notice(room: string, kind: E2eNoticeKind, text: string): void {
     this.emitter.emit("notice", { room, kind, text });
   }
@@ -414,7 +429,7 @@ export class E2eRooms {
           signature: d.signature,
           master: member.master,
         };
-        const check = await this.contacts.check(member.user, presented);
+        const check = await this.trustOf(member.user, presented);
         const blocked = check.trust === "changed" && check.blocked;
         const incapable = d.encKey === undefined || d.signKey === undefined;
         out.push({

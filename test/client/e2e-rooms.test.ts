@@ -333,4 +333,38 @@ describe("end-to-end encrypted rooms", () => {
     await carol.client.joinRoom("secret");
     await expect(dave.client.joinRoom("secret")).rejects.toMatchObject({ code: "ROOM_FULL" });
   });
+
+  it("a hub that withholds a message (and renumbers the rest to hide it) is caught by the sender's counter", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const proxy = await startWsProxy(hub.url);
+    cleanups.push(() => proxy.close());
+    const alice = await member(hub.url, "alice");
+    const bob = await member(proxy.url, "bob");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    // For bob, the hub hides seq 2 everywhere (live, history, replay) and shifts later seqs down by one,
+    // so his client sees no hole in the seqs.
+    const HIDDEN = 2;
+    const shift = (m: { seq: number; e2e?: unknown }) => (m.seq > HIDDEN ? { ...m, seq: m.seq - 1 } : m);
+    proxy.rewriteDown((text) => {
+      const frame = JSON.parse(text) as Record<string, unknown> & { ev?: string; seq?: number };
+      if (frame.ev === "message" && frame["room"] === "secret") {
+        if (frame.seq === HIDDEN) return null;
+        return JSON.stringify(shift(frame as { seq: number }));
+      }
+      const messages = frame["messages"] ?? frame["history"];
+      if (Array.isArray(messages)) {
+        const kept = (messages as { seq: number }[]).filter((m) => m.seq !== HIDDEN).map(shift);
+        return JSON.stringify({ ...frame, [frame["messages"] ? "messages" : "history"]: kept });
+      }
+      return text;
+    });
+    for (const text of ["one", "two (withheld)", "three"]) await alice.e2e.send("secret", text);
+    expect(await texts(bob, "secret", 2)).toEqual(["one", "three"]);
+    const third = bob.e2e.view(roomMessages(bob.client, "secret")[1]!)!;
+    expect(third.warning).toContain("1 message from alice before this one never arrived");
+    expect(bob.notices.some((n) => n.kind === "withheld" && n.text.includes("alice"))).toBe(true);
+    expect(await texts(alice, "secret", 3)).toEqual(["one", "two (withheld)", "three"]);
+  });
 });

@@ -21,8 +21,8 @@ export interface WsProxy {
   release(): void;
   /** Loses every event named `ev` from the hub. */
   drop(ev: string): void;
-  /** Rewrites every text frame from the hub (a tampering middlebox); null stops. */
-  rewriteDown(fn: ((text: string) => string) | null): void;
+  /** Rewrites every text frame from the hub (a tampering middlebox; null from it drops the frame); null stops. */
+  rewriteDown(fn: ((text: string) => string | null) | null): void;
   /** Holds back every frame from the hub while on (a slow path); off forwards them, in order. */
   pauseDown(on: boolean): void;
   close(): Promise<void>;
@@ -34,7 +34,7 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
   const holding = new Map<string, () => void>();
   const held: Array<() => void> = [];
   const dropped = new Set<string>();
-  let rewrite: ((text: string) => string) | null = null;
+  let rewrite: ((text: string) => string | null) | null = null;
   let paused: Array<() => void> | null = null;
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   server.on("connection", (client, req) => {
@@ -53,7 +53,8 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
         if (typeof ev === "string" && dropped.has(ev)) return;
       }
       if (!binary && rewrite) {
-        client.send(rewrite(data.toString()), { binary: false });
+        const text = rewrite(data.toString());
+        if (text !== null) client.send(text, { binary: false });
         return;
       }
       client.send(data, { binary });
