@@ -13,7 +13,9 @@ import { E2eRooms, PeerChats, type E2eNotice, type ParleyClient } from "../../sr
 import type { Message } from "../../src/protocol/index.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { startTcpProxy, type TcpProxy } from "../peer/helpers/proxy.js";
-import { openChat, p2pUser, type P2pUser } from "./p2p-helpers.js";
+import { openChat, p2pUser, verifyEachOther, type P2pUser } from "./p2p-helpers.js";
+import { startLyingHub, type Frame } from "../helpers/lying-hub.js";
+import { deviceWith } from "../../src/peer/device.js";
 import { testClient, waitFor } from "./helpers.js";
 import { startWsProxy } from "./ws-proxy.js";
 
@@ -366,5 +368,51 @@ describe("end-to-end encrypted rooms", () => {
     expect(third.warning).toContain("1 message from alice before this one never arrived");
     expect(bob.notices.some((n) => n.kind === "withheld" && n.text.includes("alice"))).toBe(true);
     expect(await texts(alice, "secret", 3)).toEqual(["one", "two (withheld)", "three"]);
+  });
+
+  it("a device the hub adds to a verified member is KEY CHANGED: never sealed to, and said so", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const lying = await startLyingHub(hub.url);
+    cleanups.push(() => lying.close());
+    const alice = await member(lying.url, "alice");
+    const bob = await member(hub.url, "bob");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    await verifyEachOther(alice, bob);
+    // The hub slips an unsigned device of its own into bob's list, as alice is given it.
+    const planted = await deviceWith();
+    lying.rewrite = (frame: Frame) => {
+      const members = frame["members"] as { user: string; devices: Frame[] }[] | undefined;
+      if (frame["ok"] !== true || !Array.isArray(members) || frame["maxDevices"] === undefined) return frame;
+      for (const m of members) {
+        if (m.user !== "bob") continue;
+        m.devices.push({
+          id: planted.id,
+          key: planted.identity.publicKey,
+          signKey: planted.signKey,
+          encKey: planted.encKey,
+          createdAt: 0,
+          lastSeen: 0,
+        });
+      }
+      return frame;
+    };
+    const devices = await alice.e2e.members("secret");
+    expect(devices.find((d) => d.id === planted.id)).toMatchObject({
+      user: "bob",
+      trust: "changed",
+      blocked: true,
+    });
+    expect(devices.find((d) => d.id === bob.p2p.device.id)).toMatchObject({
+      trust: "verified",
+      blocked: false,
+    });
+    expect(alice.notices.some((n) => n.kind === "device" && n.text.includes("KEY CHANGED"))).toBe(true);
+    await alice.e2e.send("secret", "only for bob's real device");
+    expect(await texts(bob, "secret", 1)).toEqual(["only for bob's real device"]);
+    const copy = roomMessages(bob.client, "secret")[0]!.e2e!;
+    expect(copy.to).not.toContain(planted.id);
+    expect(copy.to).toContain(bob.p2p.device.id);
   });
 });
