@@ -3,7 +3,10 @@
  * while every byte between them and the hub is captured, and the hub's database files are read back —
  * the random markers of their words appear in neither. An offline member catches up in order, a kicked
  * member gets nothing sent after the kick (and cannot open it after rejoining), a byte flipped by a
- * proxy is rejected with a visible warning, and a cut link during a burst loses and doubles nothing.
+ * proxy is rejected with a visible warning, a cut link during a burst loses and doubles nothing, a
+ * direct copy shows at once and gives way to the hub's, never twice; the hub's own checks; a hub that
+ * withholds a message is caught by the counter; a device a lying hub adds to a verified member is
+ * never sealed to.
  */
 import { randomBytes } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
