@@ -184,9 +184,7 @@ export class Rooms {
       if (!ok) fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
     }
     // An e2e room holds no more members than a message may be sealed to devices (each has one at least).
-    const capacity = room.e2e
-      ? Math.min(room.capacity ?? Infinity, this.deps.e2eMaxDevices)
-      : room.capacity;
+    const capacity = room.e2e ? Math.min(room.capacity ?? Infinity, this.deps.e2eMaxDevices) : room.capacity;
     const added = await store.addMember(room.id, actor.userId, "member", clock.now(), capacity);
     if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${capacity})`);
     if (added === "exists") fail("ALREADY_MEMBER", `you are already in ${room.name}`);
