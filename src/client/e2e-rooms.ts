@@ -29,6 +29,15 @@ import type { ClientState } from "./core/types.js";
 import { E2eOpenError, openCopy, sealMessage, type Recipient } from "./e2e-crypto.js";
 
 export const E2E_COUNTERS_FILE = "e2e-counters.json";
+export const E2E_PINS_FILE = "e2e-device-keys.json";
+
+/** Write-then-rename (mode 0600) so a crash never leaves half a file. */
+function writeAtomically(dir: string, name: string, data: unknown): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, name);
+  writeFileSync(`${path}.tmp`, JSON.stringify(data), { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
 
 /** How one sealed message stands on this device. */
 export interface E2eView {
@@ -117,6 +126,8 @@ export class E2eRooms {
   private counters: Record<string, number> = {};
   /** Devices checked (and remembered) once this session: see trustOf. */
   private readonly checked = new Set<string>();
+  /** The e2e keys of unsigned devices, as first seen (see trustOf). */
+  private readonly pinnedKeys: Record<string, { signKey: string; encKey: string }>;
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly offs: (() => void)[] = [];
   private readonly now: () => number;
@@ -129,6 +140,7 @@ export class E2eRooms {
   ) {
     this.now = options.now ?? Date.now;
     this.counters = this.loadCounters();
+    this.pinnedKeys = this.loadPinned();
     this.offs.push(
       client.on("change", (state) => this.scan(state)),
       client.on("event", (event) => this.onEvent(event)),
@@ -387,16 +399,54 @@ export class E2eRooms {
   }
 
   /**
-   * How a device stands here: the first time in this session through `check` (which remembers a first
-   * contact, trust on first use, and writes the contacts file), then through `assess` (no write per message,
-   * and a verification made meanwhile shows at once).
+   * How a device stands for e2e rooms. Its identity key's standing comes from KnownContacts (the first
+   * time in this session through `check`, which remembers a first contact and writes the contacts file;
+   * then through `assess`: no write per message, and a verification made meanwhile shows at once). But
+   * that standing is about the identity key: the keys e2e rooms use (`signKey`, `encKey`) are bound to it
+   * only by the master key's signature. So every device's e2e keys are pinned on first sight
+   * (`e2e-device-keys.json`); new keys are taken only with a valid signature (a rotation); an unsigned
+   * device is never more than `unverified`, and other keys for it later are `changed` — blocked when its
+   * user was verified here (a hub that strips the signature and swaps the encryption key).
    */
   private async trustOf(user: string, device: PresentedDevice): Promise<TrustCheck> {
     const key = `${user.toLowerCase()}\n${device.key}\n${device.master ?? ""}`;
-    if (this.checked.has(key)) return this.contacts.assess(user, device);
-    const result = await this.contacts.check(user, device);
-    this.checked.add(key);
-    return result;
+    let result: TrustCheck;
+    if (this.checked.has(key)) result = this.contacts.assess(user, device);
+    else {
+      result = await this.contacts.check(user, device);
+      this.checked.add(key);
+    }
+    if (result.trust === "changed") return result;
+    const id = `${user.toLowerCase()}/${result.device}`;
+    const pinned = this.pinnedKeys[id];
+    const keys = { signKey: device.signKey ?? "", encKey: device.encKey ?? "" };
+    const same = pinned !== undefined && pinned.signKey === keys.signKey && pinned.encKey === keys.encKey;
+    if (result.signed) {
+      // The signature covers these keys: new ones signed by the master key are a rotation.
+      if (!same) this.pin(id, keys);
+      return result;
+    }
+    if (pinned === undefined) this.pin(id, keys);
+    else if (!same) return { ...result, trust: "changed", blocked: this.contacts.isVerified(user) };
+    return { ...result, trust: "unverified" };
+  }
+
+  private pin(id: string, keys: { signKey: string; encKey: string }): void {
+    this.pinnedKeys[id] = keys;
+    const dir = this.options.configDir;
+    if (dir) writeAtomically(dir, E2E_PINS_FILE, { version: 1, devices: this.pinnedKeys });
+  }
+
+  private loadPinned(): Record<string, { signKey: string; encKey: string }> {
+    if (!this.options.configDir) return {};
+    try {
+      const parsed = JSON.parse(readFileSync(join(this.options.configDir, E2E_PINS_FILE), "utf8")) as {
+        devices?: Record<string, { signKey: string; encKey: string }>;
+      };
+      return parsed.devices ?? {};
+    } catch {
+      return {};
+    }
   }
 
   private notice(room: string, kind: E2eNoticeKind, text: string): void {
@@ -482,16 +532,7 @@ export class E2eRooms {
   private saveCounters(): void {
     const dir = this.options.configDir;
     if (!dir) return;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, E2E_COUNTERS_FILE);
-    writeFileSync(
-      `${path}.tmp`,
-      JSON.stringify({ version: 1, device: this.device.id, rooms: this.counters }),
-      {
-        mode: 0o600,
-      },
-    );
-    renameSync(`${path}.tmp`, path);
+    writeAtomically(dir, E2E_COUNTERS_FILE, { version: 1, device: this.device.id, rooms: this.counters });
   }
 }
 

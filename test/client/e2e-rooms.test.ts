@@ -418,4 +418,39 @@ describe("end-to-end encrypted rooms", () => {
     expect(copy.to).not.toContain(planted.id);
     expect(copy.to).toContain(bob.p2p.device.id);
   });
+
+  it("a hub that swaps a verified member's encryption key (the signature no longer covers it) is refused", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const lying = await startLyingHub(hub.url);
+    cleanups.push(() => lying.close());
+    const alice = await member(lying.url, "alice");
+    const bob = await member(hub.url, "bob");
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    await verifyEachOther(alice, bob);
+    // alice has seen bob's device as it is …
+    expect((await alice.e2e.members("secret")).find((d) => d.user === "bob")).toMatchObject({
+      trust: "verified",
+      blocked: false,
+    });
+    // … then the hub gives her bob's device with an encryption key of its own.
+    const swapped = (await deviceWith()).encKey;
+    lying.rewrite = (frame: Frame) => {
+      const members = frame["members"] as { user: string; devices: Frame[] }[] | undefined;
+      if (frame["ok"] !== true || !Array.isArray(members) || frame["maxDevices"] === undefined) return frame;
+      for (const m of members) if (m.user === "bob") for (const d of m.devices) d["encKey"] = swapped;
+      return frame;
+    };
+    await bob.client.leaveRoom("secret");
+    await bob.client.joinRoom("secret");
+    await waitFor("alice saw bob come back", () =>
+      alice.notices.some((n) => n.kind === "membership" && n.text.startsWith("bob joined")),
+    );
+    const bobDevice = (await alice.e2e.members("secret")).find((d) => d.user === "bob");
+    expect(bobDevice).toMatchObject({ trust: "changed", blocked: true });
+    await alice.e2e.send("secret", "not for the hub's key");
+    const sent = roomMessages(alice.client, "secret").at(-1)!;
+    expect(sent.e2e!.to).not.toContain(bob.p2p.device.id);
+  });
 });
