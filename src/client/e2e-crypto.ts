@@ -175,7 +175,10 @@ export async function openCopy(
       ),
     );
   } catch {
-    throw new E2eOpenError("bad-key", "this device's sealed key does not open: the message was altered");
+    throw new E2eOpenError(
+      "bad-key",
+      "this device's sealed key does not open: the message was altered, or sealed to a key this device has since replaced (/devices rotate)",
+    );
   }
   if (key.length !== 32 || keyCommitment(key) !== copy.kc) {
     throw new E2eOpenError(

@@ -109,8 +109,16 @@ export interface E2eRoomsOptions {
   configDir?: string;
   /** Members with a direct chat open get each message directly too (the founding design's broadcast). */
   peers?: DirectPeers;
+  /**
+   * How long a room's device list is used before it is fetched again (membership changes drop it at
+   * once; this is for a member's new or rotated device, which the hub tells only its owner of).
+   */
+  devicesTtlMs?: number;
   now?: () => number;
 }
+
+/** How long a room's device list is kept (see E2eRoomsOptions.devicesTtlMs). */
+const DEVICES_TTL_MS = 30_000;
 
 /** Direct copies kept per room while their hub copy is awaited (beyond it the oldest go). */
 const DIRECT_PENDING_MAX = 200;
@@ -122,6 +130,7 @@ export class E2eRooms {
   private readonly tracks = new Map<string, RoomTrack>();
   private readonly direct = new Map<string, DirectCopy[]>();
   private readonly roomDevices = new Map<string, Promise<MemberDevice[] & { recipients: Recipient[] }>>();
+  private readonly fetchedAt = new Map<string, number>();
   private readonly userDevices = new Map<string, Promise<UserDevices>>();
   private counters: Record<string, number> = {};
   /** Devices checked (and remembered) once this session: see trustOf. */
@@ -134,7 +143,8 @@ export class E2eRooms {
 
   constructor(
     private readonly client: ParleyClient,
-    private readonly device: DeviceIdentity,
+    /** This device's keys; a function when they may change (`/devices rotate`). */
+    private readonly deviceOf: DeviceIdentity | (() => DeviceIdentity),
     private readonly contacts: KnownContacts,
     private readonly options: E2eRoomsOptions = {},
   ) {
@@ -156,11 +166,15 @@ export class E2eRooms {
     p2p: DirectPeers & { device: DeviceIdentity; knownContacts: KnownContacts; configDir: string },
     options: Omit<E2eRoomsOptions, "configDir" | "peers"> = {},
   ): E2eRooms {
-    return new E2eRooms(client, p2p.device, p2p.knownContacts, {
+    return new E2eRooms(client, () => p2p.device, p2p.knownContacts, {
       ...options,
       configDir: p2p.configDir,
       peers: p2p,
     });
+  }
+
+  private get device(): DeviceIdentity {
+    return typeof this.deviceOf === "function" ? this.deviceOf() : this.deviceOf;
   }
 
   on<E extends keyof E2eEvents>(name: E, listener: (value: E2eEvents[E]) => void): () => void {
@@ -457,9 +471,11 @@ export class E2eRooms {
 
   private devicesOf(room: string): Promise<MemberDevice[] & { recipients: Recipient[] }> {
     let devices = this.roomDevices.get(room);
-    if (!devices) {
+    const fetchedAt = this.fetchedAt.get(room) ?? -Infinity;
+    if (!devices || this.now() - fetchedAt > (this.options.devicesTtlMs ?? DEVICES_TTL_MS)) {
       devices = this.fetchDevices(room);
       this.roomDevices.set(room, devices);
+      this.fetchedAt.set(room, this.now());
       devices.catch(() => this.roomDevices.delete(room));
     }
     return devices;

@@ -626,6 +626,14 @@ export class PeerChats {
     return this.own.sign(this.client, idPrefix);
   }
 
+  /**
+   * Replaces this device's encryption key (e2e rooms) and publishes it: messages sealed to the old key
+   * can no longer be opened, here or by anyone who later gets this device's files.
+   */
+  async rotateKeys(): Promise<DeviceStanding> {
+    return this.own.rotate(this.client, []);
+  }
+
   /** Revokes one of this user's devices (id or unique prefix) for good. */
   async revokeDevice(idPrefix: string): Promise<OwnDevice> {
     return this.own.revoke(this.client, idPrefix);

@@ -35,7 +35,7 @@ interface Member extends P2pUser {
 async function member(
   url: string,
   name: string,
-  options: { login?: boolean; dir?: string } = {},
+  options: { login?: boolean; dir?: string; devicesTtlMs?: number } = {},
 ): Promise<Member> {
   let user: P2pUser;
   if (options.dir === undefined) user = await p2pUser(url, name, cleanups, { login: options.login ?? false });
@@ -50,7 +50,11 @@ async function member(
     await p2p.announce();
     user = { name, dir: options.dir, client, p2p, requests: [], warnings: [] };
   }
-  const e2e = E2eRooms.forPeer(user.client, user.p2p);
+  const e2e = E2eRooms.forPeer(
+    user.client,
+    user.p2p,
+    options.devicesTtlMs === undefined ? {} : { devicesTtlMs: options.devicesTtlMs },
+  );
   cleanups.push(async () => e2e.close());
   const notices: E2eNotice[] = [];
   e2e.on("notice", (n) => notices.push(n));
@@ -452,5 +456,36 @@ describe("end-to-end encrypted rooms", () => {
     await alice.e2e.send("secret", "not for the hub's key");
     const sent = roomMessages(alice.client, "secret").at(-1)!;
     expect(sent.e2e!.to).not.toContain(bob.p2p.device.id);
+  });
+
+  it("/devices rotate: new messages open with the new key, those sealed to the old one no longer do", async () => {
+    const hub = await startHub({ insecure: true });
+    cleanups.push(() => hub.stop());
+    const alice = await member(hub.url, "alice");
+    const bob = await member(hub.url, "bob", { devicesTtlMs: 0 });
+    await alice.client.createRoom({ name: "secret", e2e: true });
+    await bob.client.joinRoom("secret");
+    await bob.e2e.send("secret", "before rotation");
+    expect(await texts(alice, "secret", 1)).toEqual(["before rotation"]);
+    const oldKey = alice.p2p.device.encKey;
+    const standing = await alice.p2p.rotateKeys();
+    expect(standing.signed).toBe(true);
+    expect(alice.p2p.device.encKey).not.toBe(oldKey);
+    // bob's next message is sealed to alice's new key (his list is fetched again, the new key signed).
+    await bob.e2e.send("secret", "after rotation");
+    expect(await texts(alice, "secret", 2)).toEqual(["before rotation", "after rotation"]);
+    expect((await bob.e2e.members("secret")).find((d) => d.user === "alice")).toMatchObject({
+      blocked: false,
+    });
+    // A new session on alice's device: the old message cannot be opened any more, the new one can.
+    const again = E2eRooms.forPeer(alice.client, alice.p2p);
+    cleanups.push(async () => again.close());
+    await waitFor("alice's new session checked both", () =>
+      roomMessages(alice.client, "secret").every((m) => again.view(m) !== undefined),
+    );
+    const [before, after] = roomMessages(alice.client, "secret").map((m) => again.view(m)!);
+    expect(before).toMatchObject({ state: "rejected" });
+    expect(before!.warning).toContain("/devices rotate");
+    expect(after).toMatchObject({ state: "ok", text: "after rotation" });
   });
 });
