@@ -24,6 +24,7 @@ import type { DeviceIdentity } from "../peer/device.js";
 import type { KnownContacts, PresentedDevice, Trust, TrustCheck } from "../peer/contacts.js";
 import type { ParleyClient } from "./core/client.js";
 import { Emitter } from "./core/emitter.js";
+import { HubError, NotConnectedError } from "./core/errors.js";
 import { roomKey } from "./core/keys.js";
 import type { ClientState } from "./core/types.js";
 import { E2eOpenError, openCopy, sealMessage, type Recipient } from "./e2e-crypto.js";
@@ -210,6 +211,12 @@ export class E2eRooms {
   async send(room: string, text: string): Promise<Message> {
     const name = room.toLowerCase();
     const body = text.trim();
+    // Refused before a counter is taken: a number never sent would look like a withheld message.
+    const max = this.client.state.hub?.limits.maxBodyChars;
+    if (body === "") throw new HubError({ code: "EMPTY_BODY", message: "the message is empty" });
+    if (max !== undefined && [...body].length > max)
+      throw new HubError({ code: "BODY_TOO_LONG", message: `messages may have at most ${max} characters` });
+    if (!this.client.state.me) throw new NotConnectedError("log in first");
     // Sealed one after another, so messages enter the outbox in counter order (the order they were sent).
     const queued = this.sealing.then(async () => {
       const devices = await this.devicesOf(name);

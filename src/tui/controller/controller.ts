@@ -477,7 +477,11 @@ export class ChatController {
         return;
       }
       sealed.send(parsed.name, body).catch((error: unknown) => {
-        if (!(error instanceof HubError)) this.print(`Not sent: ${describeError(error)}`, "error", view);
+        // The hub's refusals arrive as `sendFailed`; what was refused before sealing does not.
+        const local =
+          error instanceof HubError && (error.code === "EMPTY_BODY" || error.code === "BODY_TOO_LONG");
+        if (local || !(error instanceof HubError))
+          this.print(`Not sent: ${describeError(error)}`, "error", view);
       });
       return;
     }
