@@ -2,7 +2,7 @@
  * `npm run bench`: the benchmark suite against Parley, plaintext (`--insecure`) and TLS, each workload on
  * a fresh hub. Writes a Markdown table and JSON to bench/results/.
  *
- *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files,abuse]
+ *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files,abuse,e2e]
  *                    [--servers parley,parley-tls]
  *                    [--scenarios a,b] [--workers 1] [--dist] [--cpu-prof DIR]
  *
@@ -37,8 +37,10 @@ import { runIdle, type IdleResult } from "./workloads/idle.js";
 import { runLogin, type LoginResult } from "./workloads/login.js";
 import { runStorm, type StormResult } from "./workloads/reconnect-storm.js";
 import { abuseTable, runAbuse, type AbuseResult } from "./workloads/abuse.js";
+import { runE2e, type E2eResult } from "./workloads/e2e.js";
+import { e2eScenarios, e2eTable } from "./lib/e2e-report.js";
 
-const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files", "abuse"] as const;
+const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files", "abuse", "e2e"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values } = parseArgs({
@@ -92,6 +94,7 @@ function accountsNeeded(): number {
   if (only.includes("idle")) n = Math.max(n, size.idleConnections);
   if (only.includes("login")) n = Math.max(n, size.loginConcurrency * 4);
   if (only.includes("storm")) n = Math.max(n, size.stormClients + size.stormRooms);
+  if (only.includes("e2e")) n = Math.max(n, ...e2eScenarios(quick).map((s) => s.devices));
   return n;
 }
 
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
   const storm: StormResult[] = [];
   const fileRuns: FilesResult[] = [];
   const abuse: AbuseResult[] = [];
+  const e2e: E2eResult[] = [];
   const targets = servers.map((s) => ({ name: s, insecure: s === "parley" }));
 
   const count = accountsNeeded();
@@ -242,6 +246,20 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (only.includes("e2e")) {
+      for (const sc of e2eScenarios(quick)) {
+        for (const t of targets) {
+          log(`e2e ${sc.label} on ${t.name}…`);
+          const r = await withHub(t.insecure, copyTemplate(tpl), (hub) =>
+            runE2e({ server: hub, accounts: tpl.accounts, ...sc }),
+          );
+          e2e.push(r);
+          log(
+            `  ${r.messagesPerSec} msg/s, ${r.deliveriesPerSec} deliveries/s, p99 ${r.latency.p99Ms} ms, loss ${r.loss}, doubles ${r.duplicates}`,
+          );
+        }
+      }
+    }
     if (only.includes("abuse")) {
       for (const t of targets) {
         log(`abuse on ${t.name}…`);
@@ -280,6 +298,7 @@ async function main(): Promise<void> {
   if (history.length) sections.push(`## history\n\n${historyTable(history)}`);
   if (storm.length) sections.push(`## reconnect-storm\n\n${stormTable(storm)}`);
   if (fileRuns.length) sections.push(`## files\n\n${filesTable(fileRuns)}`);
+  if (e2e.length) sections.push(`## e2e (end-to-end encrypted rooms)\n\n${e2eTable(e2e)}`);
   if (abuse.length)
     sections.push(`## abuse (bystander round trips under one hostile user)\n\n${abuseTable(abuse)}`);
   const markdown = sections.join("\n\n") + "\n";
@@ -291,6 +310,7 @@ async function main(): Promise<void> {
     ...storm,
     ...fileRuns,
     ...abuse,
+    ...e2e,
   ]);
   console.log("\n" + markdown);
   console.log(`written: ${path.relative(ROOT, files.md)}, ${path.relative(ROOT, files.json)}`);

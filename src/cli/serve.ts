@@ -153,6 +153,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--e2e-max-devices <n>",
+        "member devices one message of an end-to-end encrypted room may be sealed to, at most 200 [env PARLEY_E2E_MAX_DEVICES] (default 100)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),

@@ -51,6 +51,15 @@ export {
 } from "./p2p.js";
 export type { OwnDevice, DeviceStanding } from "./p2p-devices.js";
 export {
+  E2eRooms,
+  type DirectCopy,
+  type E2eNotice,
+  type E2eNoticeKind,
+  type E2eView,
+  type MemberDevice,
+} from "./e2e-rooms.js";
+export { E2eOpenError } from "./e2e-crypto.js";
+export {
   DirectChat,
   type DirectChatEvents,
   type DirectMessage,

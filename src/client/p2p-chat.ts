@@ -9,6 +9,7 @@
  * this chat's `messages` and show up in the DM conversation (`dm:PEER`) like any stored DM, so nothing
  * appears twice.
  */
+import type { E2eCopy } from "../protocol/e2e.js";
 import {
   FileTransfers,
   type PeerPath,
@@ -55,6 +56,8 @@ export interface DirectChatEvents {
   fallback: { reason: string; resent: number };
   /** Anything in the chat changed (messages, ticks, path): re-render. */
   change: DirectChat;
+  /** A sealed message of an end-to-end encrypted room, given directly by the peer (E2eRooms checks it). */
+  roomCopy: { from: string; room: string; copy: E2eCopy };
 }
 
 /** What the chat needs of the client: the stored-DM path. */
@@ -100,6 +103,7 @@ export class DirectChat {
       this.changed();
     });
     session.on("receipt", (r) => this.onReceipt(r));
+    session.on("room", ({ room, copy }) => this.emitter.emit("roomCopy", { from: peer, room, copy }));
     session.on("path", (p) => {
       this.emitter.emit("path", p);
       this.changed();
@@ -181,6 +185,12 @@ export class DirectChat {
   }
 
   /** Ends the direct chat (telling the peer); no fallback. */
+  /** Gives the peer a sealed room message directly (best effort); false when no transport is up. */
+  sendRoomCopy(room: string, copy: E2eCopy): boolean {
+    if (this.fallbackReason !== undefined || this.session.closed) return false;
+    return this.session.sendRoomCopy(room, copy);
+  }
+
   close(): void {
     if (this.closedLocally) return;
     this.closedLocally = true;

@@ -6,7 +6,7 @@
  */
 import type { Device, Endpoint, OpParams, OpResult, OpName } from "../protocol/index.js";
 import { deviceSignedBy } from "../peer/device-signature.js";
-import { devicePublicKeys, type DeviceIdentity } from "../peer/device.js";
+import { devicePublicKeys, rotateEncryptionKey, type DeviceIdentity } from "../peer/device.js";
 import { keyFingerprint } from "../peer/fingerprint.js";
 import {
   createMasterKey,
@@ -68,7 +68,8 @@ export class OwnDevices {
   private announcing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly device: DeviceIdentity,
+    /** Replaced by `rotate`. */
+    public device: DeviceIdentity,
     private readonly configDir: string,
     private readonly name: string | undefined,
   ) {
@@ -123,6 +124,16 @@ export class OwnDevices {
       holdsMaster: master !== undefined && master.publicKey === result.master,
     };
     return this.standing;
+  }
+
+  /**
+   * A new encryption key for this device, published at once (signed again when this folder holds the
+   * master key; otherwise the device is unsigned until a device holding it runs `/devices sign`).
+   */
+  async rotate(hub: HubCaller, endpoints: Endpoint[]): Promise<DeviceStanding> {
+    await this.announcing.catch(() => {});
+    this.device = await rotateEncryptionKey(this.configDir, this.device);
+    return this.announce(hub, endpoints);
   }
 
   /** The user's devices, each with whether its signature holds (checked here, not taken from the hub). */

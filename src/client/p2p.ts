@@ -21,6 +21,7 @@
  * device's `p2p.addresses` setting allows it for that peer (default: verified peers only); otherwise
  * through the relay, and the answer carries no address.
  */
+import type { E2eCopy } from "../protocol/e2e.js";
 import type {
   CancelReason,
   CancelledReason,
@@ -155,6 +156,8 @@ export interface PeerChatsEvents {
    * or a new master key. `current`: it is about this device. A device the user did not add stands out.
    */
   devicesChanged: { change: "added" | "signed" | "revoked" | "master"; device?: string; current: boolean };
+  /** A sealed message of an end-to-end encrypted room that a peer gave directly (E2eRooms checks it). */
+  roomCopy: { from: string; room: string; copy: E2eCopy };
   warning: { message: string; error?: Error };
 }
 
@@ -257,7 +260,7 @@ export class PeerChats {
     private readonly contacts: KnownContacts,
     private readonly own: OwnDevices,
     private settings: PeerSettings,
-    private readonly configDir: string,
+    readonly configDir: string,
     private readonly options: PeerChatsOptions,
   ) {}
 
@@ -308,6 +311,11 @@ export class PeerChats {
     return Object.assign(Object.create(null) as object, this.own.device, {
       standing: this.own.state,
     }) as DeviceIdentity & { standing: DeviceStanding };
+  }
+
+  /** What this device knows of other users' devices and keys: e2e rooms check senders and members against it. */
+  get knownContacts(): KnownContacts {
+    return this.contacts;
   }
 
   /** To whom this device reveals its addresses (`p2p.addresses`). */
@@ -618,6 +626,14 @@ export class PeerChats {
     return this.own.sign(this.client, idPrefix);
   }
 
+  /**
+   * Replaces this device's encryption key (e2e rooms) and publishes it: messages sealed to the old key
+   * can no longer be opened, here or by anyone who later gets this device's files.
+   */
+  async rotateKeys(): Promise<DeviceStanding> {
+    return this.own.rotate(this.client, []);
+  }
+
   /** Revokes one of this user's devices (id or unique prefix) for good. */
   async revokeDevice(idPrefix: string): Promise<OwnDevice> {
     return this.own.revoke(this.client, idPrefix);
@@ -851,6 +867,7 @@ export class PeerChats {
     });
     chat.presented = device;
     chat.setTrust(check.trust);
+    chat.on("roomCopy", (c) => this.emitter.emit("roomCopy", c));
     this.chatsByPeer.set(peer, chat);
     this.emitter.emit("chat", chat);
     return chat;

@@ -65,6 +65,7 @@ export async function openLocalAdmin(
     >,
     maxBodyChars: config.maxBodyChars,
     maxRoomsPerUser: config.maxRoomsPerUser,
+    e2eMaxDevices: config.e2eMaxDevices,
   });
   return {
     domain,

@@ -12,6 +12,7 @@ import {
   MAX_BODY_CHARS,
   MAX_FRAME_BYTES,
 } from "../protocol/limits.js";
+import { E2E_MAX_DEVICES, E2E_MAX_DEVICES_CEILING } from "../protocol/e2e.js";
 
 export const hubConfigSchema = z.object({
   host: z.string().min(1).default(DEFAULT_HOST).describe("address to listen on"),
@@ -117,6 +118,13 @@ export const hubConfigSchema = z.object({
     .min(1)
     .default(100)
     .describe("rooms one user may own (create); past it room.create answers FORBIDDEN"),
+  e2eMaxDevices: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(E2E_MAX_DEVICES_CEILING)
+    .default(E2E_MAX_DEVICES)
+    .describe("member devices one message of an end-to-end encrypted room may be sealed to"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

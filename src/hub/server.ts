@@ -253,6 +253,7 @@ export async function createHub(
     },
     firstUserAdmin: config.adminFirstUser,
     maxRoomsPerUser: config.maxRoomsPerUser,
+    e2eMaxDevices: config.e2eMaxDevices,
   });
   const devices = new Devices(domain.deps, domain.accounts);
   const p2p = new P2p(domain.deps, domain.accounts, devices, p2pRequests);

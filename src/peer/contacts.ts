@@ -78,6 +78,7 @@ export interface TrustCheck {
 }
 
 export class KnownContacts {
+  private saving: Promise<void> = Promise.resolve();
   private constructor(
     private readonly path: string,
     private data: ContactsFile,
@@ -209,10 +210,16 @@ export class KnownContacts {
   }
 
   private async save(): Promise<void> {
-    // Write-then-rename so a crash never leaves half a file.
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
-    await rename(tmp, this.path);
+    // One write at a time (checks run concurrently: direct chats and e2e rooms share this store), each
+    // of the data as it is when its turn comes; write-then-rename so a crash never leaves half a file.
+    const write = async (): Promise<void> => {
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(this.data, null, 2), { mode: 0o600 });
+      await rename(tmp, this.path);
+    };
+    const done = this.saving.then(write, write);
+    this.saving = done.catch(() => {});
+    return done;
   }
 }
 

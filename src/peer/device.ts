@@ -6,6 +6,8 @@
  * through the hub by `peer.announce`. The device id is derived from the identity key.
  */
 import { createPrivateKey, createPublicKey, sign } from "node:crypto";
+import { rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { deviceIdOf } from "./device-signature.js";
 import {
   defaultConfigDir,
@@ -69,6 +71,20 @@ export async function deviceWith(identity?: Identity): Promise<DeviceIdentity> {
     newPrivateKeyPem("ed25519"),
     newPrivateKeyPem("x25519"),
   );
+}
+
+/**
+ * Replaces the device's encryption key (X25519) in `dir` with a new one; the old private key is gone, so
+ * what end-to-end encrypted rooms sealed to it can no longer be opened — anywhere, by anyone holding this
+ * device's files later (forward secrecy for stored messages, from this moment on). The identity and
+ * signing keys stay: the device keeps its id, and messages it signed still check.
+ */
+export async function rotateEncryptionKey(dir: string, device: DeviceIdentity): Promise<DeviceIdentity> {
+  const pem = newPrivateKeyPem("x25519");
+  const path = join(dir, ENCRYPTION_FILE);
+  await writeFile(`${path}.tmp`, pem, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+  return assemble(device.identity, device.signPrivateKeyPem, pem);
 }
 
 /** Signs `data` with the device's Ed25519 key (what e2e rooms will use to sign envelopes). */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { MAX_BODY_CHARS } from "../protocol/limits.js";
 import { PeerError } from "./errors.js";
 import { fileFrameSchemas } from "./file-frames.js";
+import { e2eCopySchema } from "../protocol/e2e.js";
 
 export const PEER_PROTOCOL_VERSION = 1;
 /** Ample for a 4000-character body even if every character is JSON-escaped. */
@@ -25,6 +26,12 @@ export const peerFrameSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("pong"), n: z.number().int() }),
   /** Orderly end of the chat (not of one transport): the other side stops reconnecting. */
   z.object({ t: z.literal("bye") }),
+  /**
+   * A message of an end-to-end encrypted room, sealed and signed as for the hub, given directly to a
+   * member with a chat open (docs/e2e-rooms.md): shown at once, no ack — the hub's copy is the one
+   * delivery relies on. `room` is checked by the signature.
+   */
+  z.object({ t: z.literal("room"), room: z.string().min(1).max(48), copy: e2eCopySchema }),
   /** Files sent inside the chat (file-transfer.ts). */
   ...fileFrameSchemas,
 ]);

@@ -10,6 +10,7 @@ import { MAX_BODY_CHARS } from "../protocol/limits.js";
 import { asError, PeerError } from "./errors.js";
 import type { FileFrame } from "./file-frames.js";
 import { encodeFrame, type PeerFrame } from "./frames.js";
+import type { E2eCopy } from "../protocol/e2e.js";
 import type { SecureChannel } from "./handshake.js";
 
 export type PeerPath = "direct" | "relay";
@@ -45,6 +46,8 @@ export interface SessionEvents {
   closed: ["local" | "remote" | Error];
   /** A frame of a file transfer (file-transfer.ts handles them). */
   file: [FileFrame];
+  /** A sealed room message given directly (e2e rooms). */
+  room: [{ room: string; copy: E2eCopy }];
 }
 
 export interface SessionOptions {
@@ -145,6 +148,17 @@ export class PeerSession extends EventEmitter<SessionEvents> {
       this.outbox.set(message.id, { message, sentAt: this.now(), resolve, reject });
       this.write({ t: "msg", ...message });
     });
+  }
+
+  /**
+   * Gives a sealed room message to the peer on the current transport, at most once and without an ack
+   * (the hub's copy is what delivery relies on); false when no transport is up.
+   */
+  sendRoomCopy(room: string, copy: E2eCopy): boolean {
+    const socket = this.transport?.channel.socket;
+    if (!socket || socket.destroyed || !socket.writable) return false;
+    socket.write(encodeFrame({ t: "room", room, copy }));
+    return true;
   }
 
   /**
@@ -319,6 +333,9 @@ export class PeerSession extends EventEmitter<SessionEvents> {
       case "file-result":
       case "file-cancel":
         this.emit("file", frame);
+        break;
+      case "room":
+        this.emit("room", { room: frame.room, copy: frame.copy });
         break;
       case "hello":
       case "refused":

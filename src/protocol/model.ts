@@ -1,5 +1,6 @@
 /** Shapes of the objects that travel inside replies and events. */
 import { z } from "zod";
+import { e2eCopySchema } from "./e2e.js";
 
 export const roleSchema = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof roleSchema>;
@@ -32,6 +33,10 @@ export const roomSchema = z.object({
   createdAt: z.number().int().optional(),
   lastSeq: z.number().int().optional(),
   readSeq: z.number().int().optional().describe("your read marker, for rooms you are in"),
+  e2e: z
+    .boolean()
+    .optional()
+    .describe("true for an end-to-end encrypted room: messages carry `e2e`, the hub cannot read them"),
 });
 export type Room = z.infer<typeof roomSchema>;
 
@@ -82,6 +87,9 @@ export const messageSchema = z.object({
   file: fileInfoSchema.optional().describe("the attached file, if any"),
   cid: z.string().optional().describe("only on the sender's own copies"),
   muted: z.boolean().optional(),
+  e2e: e2eCopySchema
+    .optional()
+    .describe("in an end-to-end encrypted room: the sealed message (then `body` is empty)"),
 });
 export type Message = z.infer<typeof messageSchema>;
 

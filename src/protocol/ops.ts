@@ -24,6 +24,7 @@ import {
   userDevicesSchema,
   userSchema,
 } from "./model.js";
+import { e2eEnvelopeSchema } from "./e2e.js";
 import {
   ADMIN_PAGE_MAX,
   BANS_MAX,
@@ -245,6 +246,12 @@ export const ops = {
       description: z.string().max(2000).optional(),
       password: text.optional(),
       capacity: z.number().int().min(CAPACITY_MIN).max(CAPACITY_MAX).optional(),
+      e2e: z
+        .boolean()
+        .optional()
+        .describe(
+          "end-to-end encrypted: members seal each message to each other's devices; fixed for the room's life",
+        ),
     }),
     result: z.object({ room: roomSchema }),
     auth: true,
@@ -277,6 +284,17 @@ export const ops = {
     auth: true,
     summary: "Members with roles and presence.",
     errors: ["NOT_MEMBER"],
+  }),
+  "room.devices": op({
+    params: z.object({ room: name }),
+    result: z.object({
+      members: z.array(userDevicesSchema),
+      maxDevices: z.number().int().describe("the most member devices one message may be sealed to"),
+    }),
+    auth: true,
+    summary:
+      "Every member's devices with their master key and signatures: whom a sender seals an end-to-end encrypted room's message to (the client checks the signatures).",
+    errors: ["NO_SUCH_ROOM", "NOT_MEMBER"],
   }),
   "room.history": op({
     params: z.object({ room: name, before: seq.optional(), after: seq.optional(), limit: limit.optional() }),
@@ -352,6 +370,9 @@ export const ops = {
       body: z.string().max(BODY_MAX),
       cid: z.string().min(1).max(CID_MAX),
       file: fileId.optional().describe("a fileId from `file.prepare`, uploaded, for the same room or user"),
+      e2e: e2eEnvelopeSchema
+        .optional()
+        .describe("required in (and only in) an end-to-end encrypted room, with an empty `body`"),
     }),
     fast: fastSend,
     result: z.object({ id: z.string(), seq, ts: z.number().int() }),

@@ -21,6 +21,10 @@ export interface WsProxy {
   release(): void;
   /** Loses every event named `ev` from the hub. */
   drop(ev: string): void;
+  /** Rewrites every text frame from the hub (a tampering middlebox; null from it drops the frame); null stops. */
+  rewriteDown(fn: ((text: string) => string | null) | null): void;
+  /** Holds back every frame from the hub while on (a slow path); off forwards them, in order. */
+  pauseDown(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +34,8 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
   const holding = new Map<string, () => void>();
   const held: Array<() => void> = [];
   const dropped = new Set<string>();
+  let rewrite: ((text: string) => string | null) | null = null;
+  let paused: Array<() => void> | null = null;
   const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   server.on("connection", (client, req) => {
     const upstream = new WebSocket(new URL(req.url ?? "/v1", hubUrl), [SUBPROTOCOL]);
@@ -38,9 +44,18 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
       for (const f of early.splice(0)) upstream.send(f.data, { binary: f.binary });
     });
     upstream.on("message", (data, binary) => {
+      if (paused) {
+        paused.push(() => client.send(data, { binary }));
+        return;
+      }
       if (!binary && dropped.size > 0) {
         const ev = (JSON.parse(data.toString()) as { ev?: unknown }).ev;
         if (typeof ev === "string" && dropped.has(ev)) return;
+      }
+      if (!binary && rewrite) {
+        const text = rewrite(data.toString());
+        if (text !== null) client.send(text, { binary: false });
+        return;
       }
       client.send(data, { binary });
     });
@@ -83,6 +98,17 @@ export async function startWsProxy(hubUrl: string): Promise<WsProxy> {
       for (const send of held.splice(0)) send();
     },
     drop: (ev) => dropped.add(ev),
+    rewriteDown: (fn) => {
+      rewrite = fn;
+    },
+    pauseDown: (on) => {
+      if (on) paused ??= [];
+      else {
+        const held = paused ?? [];
+        paused = null;
+        for (const send of held) send();
+      }
+    },
     close: async () => {
       for (const c of server.clients) c.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -68,6 +68,7 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
     },
     maxBodyChars: 4000,
     maxRoomsPerUser: 100,
+    e2eMaxDevices: 100,
   });
   const published: BusMessage[] = [];
   bus.subscribe((m) => published.push(m));

@@ -82,7 +82,7 @@ describe("slash commands", () => {
     for (const c of COMMANDS) expect(all.some((l) => l.includes(c.usage))).toBe(true);
     expect(all.some((l) => l.includes("Alt+1 … Alt+9"))).toBe(true);
     expect(await run("/help create")).toContain(
-      "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT] — Create a room; you become its owner.",
+      "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT] [--e2e] — Create a room; you become its owner.",
     );
     expect(await run("/help nope")).toEqual(["/help: there is no /nope — /help lists the commands"]);
   });
@@ -92,7 +92,7 @@ describe("slash commands", () => {
       "unknown command /jion — did you mean /join? /help lists the commands",
     ]);
     expect(await run("/create")).toEqual([
-      "/create: missing argument — usage: /create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT]",
+      "/create: missing argument — usage: /create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT] [--e2e]",
     ]);
     expect((await run("/create r --capacity lots"))[0]).toContain(
       '--capacity needs a whole number, got "lots"',

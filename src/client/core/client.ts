@@ -16,6 +16,7 @@ import type {
   User,
 } from "../../protocol/index.js";
 import { ROOMS_PAGE_MAX } from "../../protocol/limits.js";
+import type { E2eEnvelope } from "../../protocol/e2e.js";
 import type { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
 import { ClientClosedError, HubError, NotConnectedError } from "./errors.js";
@@ -533,7 +534,11 @@ export class ParleyClient {
    * the hub acknowledges it — across reconnects, re-sent with the same cid. Resolves with the stored
    * message; rejects with HubError when the hub refuses it for good (it then leaves the outbox).
    */
-  send(key: ConversationKey, body: string, options: { file?: FileInfo } = {}): Promise<Message> {
+  send(
+    key: ConversationKey,
+    body: string,
+    options: { file?: FileInfo; e2e?: E2eEnvelope } = {},
+  ): Promise<Message> {
     if (this.link.isClosed) return Promise.reject(new ClientClosedError());
     if (!this.current.me || !this.sessionInfo) return Promise.reject(new NotConnectedError("log in first"));
     let normalized: ConversationKey;
@@ -542,7 +547,7 @@ export class ParleyClient {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.outbox.add(normalized, body, options.file);
+    return this.outbox.add(normalized, body, options.file, options.e2e);
   }
 
   // ------------------------------------------------------------------ rooms, DMs, reading

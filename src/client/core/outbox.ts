@@ -4,6 +4,7 @@
  * timeout or a reconnect the same entry goes again with the same cid, which the hub stores once.
  */
 import type { FileInfo, Message } from "../../protocol/index.js";
+import { recipientsOf, type E2eEnvelope } from "../../protocol/e2e.js";
 import type { Connection } from "./connection.js";
 import { HubError, RequestTimeoutError } from "./errors.js";
 import { targetOf } from "./keys.js";
@@ -46,6 +47,13 @@ function precheck(body: string, maxChars: number | undefined, withFile: boolean)
   return null;
 }
 
+/** The copy of a sealed message the hub gives its sender (their own devices' keys): what the echo carries. */
+function ownCopy(envelope: E2eEnvelope, me: string): NonNullable<Message["e2e"]> {
+  const { keys, ...rest } = envelope;
+  const mine = Object.entries(keys).find(([user]) => user.toLowerCase() === me.toLowerCase())?.[1] ?? {};
+  return { ...rest, to: recipientsOf(keys), keys: mine };
+}
+
 export class Outbox {
   private readonly waiters = new Map<string, Waiter>();
   private flushing = false;
@@ -57,7 +65,11 @@ export class Outbox {
   ) {}
 
   /** Queues a message; resolves with the stored message, rejects when the hub refuses it for good. */
-  add(key: ConversationKey, body: string, file?: FileInfo): Promise<Message> {
+  /**
+   * With `e2e` (an end-to-end encrypted room), `body` is the plain text, kept only here for the UI to
+   * show while pending; the hub is sent the sealed envelope and an empty body.
+   */
+  add(key: ConversationKey, body: string, file?: FileInfo, e2e?: E2eEnvelope): Promise<Message> {
     const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars, file !== undefined);
     if (refused) return Promise.reject(refused);
     const entry: OutboxEntry = {
@@ -67,6 +79,7 @@ export class Outbox {
       createdAt: this.now(),
       attempts: 0,
       ...(file && { file }),
+      ...(e2e && { e2e }),
     };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
@@ -120,9 +133,10 @@ export class Outbox {
         try {
           const ack = await conn.request("msg.send", {
             ...target,
-            body: entry.body,
+            body: entry.e2e ? "" : entry.body,
             cid: entry.cid,
             ...(entry.file && { file: entry.file.id }),
+            ...(entry.e2e && { e2e: entry.e2e }),
           });
           const message: Message = {
             id: ack.id,
@@ -131,8 +145,9 @@ export class Outbox {
             from: me.username,
             ...target,
             // What the hub stores (it trims); the echo, if it comes first, carries the same.
-            body: entry.body.trim(),
+            body: entry.e2e ? "" : entry.body.trim(),
             ...(entry.file && { file: entry.file }),
+            ...(entry.e2e && { e2e: ownCopy(entry.e2e, me.username) }),
             cid: entry.cid,
           };
           this.host.stored(entry.key, message);

@@ -15,6 +15,7 @@ import type {
   User,
 } from "../../protocol/index.js";
 import type { HubError } from "./errors.js";
+import type { E2eEnvelope } from "../../protocol/e2e.js";
 
 /** "room:NAME" or "dm:USER" — the same strings the hub takes as `resume` cursors. */
 export type ConversationKey = `room:${string}` | `dm:${string}`;
@@ -92,6 +93,8 @@ export interface OutboxEntry {
   body: string;
   /** An uploaded file the message carries (its `body` may then be empty). */
   file?: FileInfo;
+  /** For an end-to-end encrypted room: the sealed envelope that goes on the wire (`body` stays local). */
+  e2e?: E2eEnvelope;
   createdAt: number;
   /** How many times it was put on the wire. */
   attempts: number;

@@ -33,6 +33,11 @@ export interface DeliverMessage {
   mutedFor?: UserId[];
   /** The sender, who gets the event with the `cid` their client chose (and never `muted`). */
   echo?: { userId: UserId; cid: string };
+  /**
+   * A message of an end-to-end encrypted room: each receiver's event gets `e2e`, the copy made of
+   * `header` (the JSON text of its common part, serialised once) and their own devices' sealed keys.
+   */
+  e2e?: { header: string; keys: Record<string, Record<string, string>> };
 }
 
 /**

@@ -19,6 +19,8 @@ export interface RoomRef {
   id: RoomId;
   convId: number;
   name: string;
+  /** End-to-end encrypted: fixed for the room's life. */
+  e2e: boolean;
 }
 
 /** Who hears a room's messages, and which of them have it (or some senders) muted. */
@@ -134,7 +136,7 @@ export class Audience {
     if (cached) return cached;
     const room = await this.store.getRoom(name);
     if (!room) return undefined;
-    const ref = { id: room.id, convId: room.convId, name: room.name };
+    const ref = { id: room.id, convId: room.convId, name: room.name, e2e: room.e2e === true };
     this.roomRefs.set(key, ref);
     return ref;
   }

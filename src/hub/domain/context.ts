@@ -42,6 +42,8 @@ export interface DomainDeps {
   firstUserAdmin?: boolean;
   /** Rooms one user may own. */
   maxRoomsPerUser: number;
+  /** Member devices one message of an end-to-end encrypted room may be sealed to (`--e2e-max-devices`). */
+  e2eMaxDevices: number;
 }
 
 /** The authenticated user behind a request, and where it came from. */

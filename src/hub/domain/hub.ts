@@ -3,6 +3,7 @@ import { Accounts } from "./accounts.js";
 import { Admin } from "./admin.js";
 import { Audience } from "./audience.js";
 import type { DomainDeps } from "./context.js";
+import { E2eRooms } from "./e2e-rooms.js";
 import { Files } from "./files.js";
 import { Messages } from "./messages.js";
 import { Presences } from "./presence.js";
@@ -18,6 +19,7 @@ export class Domain {
   readonly presence: Presences;
   readonly files: Files;
   readonly admin: Admin;
+  readonly e2e: E2eRooms;
 
   constructor(readonly deps: DomainDeps) {
     this.audience = new Audience(deps.store, deps.bus);
@@ -27,6 +29,7 @@ export class Domain {
     this.messages = new Messages(deps, this.audience, this.accounts, this.rooms, this.files);
     this.settings = new Settings(deps, this.audience, this.accounts, this.rooms);
     this.presence = new Presences(deps, this.audience);
+    this.e2e = new E2eRooms(deps, this.audience, this.rooms);
     this.admin = new Admin(deps, this.audience, this.accounts, this.rooms, this.files);
   }
 }

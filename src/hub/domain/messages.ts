@@ -21,9 +21,11 @@ import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
 import { checkBody } from "./validation.js";
 import { toMessage } from "./views.js";
+import { admitEnvelope, parseStored, type StoredEnvelope } from "./e2e-rooms.js";
+import type { E2eEnvelope } from "../../protocol/e2e.js";
 
 type Target = { room: string; user?: undefined } | { user: string; room?: undefined };
-type SendParams = { file?: string | undefined; cid: string };
+type SendParams = { file?: string | undefined; cid: string; e2e?: E2eEnvelope | undefined };
 
 /** Exactly one of `room` and `user`. */
 export function target(params: { room?: string | undefined; user?: string | undefined }): Target {
@@ -49,9 +51,19 @@ export class Messages {
    */
   async send(actor: Actor, params: OpParams<"msg.send">, queued?: () => void): Promise<OpResult<"msg.send">> {
     const to = target(params);
-    // A file may go without words.
+    if (params.e2e !== undefined) {
+      // The words are inside the envelope; a file would go to the hub in the clear, so not yet.
+      if (to.room === undefined) fail("INVALID_PARAMS", "`e2e` is for rooms only", { field: "e2e" });
+      if (params.body !== "")
+        fail("INVALID_PARAMS", "`body` must be empty beside `e2e`: the hub must not see it", {
+          field: "body",
+        });
+      if (params.file !== undefined)
+        fail("INVALID_PARAMS", "files cannot be sent to an end-to-end encrypted room yet", { field: "file" });
+    }
+    // A file may go without words; an envelope carries them sealed.
     const body =
-      params.file !== undefined && params.body.trim() === ""
+      params.e2e !== undefined || (params.file !== undefined && params.body.trim() === "")
         ? ""
         : checkBody(params.body, this.deps.maxBodyChars);
     const limiter = this.deps.limiters.messages;
@@ -96,6 +108,20 @@ export class Messages {
       room = await this.rooms.ref(name);
       await this.rooms.requireMember(room, actor.userId);
     }
+    let sealed: { stored: string; envelope: StoredEnvelope } | undefined;
+    if (room.e2e !== (params.e2e !== undefined)) {
+      fail(
+        "INVALID_PARAMS",
+        room.e2e
+          ? `${room.name} is end-to-end encrypted: send the message sealed (\`e2e\`)`
+          : `${room.name} is not end-to-end encrypted`,
+        { field: "e2e" },
+      );
+    }
+    if (params.e2e !== undefined) {
+      const members = await this.audience.members(room.id);
+      sealed = admitEnvelope(params.e2e, members, this.deps.e2eMaxDevices);
+    }
     const attached =
       params.file === undefined
         ? undefined
@@ -103,7 +129,8 @@ export class Messages {
     const stored = this.deps.store.appendMessage({
       convId: room.convId,
       fromUserId: actor.userId,
-      body,
+      // In an e2e room the body column holds the sealed envelope (ciphertext only).
+      body: sealed?.stored ?? body,
       cid: params.cid,
       ts: this.deps.clock.now(),
     });
@@ -118,7 +145,14 @@ export class Messages {
     }
     if (attached) await attached.settle(result.duplicate);
     // A retried send was fanned out the first time; members who missed it get it on resume.
-    if (!result.duplicate) await this.fanOutRoom(room, result.message, attached?.file);
+    if (!result.duplicate) {
+      await this.fanOutRoom(
+        room,
+        result.message,
+        attached?.file,
+        sealed?.envelope ?? (room.e2e ? parseStored(result.message.body) : undefined),
+      );
+    }
     return result;
   }
 
@@ -126,12 +160,17 @@ export class Messages {
    * One bus message per room message, whatever its receivers: the audience array is the cached one
    * (not copied), and mutes and the sender's own copy are flags the gateway applies (bus.ts).
    */
-  private fanOutRoom(room: RoomRef, record: MessageRecord, file?: FileInfo): Promise<void> | void {
+  private fanOutRoom(
+    room: RoomRef,
+    record: MessageRecord,
+    file?: FileInfo,
+    sealed?: StoredEnvelope,
+  ): Promise<void> | void {
     const audience = this.audience.roomAudienceNow(room.id);
-    if (audience) return this.publishRoom(room, record, audience, file);
+    if (audience) return this.publishRoom(room, record, audience, file, sealed);
     return this.audience
       .roomAudience(room.id, room.name)
-      .then((a) => this.publishRoom(room, record, a, file));
+      .then((a) => this.publishRoom(room, record, a, file, sealed));
   }
 
   private publishRoom(
@@ -139,6 +178,7 @@ export class Messages {
     record: MessageRecord,
     audience: RoomAudience,
     file?: FileInfo,
+    sealed?: StoredEnvelope,
   ): Promise<void> {
     let mutedFor: UserId[] | undefined;
     if (audience.mutesRoom.size > 0 || audience.mutesUsers.size > 0) {
@@ -153,10 +193,12 @@ export class Messages {
     const message: DeliverMessage = {
       kind: "deliver",
       to: audience.ids,
-      event: messageEvent(record, room.name, undefined, file),
+      event: messageEvent(record, room.name, undefined, file, sealed !== undefined),
       conv: record.convId,
       seq: record.seq,
     };
+    // Each member's copy differs only by their own devices' sealed keys (Delivery's Forms add them).
+    if (sealed) message.e2e = { header: JSON.stringify(sealed.header), keys: sealed.keys };
     if (record.cid !== undefined) message.echo = { userId: record.fromUserId, cid: record.cid };
     if (mutedFor) message.mutedFor = mutedFor;
     return this.deps.bus.publish(message);
@@ -248,7 +290,9 @@ export class Messages {
     await this.rooms.requireMember(room, actor.userId);
     const records = await this.deps.store.history(room.convId, query, actor.userId);
     const files = await this.filesOf(records);
-    return { messages: records.map((m) => this.view(m, actor.userId, { room: room.name }, files)) };
+    return {
+      messages: records.map((m) => this.view(m, actor.userId, { room: room.name }, files, room.e2e === true)),
+    };
   }
 
   async dmHistory(actor: Actor, params: OpParams<"dm.history">): Promise<OpResult<"dm.history">> {
@@ -270,8 +314,13 @@ export class Messages {
     viewer: UserId,
     where: { room: string } | { user: string },
     files: Map<number, FileInfo>,
+    e2e = false,
   ): Message {
-    return toMessage(record, where, { withCid: record.fromUserId === viewer, file: files.get(record.id) });
+    return toMessage(record, where, {
+      withCid: record.fromUserId === viewer,
+      file: files.get(record.id),
+      e2eFor: e2e ? viewer : undefined,
+    });
   }
 
   async dmList(actor: Actor): Promise<OpResult<"dm.list">> {
@@ -343,6 +392,7 @@ export class Messages {
         lastSeq: room.lastSeq,
         key: roomCursor(room.name) as string,
         room: room.name,
+        e2e: room.e2e === true,
       })),
       ...dms.map((dm) => ({
         convId: dm.convId,
@@ -374,7 +424,12 @@ export class Messages {
         const where = c.room !== undefined ? { room: c.room } : { user: c.user! };
         const event = {
           ev: "message" as const,
-          ...toMessage(record, where, { withCid: own, muted, file: files.get(record.id) }),
+          ...toMessage(record, where, {
+            withCid: own,
+            muted,
+            file: files.get(record.id),
+            e2eFor: c.e2e === true ? userId : undefined,
+          }),
         };
         out.push({ conv: c.convId, seq: record.seq, event });
       }
@@ -390,6 +445,7 @@ interface Conversation {
   key: string;
   room?: string;
   user?: string;
+  e2e?: boolean;
 }
 
 /** A sequenced event of a conversation, as one user is shown it. */
@@ -410,6 +466,7 @@ function messageEvent(
   room: string | undefined,
   user: string | undefined,
   file: FileInfo | undefined,
+  sealed = false,
 ): Extract<AnyEvent, { ev: "message" }> {
   const event: Extract<AnyEvent, { ev: "message" }> = {
     ev: "message",
@@ -417,7 +474,8 @@ function messageEvent(
     seq: record.seq,
     ts: record.ts,
     from: record.from,
-    body: record.body,
+    // A sealed message's body column is its envelope: each member is given their copy instead.
+    body: sealed ? "" : record.body,
   };
   if (room !== undefined) event.room = room;
   else event.user = user!;

@@ -146,6 +146,7 @@ export class Rooms {
         ...(description ? { description } : {}),
         ...(password !== undefined && { passwordHash: await hashPassword(password) }),
         ...(params.capacity !== undefined && { capacity: params.capacity }),
+        ...(params.e2e === true && { e2e: true }),
       });
       await this.audience.changedRoom(room.id);
       started?.(room.convId, 0);
@@ -182,8 +183,10 @@ export class Rooms {
       );
       if (!ok) fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
     }
-    const added = await store.addMember(room.id, actor.userId, "member", clock.now(), room.capacity);
-    if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${room.capacity})`);
+    // An e2e room holds no more members than a message may be sealed to devices (each has one at least).
+    const capacity = room.e2e ? Math.min(room.capacity ?? Infinity, this.deps.e2eMaxDevices) : room.capacity;
+    const added = await store.addMember(room.id, actor.userId, "member", clock.now(), capacity);
+    if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${capacity})`);
     if (added === "exists") fail("ALREADY_MEMBER", `you are already in ${room.name}`);
     // A ban stored while this join was under way (e.g. during the password check) must still keep them
     // out: ban re-reads membership after storing the ban, and join re-reads the ban after adding.
@@ -212,7 +215,15 @@ export class Rooms {
       room: await this.detailedView(fresh, actor),
       members,
       history: history.map((m) =>
-        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId, file: files.get(m.id) }),
+        toMessage(
+          m,
+          { room: fresh.name },
+          {
+            withCid: m.fromUserId === actor.userId,
+            file: files.get(m.id),
+            e2eFor: fresh.e2e === true ? actor.userId : undefined,
+          },
+        ),
       ),
       lastSeq: fresh.lastSeq,
     };

@@ -87,6 +87,8 @@ export class Outgoing {
     event: AnyEvent | undefined,
     private readonly base: Outgoing | undefined,
     private readonly extra: Readonly<Record<string, unknown>> | undefined,
+    /** `extra`'s JSON text without its braces, when the caller built it (see `withJson`). */
+    private readonly extraJson: string | undefined,
     /** Set for sequenced events. */
     readonly conv: ConvId | undefined,
     readonly seq: number,
@@ -97,27 +99,38 @@ export class Outgoing {
   }
 
   static of(event: AnyEvent, conv?: ConvId, seq = 0): Outgoing {
-    return new Outgoing(event, undefined, undefined, conv, seq, false);
+    return new Outgoing(event, undefined, undefined, undefined, conv, seq, false);
   }
 
   static skip(conv: ConvId, seq: number): Outgoing {
-    return new Outgoing(undefined, undefined, undefined, conv, seq, true);
+    return new Outgoing(undefined, undefined, undefined, undefined, conv, seq, true);
   }
 
   /** This event with `extra` fields added (an object of JSON values, never empty). */
   with(extra: Readonly<Record<string, unknown>>): Outgoing {
-    return new Outgoing(undefined, this, extra, this.conv, this.seq, false);
+    return new Outgoing(undefined, this, extra, undefined, this.conv, this.seq, false);
+  }
+
+  /**
+   * This event with fields given as JSON text without braces (`"a":1,"b":2`), for a part the caller
+   * assembles from pieces serialised once (an e2e copy's common part); parsed only if `event` is read.
+   */
+  withJson(members: string): Outgoing {
+    return new Outgoing(undefined, this, undefined, members, this.conv, this.seq, false);
   }
 
   get event(): AnyEvent {
-    return (this.built ??= { ...this.base!.event, ...this.extra } as AnyEvent);
+    return (this.built ??= {
+      ...this.base!.event,
+      ...(this.extra ?? (JSON.parse(`{${this.extraJson!}}`) as Record<string, unknown>)),
+    } as AnyEvent);
   }
 
   json(): string {
     if (this.text === undefined) {
       this.text =
         this.base !== undefined
-          ? `${this.base.json().slice(0, -1)},${JSON.stringify(this.extra).slice(1)}`
+          ? `${this.base.json().slice(0, -1)},${this.extraJson ?? JSON.stringify(this.extra).slice(1, -1)}}`
           : JSON.stringify(this.built);
     }
     return this.text;
@@ -144,6 +157,7 @@ class Forms {
 
   for(userId: UserId): Outgoing {
     const m = this.message;
+    if (m.e2e !== undefined) return this.sealed(userId, m.e2e);
     if (m.echo !== undefined && m.echo.userId === userId) {
       return (this.echoForm ??= this.plain().with({ cid: m.echo.cid }));
     }
@@ -152,6 +166,19 @@ class Forms {
       if (this.muted.has(userId)) return (this.mutedForm ??= this.plain().with(MUTED));
     }
     return this.plain();
+  }
+
+  /** An e2e room's message: one form per receiver (their own devices' keys), echo and muted on top. */
+  private sealed(userId: UserId, e2e: NonNullable<DeliverMessage["e2e"]>): Outgoing {
+    const m = this.message;
+    const keys = JSON.stringify(e2e.keys[String(userId)] ?? {});
+    let out = this.plain().withJson(`"e2e":${e2e.header.slice(0, -1)},"keys":${keys}}`);
+    if (m.echo !== undefined && m.echo.userId === userId) return out.with({ cid: m.echo.cid });
+    if (m.mutedFor !== undefined) {
+      this.muted ??= new Set(m.mutedFor);
+      if (this.muted.has(userId)) out = out.with(MUTED);
+    }
+    return out;
   }
 
   private plain(): Outgoing {

@@ -76,6 +76,7 @@ export const coreHandlers: HandlerTable = {
   "room.join": (ctx, p) => ctx.domain.rooms.join(ctx.actor, p, ctx.started),
   "room.leave": (ctx, p) => ctx.domain.rooms.leave(ctx.actor, p),
   "room.members": (ctx, p) => ctx.domain.rooms.members(ctx.actor, p),
+  "room.devices": (ctx, p) => ctx.domain.e2e.devices(ctx.actor, p),
   "room.history": (ctx, p) => ctx.domain.messages.roomHistory(ctx.actor, p),
   "room.kick": (ctx, p) => ctx.domain.rooms.kick(ctx.actor, p),
   "room.ban": (ctx, p) => ctx.domain.rooms.ban(ctx.actor, p),

@@ -134,6 +134,11 @@ export interface RoomRecord {
   createdAt: number;
   lastSeq: number;
   memberCount: number;
+  /**
+   * End-to-end encrypted (docs/e2e-rooms.md): the `body` of each of its messages is the sealed envelope
+   * (JSON, ciphertext only), never text, and the domain turns it into each member's copy.
+   */
+  e2e?: boolean;
 }
 
 export interface NewRoom {
@@ -143,6 +148,7 @@ export interface NewRoom {
   capacity?: number;
   createdAt: number;
   ownerId: UserId;
+  e2e?: boolean;
 }
 
 export interface RoomPatch {

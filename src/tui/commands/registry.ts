@@ -11,12 +11,16 @@ import { sendfileCommands } from "../p2p/sendfile.js";
 import { p2pTrustCommands } from "../p2p/trust-commands.js";
 import type { P2pTui } from "../p2p/p2p-tui.js";
 import { KEY_HELP } from "../keys-help.js";
+import type { E2eRooms } from "../../client/index.js";
+import { e2eCommands } from "../e2e/commands.js";
 
 export interface TuiCommandContext extends CommandContext {
   /** Direct (peer-to-peer) chats, when the app has them. */
   p2p?: P2pTui;
   /** File transfers through the hub. */
   files?: TuiFiles;
+  /** End-to-end encrypted rooms, once the device keys are loaded. */
+  sealed?: E2eRooms;
 }
 
 /** The core commands, with /open replaced by one that also opens files, then the terminal's own. */
@@ -26,6 +30,7 @@ export const COMMANDS: readonly CommandSpec<TuiCommandContext>[] = [
   ...p2pCommands,
   ...p2pTrustCommands,
   ...sendfileCommands,
+  ...e2eCommands,
 ];
 
 /** Runs one command line against the terminal client's table. Never throws. */

@@ -5,8 +5,11 @@
  * `useSyncExternalStore` wants), so the views only draw and forward keys.
  */
 import {
+  E2eRooms,
   HubError,
   parseKey,
+  roomKey,
+  type E2eNotice,
   type ClientState,
   type ConnectionStatus,
   type MessageNotice,
@@ -69,6 +72,9 @@ export interface ViewState {
   /** Direct (peer-to-peer) chats by username, shown in their DM views. */
   direct: DirectViews;
   panel: Panel | null;
+  /** End-to-end encrypted rooms (once the device keys are loaded); `sealedVersion` moves on every check. */
+  sealed: E2eRooms | null;
+  sealedVersion: number;
 }
 
 export interface ControllerDeps {
@@ -129,6 +135,8 @@ export class ChatController {
       loginError: null,
       direct: {},
       panel: null,
+      sealed: null,
+      sealedVersion: 0,
     };
     this.files = new TuiFiles(client, {
       flash: (text, level, view) => this.flash(text, level, view),
@@ -189,7 +197,47 @@ export class ChatController {
       this.client.on("warning", ({ message }) => this.print(message, "info", STATUS_VIEW)),
     );
     this.p2p?.begin();
+    this.p2p
+      ?.ready()
+      .then((chats) => this.startSealed(chats))
+      .catch(() => {});
     this.connect();
+  }
+
+  /** E2e rooms share the direct chats' device keys and trust store. */
+  private startSealed(chats: PeerChats): void {
+    if (this.quitting || this.snapshot.sealed) return;
+    const sealed = E2eRooms.forPeer(this.client, chats);
+    this.unsubscribe.push(
+      () => sealed.close(),
+      sealed.on("change", () => this.update({ sealedVersion: this.snapshot.sealedVersion + 1 })),
+      sealed.on("notice", (n) => this.onSealedNotice(n)),
+    );
+    this.update({ sealed });
+  }
+
+  /** Everything about an e2e room's trust is shown in red, in the room and on the notice bar. */
+  private onSealedNotice(n: E2eNotice): void {
+    const view = roomKey(n.room);
+    const text = n.kind === "membership" ? `[e2e] ${n.text}` : `[e2e] WARNING: ${n.text}`;
+    this.print(text, "error", view);
+    this.flash(text, "error", view);
+  }
+
+  /** Says once per room and session whose devices the room's messages are sealed to, and which are not verified. */
+  private readonly sealedSummaries = new Set<string>();
+  private summarizeSealed(view: ViewKey): void {
+    const parsed = parseKey(view);
+    const sealed = this.snapshot.sealed;
+    if (parsed?.kind !== "room" || !sealed || !sealed.isE2e(parsed.name)) return;
+    if (this.sealedSummaries.has(parsed.name)) return;
+    this.sealedSummaries.add(parsed.name);
+    sealed.members(parsed.name).then(
+      (devices) => {
+        for (const line of sealedSummary(devices)) this.print(line.text, line.level, view);
+      },
+      (error: unknown) => this.print(`[e2e] ${describeError(error)}`, "error", view),
+    );
   }
 
   private connect(): void {
@@ -329,6 +377,7 @@ export class ChatController {
     const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
     this.update({ view, flash, panel: null });
     this.client.focus(view === STATUS_VIEW ? null : view);
+    this.summarizeSealed(view);
   }
 
   /** Alt+N: the N-th view (1-based); ignored when there is none. */
@@ -396,6 +445,7 @@ export class ChatController {
         links: () => linksOf(buildPane(this.snapshot, this.snapshot.view)),
         logout: () => this.logout(),
         ...(this.p2p ? { p2p: this.p2p } : {}),
+        ...(this.snapshot.sealed ? { sealed: this.snapshot.sealed } : {}),
         files: this.files,
         quit: () => this.requestQuit(),
       });
@@ -415,6 +465,26 @@ export class ChatController {
     // Scrolling back to the bottom on send, like every chat client: you want to see what you wrote.
     this.update({ scroll: { ...this.snapshot.scroll, [view]: 0 } });
     if (this.p2p?.send(view, body)) return;
+    const parsed = parseKey(view);
+    if (parsed?.kind === "room" && this.client.state.rooms[parsed.name]?.info.e2e === true) {
+      const sealed = this.snapshot.sealed;
+      if (!sealed) {
+        this.print(
+          "Not sent: this room is end-to-end encrypted and this terminal has no device keys (direct chats are off)",
+          "error",
+          view,
+        );
+        return;
+      }
+      sealed.send(parsed.name, body).catch((error: unknown) => {
+        // The hub's refusals arrive as `sendFailed`; what was refused before sealing does not.
+        const local =
+          error instanceof HubError && (error.code === "EMPTY_BODY" || error.code === "BODY_TOO_LONG");
+        if (local || !(error instanceof HubError))
+          this.print(`Not sent: ${describeError(error)}`, "error", view);
+      });
+      return;
+    }
     this.client.send(view, body).catch((error: unknown) => {
       // Refusals for good also arrive as `sendFailed`; only report what that event does not cover.
       if (!(error instanceof HubError)) this.print(describeError(error), "error", view);
@@ -557,6 +627,43 @@ export class ChatController {
       if (n.flash) this.flash(n.text, n.level, n.view);
     }
   }
+}
+
+/** The lines of an e2e room's device summary: whom messages are sealed to, and what is not verified. */
+export function sealedSummary(
+  devices: readonly { user: string; id: string; trust: string; blocked: boolean; incapable: boolean }[],
+): { text: string; level: NoticeLevel }[] {
+  const sealedTo = devices.filter((d) => !d.blocked && !d.incapable);
+  const users = new Set(sealedTo.map((d) => d.user));
+  const out: { text: string; level: NoticeLevel }[] = [
+    {
+      text: `[e2e] Messages here are sealed to ${sealedTo.length} device${sealedTo.length === 1 ? "" : "s"} of ${users.size} member${users.size === 1 ? "" : "s"}; the hub cannot read them. /e2e lists them.`,
+      level: "info",
+    },
+  ];
+  for (const d of devices) {
+    if (d.blocked)
+      out.push({
+        text: `[e2e] WARNING: ${d.user}'s device ${d.id} is KEY CHANGED: not sealed to`,
+        level: "error",
+      });
+    else if (d.trust === "changed")
+      out.push({
+        text: `[e2e] WARNING: ${d.user}'s device ${d.id} changed since you last saw it`,
+        level: "error",
+      });
+    else if (d.trust === "unverified")
+      out.push({
+        text: `[e2e] ${d.user}'s device ${d.id} is unverified: /verify ${d.user} to compare safety numbers`,
+        level: "error",
+      });
+    if (d.incapable)
+      out.push({
+        text: `[e2e] ${d.user}'s device ${d.id} cannot receive sealed messages (an older client)`,
+        level: "error",
+      });
+  }
+  return out;
 }
 
 function sleep(ms: number): Promise<void> {

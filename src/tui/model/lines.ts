@@ -81,6 +81,63 @@ export function messageLine(m: Message, me: string | null, mention: (body: strin
   };
 }
 
+/** What a sealed message shows: its text once every check passed, else why not (never its text). */
+export interface SealedText {
+  text: string;
+  rejected: boolean;
+}
+
+const sealedParsed = new WeakMap<object, RichText>();
+
+/** A message of an end-to-end encrypted room, shown as `shown` says (src/client/e2e-rooms.ts). */
+export function sealedLine(
+  m: Message,
+  shown: SealedText & { source: object },
+  me: string | null,
+  mention: (body: string) => boolean,
+): MessageLine {
+  const own = me !== null && m.from.toLowerCase() === me.toLowerCase();
+  let rich = sealedParsed.get(shown.source);
+  if (!rich) {
+    rich = parseRichText(sanitize(shown.text, { multiline: true }));
+    sealedParsed.set(shown.source, rich);
+  }
+  return {
+    kind: "message",
+    key: `m${m.id}`,
+    ts: m.ts,
+    from: sanitize(m.from),
+    rich,
+    own,
+    mention: !own && !shown.rejected && mention(shown.text),
+    pending: false,
+  };
+}
+
+/** A sealed message given directly by its sender, shown until the hub's copy takes its place. */
+export function directCopyLine(d: {
+  mid: string;
+  from: string;
+  text: string;
+  receivedAt: number;
+}): MessageLine {
+  let rich = sealedParsed.get(d);
+  if (!rich) {
+    rich = parseRichText(sanitize(`${d.text}  (direct)`, { multiline: true }));
+    sealedParsed.set(d, rich);
+  }
+  return {
+    kind: "message",
+    key: `d${d.mid}`,
+    ts: d.receivedAt,
+    from: sanitize(d.from),
+    rich,
+    own: false,
+    mention: false,
+    pending: true,
+  };
+}
+
 export function pendingLine(e: OutboxEntry, me: string): MessageLine {
   return {
     kind: "message",

@@ -1,7 +1,24 @@
 /** The lines of one view, built from the client state and the app's notices (memoised per input). */
 import { mentions, parseKey, type ClientState } from "../../client/index.js";
 import type { ViewKey } from "../../ui/view-keys.js";
-import { mergeByTime, messageLine, noticeLine, pendingLine, type Notice, type PaneLine } from "./lines.js";
+import {
+  directCopyLine,
+  mergeByTime,
+  messageLine,
+  noticeLine,
+  pendingLine,
+  sealedLine,
+  type Notice,
+  type PaneLine,
+} from "./lines.js";
+import type { Message } from "../../protocol/index.js";
+import type { DirectCopy, E2eView } from "../../client/index.js";
+
+/** End-to-end encrypted rooms' checked messages and direct copies (E2eRooms). */
+export interface SealedSource {
+  view(message: Message): E2eView | undefined;
+  pendingDirect(room: string): readonly DirectCopy[];
+}
 import { directLine, type DirectViews } from "../p2p/lines.js";
 
 export interface PaneSource {
@@ -9,11 +26,20 @@ export interface PaneSource {
   notices: Readonly<Record<string, readonly Notice[]>>;
   /** Direct chats, shown in their DM views. */
   direct?: DirectViews;
+  /** Sealed messages of e2e rooms; `sealedVersion` changes whenever one was checked. */
+  sealed?: SealedSource | null;
+  sealedVersion?: number;
 }
 
 const cache = new WeakMap<
   object,
-  { notices: readonly Notice[] | undefined; outbox: unknown; direct: unknown; lines: PaneLine[] }
+  {
+    notices: readonly Notice[] | undefined;
+    outbox: unknown;
+    direct: unknown;
+    sealedVersion: number | undefined;
+    lines: PaneLine[];
+  }
 >();
 const NO_NOTICES: readonly Notice[] = [];
 
@@ -32,17 +58,50 @@ export function buildPane(source: PaneSource, view: ViewKey): PaneLine[] {
       ? mergeByTime(directLines, notices.map(noticeLine))
       : notices.map(noticeLine);
   const hit = cache.get(conv);
-  if (hit && hit.notices === notices && hit.outbox === source.client.outbox && hit.direct === direct)
+  if (
+    hit &&
+    hit.notices === notices &&
+    hit.outbox === source.client.outbox &&
+    hit.direct === direct &&
+    hit.sealedVersion === source.sealedVersion
+  )
     return hit.lines;
 
   const me = source.client.me?.username ?? null;
   const mention = (body: string): boolean => me !== null && mentions(body, me);
   const cids = new Set(conv.messages.map((m) => m.cid).filter((c) => c !== undefined));
-  const messages: PaneLine[] = conv.messages.map((m) => messageLine(m, me, mention));
+  const sealed = source.sealed;
+  const messages: PaneLine[] = conv.messages.map((m) =>
+    m.e2e === undefined ? messageLine(m, me, mention) : sealedLine(m, sealedText(m, sealed), me, mention),
+  );
+  // Direct copies of sealed messages wait after the messages the hub ordered, until their hub copy comes.
+  const roomDirect =
+    parsed?.kind === "room" && sealed ? sealed.pendingDirect(parsed.name).map(directCopyLine) : [];
   for (const e of source.client.outbox) {
     if (e.key === view && !cids.has(e.cid)) messages.push(pendingLine(e, me ?? "you"));
   }
-  const lines = mergeByTime(mergeByTime(messages, directLines), notices.map(noticeLine));
-  cache.set(conv, { notices, outbox: source.client.outbox, direct, lines });
+  const lines = mergeByTime(mergeByTime([...messages, ...roomDirect], directLines), notices.map(noticeLine));
+  cache.set(conv, {
+    notices,
+    outbox: source.client.outbox,
+    direct,
+    sealedVersion: source.sealedVersion,
+    lines,
+  });
   return lines;
+}
+
+const CHECKING = { text: "[sealed: checking…]", rejected: true, source: {} };
+const NO_KEYS = {
+  text: "[sealed: this terminal has no device keys (direct chats are off), so it cannot open it]",
+  rejected: true,
+  source: {},
+};
+
+function sealedText(m: Message, sealed: SealedSource | null | undefined) {
+  if (!sealed) return NO_KEYS;
+  const view = sealed.view(m);
+  if (!view) return CHECKING;
+  if (view.state === "ok") return { text: view.text ?? "", rejected: false, source: view };
+  return { text: `[not shown: ${view.warning ?? "rejected"}]`, rejected: true, source: view };
 }

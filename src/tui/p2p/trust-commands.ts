@@ -106,9 +106,9 @@ export const p2pTrustCommands: CommandSpec<TuiCommandContext>[] = [
   },
   {
     name: "devices",
-    usage: "/devices [sign ID | revoke ID | export FILE | import FILE]",
+    usage: "/devices [sign ID | revoke ID | rotate | export FILE | import FILE]",
     summary:
-      "List your devices; sign a new one with your master key, revoke one for good, or export/import the master key (encrypted with a passphrase).",
+      "List your devices; sign a new one with your master key, revoke one for good, give this one a new encryption key, or export/import the master key (encrypted with a passphrase).",
     details:
       "Each device has its own key. Your first device made your master key, which signs the others, so people " +
       "who verified you trust your new devices too. A device the hub lists without your signature shows " +
@@ -132,6 +132,13 @@ export const p2pTrustCommands: CommandSpec<TuiCommandContext>[] = [
           if (!arg) throw new UsageError("name the device: /devices sign ID (a unique start of it will do)");
           const d = await chats.signDevice(arg);
           ctx.print(`Signed device ${d.id} with your master key`);
+          return;
+        }
+        case "rotate": {
+          const standing = await chats.rotateKeys();
+          ctx.print(
+            `This device has a new encryption key${standing.signed ? ", signed by your master key" : " — NOT signed: sign it from a device holding your master key (/devices sign)"}. Messages of end-to-end encrypted rooms sealed to the old key can no longer be opened, here or by anyone who later gets this device's files.`,
+          );
           return;
         }
         case "revoke": {
@@ -164,7 +171,7 @@ export const p2pTrustCommands: CommandSpec<TuiCommandContext>[] = [
           return;
         }
         default:
-          throw new UsageError(`unknown action ${action}: sign, revoke, export or import`);
+          throw new UsageError(`unknown action ${action}: sign, revoke, rotate, export or import`);
       }
     },
   },

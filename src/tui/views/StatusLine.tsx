@@ -33,13 +33,14 @@ export function StatusLine({
 }: StatusLineProps): React.JSX.Element {
   const parsed = parseKey(view);
   const role = parsed?.kind === "room" ? client.rooms[parsed.name]?.myRole : null;
+  const sealed = parsed?.kind === "room" && client.rooms[parsed.name]?.info.e2e === true;
   const me = client.me;
   const who = me
     ? `${me.username}${me.displayName && me.displayName !== me.username ? ` (${me.displayName})` : ""}`
     : "not logged in";
   const parts = [
     `[${connectionText(status)}]`,
-    `${viewTitle(view)}${role ? ` (${role})` : ""}${path ? ` [${path}]` : ""}${trust ? ` [${trust}]` : ""}`,
+    `${viewTitle(view)}${sealed ? " [e2e]" : ""}${role ? ` (${role})` : ""}${path ? ` [${path}]` : ""}${trust ? ` [${trust}]` : ""}`,
     who,
   ];
   const text = sanitize(` ${parts.join("  ")}`);

@@ -46,10 +46,11 @@ export const roomCommands: CommandSpec[] = [
   },
   {
     name: "create",
-    usage: "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT]",
+    usage: "/create ROOM [--password PASSWORD] [--capacity N] [--desc TEXT] [--e2e]",
     summary: "Create a room; you become its owner.",
-    details: 'Quote values with spaces: /create book-club --desc "Books, monthly" --capacity 20',
-    args: { flags: { password: "string", capacity: "number", desc: "string" } },
+    details:
+      'Quote values with spaces: /create book-club --desc "Books, monthly" --capacity 20. With --e2e the room is end-to-end encrypted: each message is sealed to every member device and the hub cannot read it (the terminal client only).',
+    args: { flags: { password: "string", capacity: "number", desc: "string", e2e: "boolean" } },
     min: 1,
     max: 1,
     async run(ctx, { positional: [room = ""], flags }) {
@@ -59,9 +60,14 @@ export const roomCommands: CommandSpec[] = [
         ...(flags["password"] !== undefined ? { password: String(flags["password"]) } : {}),
         ...(flags["capacity"] !== undefined ? { capacity: Number(flags["capacity"]) } : {}),
         ...(flags["desc"] !== undefined ? { description: String(flags["desc"]) } : {}),
+        ...(flags["e2e"] === true ? { e2e: true } : {}),
       });
       ctx.focus(roomKey(name));
-      ctx.print(`Created #${name}; you are its owner`);
+      ctx.print(
+        flags["e2e"] === true
+          ? `Created #${name} [e2e], end-to-end encrypted: messages are sealed to each member's devices; you are its owner`
+          : `Created #${name}; you are its owner`,
+      );
     },
   },
   {

@@ -126,7 +126,12 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
           <span class={`from ${colourClass(m.from)}`}>{m.from}</span>{" "}
           <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts)}</time>
           <div class="body">
-            <RichText body={m.body} />
+            {m.e2e ? (
+              // An end-to-end encrypted room's message: the browser holds no device keys to open it.
+              <em class="sealed">sealed (end-to-end encrypted): open it in the terminal client</em>
+            ) : (
+              <RichText body={m.body} />
+            )}
             {m.file ? <FileView app={app} file={m.file} /> : null}
           </div>
         </li>,

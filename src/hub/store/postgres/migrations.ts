@@ -320,6 +320,22 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE peers;
     `,
   },
+  {
+    // Reserved for message search (#12), built on another branch: a placeholder so that v8 keeps its
+    // number; #12's v7 replaces it when the branches merge.
+    version: 7,
+    description: "reserved for message search (#12)",
+    sql: "SELECT 1;",
+  },
+  {
+    version: 8,
+    description: "end-to-end encrypted rooms",
+    sql: `
+      -- Fixed at creation. Their messages need no column of their own: messages.body holds the sealed
+      -- envelope (JSON, ciphertext only) in such a room (docs/e2e-rooms.md).
+      ALTER TABLE rooms ADD COLUMN e2e BOOLEAN NOT NULL DEFAULT FALSE;
+    `,
+  },
 ];
 
 /**

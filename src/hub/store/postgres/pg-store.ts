@@ -445,8 +445,8 @@ export class PgStore implements Store {
           "INSERT INTO conversations (kind) VALUES ('room') RETURNING id",
         );
         const { rows } = await client.query<{ id: number }>(
-          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at, e2e)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
           [
             room.name,
             conv.rows[0]!.id,
@@ -454,6 +454,7 @@ export class PgStore implements Store {
             room.passwordHash ?? null,
             room.capacity ?? null,
             room.createdAt,
+            room.e2e === true,
           ],
         );
         const id = rows[0]!.id;

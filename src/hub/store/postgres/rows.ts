@@ -47,13 +47,14 @@ export interface RoomRow {
   description: string | null;
   password_hash: string | null;
   capacity: number | null;
+  e2e: boolean;
   created_at: number;
   last_seq: number;
   member_count: number;
 }
 
 /** Selects a room with its sequence and member count; use with `FROM rooms r JOIN conversations c`. */
-export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.created_at,
+export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.e2e, r.created_at,
   c.last_seq, (SELECT count(*) FROM members m WHERE m.room_id = r.id) AS member_count`;
 
 export function roomFromRow(row: RoomRow): RoomRecord {
@@ -68,6 +69,7 @@ export function roomFromRow(row: RoomRow): RoomRecord {
   if (row.description !== null) room.description = row.description;
   if (row.password_hash !== null) room.passwordHash = row.password_hash;
   if (row.capacity !== null) room.capacity = row.capacity;
+  if (row.e2e) room.e2e = true;
   return room;
 }
 

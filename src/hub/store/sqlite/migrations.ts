@@ -255,11 +255,28 @@ CREATE TABLE peer_devices (
 DROP TABLE peers;
 `;
 
+/*
+ * v5 — reserved for message search (#12), built on another branch: a placeholder so that v6 keeps its
+ * number. When the branches merge, #12's v5 replaces this step (a database migrated with the
+ * placeholder exists only on a development machine).
+ */
+const V5_RESERVED = ``;
+
+/*
+ * v6 — end-to-end encrypted rooms (docs/e2e-rooms.md). Fixed at creation. Their messages need no column
+ * of their own: `messages.body` holds the sealed envelope (JSON, ciphertext only) in such a room.
+ */
+const V6 = `
+ALTER TABLE rooms ADD COLUMN e2e INTEGER NOT NULL DEFAULT 0;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
   { version: 3, name: "server admins, suspensions, password resets, deleted users, audit log", sql: V3 },
   { version: 4, name: "peer devices and master keys", sql: V4 },
+  { version: 5, name: "reserved for message search (#12)", sql: V5_RESERVED },
+  { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
 ];
 
 export function schemaVersion(db: Database): number {

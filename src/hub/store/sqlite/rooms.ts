@@ -22,6 +22,7 @@ interface RoomRow {
   description: string | null;
   password_hash: string | null;
   capacity: number | null;
+  e2e: 0 | 1;
   created_at: number;
   last_seq: number;
   member_count: number;
@@ -44,7 +45,7 @@ interface BanRow {
 
 // The member count is counted, not kept in a column, so it can never drift from the members table;
 // members_room_order makes the count an index scan.
-const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.created_at,
+const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.e2e, r.created_at,
   c.last_seq, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count
   FROM rooms r JOIN conversations c ON c.id = r.conv_id`;
 
@@ -62,6 +63,7 @@ function toRoom(row: RoomRow): RoomRecord {
     createdAt: row.created_at,
     lastSeq: row.last_seq,
     memberCount: row.member_count,
+    e2e: row.e2e === 1 ? true : undefined,
   });
 }
 
@@ -108,8 +110,9 @@ export class RoomRepo {
     );
     this.insertRoom = stmt<Record<string, unknown>, { id: number }>(
       db,
-      `INSERT INTO rooms (name, name_key, conv_id, description, password_hash, capacity, created_at)
-       VALUES (:name, :name_key, :conv_id, :description, :password_hash, :capacity, :created_at) RETURNING id`,
+      `INSERT INTO rooms (name, name_key, conv_id, description, password_hash, capacity, e2e, created_at)
+       VALUES (:name, :name_key, :conv_id, :description, :password_hash, :capacity, :e2e, :created_at)
+       RETURNING id`,
     );
     this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
     this.byId = stmt<{ id: number }, RoomRow>(db, `${ROOM_SELECT} WHERE r.id = :id`);
@@ -195,6 +198,7 @@ export class RoomRepo {
             description: room.description ?? null,
             password_hash: room.passwordHash ?? null,
             capacity: room.capacity ?? null,
+            e2e: room.e2e ? 1 : 0,
             created_at: room.createdAt,
           }),
           "room insert returned no row",
