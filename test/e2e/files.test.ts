@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHub, type TestHub } from "../helpers/hub.js";
 import { terminalKit } from "./terminal-kit.js";
 import { haveTmux } from "./tmux.js";
+import { opaqueBytes } from "../helpers/bytes.js";
 
 const WIDTH = 110;
 const HEIGHT = 30;
@@ -62,7 +63,7 @@ describe.skipIf(!haveTmux())("files in parley chat (tmux)", () => {
       await bob.waitFor(/#share \(member\)/);
 
       // A 3 MiB file: Alice uploads it; both see it with its name, size, type and number.
-      const bytes = randomBytes(3 * 1024 * 1024);
+      const bytes = opaqueBytes(3 * 1024 * 1024);
       const path = join(work, "report data.bin");
       await writeFile(path, bytes);
       alice.line(`/upload ${path}`);

@@ -8,6 +8,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { TestClient } from "../helpers/client.js";
 import { http } from "../helpers/http.js";
+import { opaqueBytes } from "../helpers/bytes.js";
 
 export const PASSWORD = "correct horse battery staple";
 /** The limits the hubs under test run with (flags or config). */
@@ -82,7 +83,7 @@ export function describeFileSharing(name: string, hubs: () => FileHubs): void {
       const alice = await person(at(0), "alice");
       const bob = await person(at(1), "bob");
       const room = await roomWith(alice, bob);
-      const bytes = randomBytes(1_500_000);
+      const bytes = opaqueBytes(1_500_000);
       const { fileId, url } = await share(alice, { room }, "data.bin", bytes);
       const event = await bob.client.nextEvent("message", (m) => m.file?.id === fileId, 10_000);
       expect(event.file).toEqual({
