@@ -8,3 +8,4 @@ export * from "./text.js";
 export * from "./passwords.js";
 export * from "./event-names.js";
 export * from "./bytes.js";
+export * from "./reactions.js";

@@ -522,6 +522,10 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
   switch (event.ev) {
     case "message":
       return state;
+    case "message.edited":
+    case "message.deleted":
+    case "reaction":
+      return state;
     case "presence":
       return setPresence(state, event.username, event.online, now);
     case "user.updated": {

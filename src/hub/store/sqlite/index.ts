@@ -19,7 +19,13 @@ import type {
   BanRecord,
   ConvId,
   DmConversationRecord,
+  EntryResult,
   HistoryQuery,
+  NewEntry,
+  ReactionCounts,
+  SearchHit,
+  SearchQuery,
+  Sequenced,
   MemberRecord,
   MessageRecord,
   NewMessage,
@@ -41,6 +47,7 @@ import type {
 import { StoreUnavailableError, wrapOperations } from "../store.js";
 import { Appender, type AppendQueue, type GroupCommit } from "./appender.js";
 import { AuditRepo } from "./audit.js";
+import { EntryRepo } from "./entries.js";
 import { SqliteFiles } from "./files.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
@@ -92,6 +99,7 @@ export class SqliteStore implements Store {
   private readonly settings: SettingsRepo;
   private readonly devices: DeviceRepo;
   private readonly audit: AuditRepo;
+  private readonly entries: EntryRepo;
   private readonly appender: AppendQueue;
   readonly files: SqliteFiles;
   private closed = false;
@@ -107,6 +115,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
     this.devices = new DeviceRepo(db);
+    this.entries = new EntryRepo(db);
     this.appender = appender ?? new Appender(db, options.groupCommit ?? "immediate");
     // File records write through the same queue as every other write (call order kept; with the writer
     // thread, never while its group holds the write lock).
@@ -333,6 +342,30 @@ export class SqliteStore implements Store {
   async lastSeq(convId: ConvId): Promise<number> {
     this.open();
     return this.messages.lastSeq(convId);
+  }
+
+  async getMessage(id: number): Promise<MessageRecord | undefined> {
+    this.open();
+    return this.entries.getMessage(id);
+  }
+
+  async appendEntry(entry: NewEntry): Promise<EntryResult> {
+    return this.writing(() => this.entries.append(entry));
+  }
+
+  async sequenced(convId: ConvId, after: number, limit: number, viewerId: UserId): Promise<Sequenced[]> {
+    this.open();
+    return this.entries.sequenced(convId, after, limit, viewerId);
+  }
+
+  async reactions(messageIds: readonly number[], viewerId: UserId): Promise<Map<number, ReactionCounts>> {
+    this.open();
+    return this.entries.reactions(messageIds, viewerId);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    this.open();
+    return this.entries.search(query);
   }
 
   async dmConversations(userId: UserId): Promise<DmConversationRecord[]> {
