@@ -253,6 +253,8 @@ export async function createHub(
     },
     firstUserAdmin: config.adminFirstUser,
     maxRoomsPerUser: config.maxRoomsPerUser,
+    editWindowMs: config.editWindow,
+    maxReactions: config.maxReactions,
   });
   const devices = new Devices(domain.deps, domain.accounts);
   const p2p = new P2p(domain.deps, domain.accounts, devices, p2pRequests);

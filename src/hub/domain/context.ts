@@ -42,6 +42,10 @@ export interface DomainDeps {
   firstUserAdmin?: boolean;
   /** Rooms one user may own. */
   maxRoomsPerUser: number;
+  /** How long after sending its author may edit a message (`--edit-window`); 0: no limit. Default 24 h. */
+  editWindowMs?: number;
+  /** Different emoji one user may have on one message (`--max-reactions`). Default 20. */
+  maxReactions?: number;
 }
 
 /** The authenticated user behind a request, and where it came from. */

@@ -97,6 +97,10 @@ export const coreHandlers: HandlerTable = {
     ctx.conn.sendChain = placed;
     return run;
   },
+  "msg.edit": (ctx, p) => ctx.domain.changes.edit(ctx.actor, p),
+  "msg.delete": (ctx, p) => ctx.domain.changes.delete(ctx.actor, p),
+  "msg.react": (ctx, p) => ctx.domain.changes.react(ctx.actor, p),
+  search: (ctx, p) => ctx.domain.search.search(ctx.actor, p),
   "dm.history": (ctx, p) => ctx.domain.messages.dmHistory(ctx.actor, p),
   "dm.list": (ctx) => ctx.domain.messages.dmList(ctx.actor),
   read: (ctx, p) => ctx.domain.messages.read(ctx.actor, p),
