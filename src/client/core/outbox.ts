@@ -57,7 +57,12 @@ export class Outbox {
   ) {}
 
   /** Queues a message; resolves with the stored message, rejects when the hub refuses it for good. */
-  add(key: ConversationKey, body: string, file?: FileInfo): Promise<Message> {
+  add(
+    key: ConversationKey,
+    body: string,
+    file?: FileInfo,
+    replyTo?: OutboxEntry["replyTo"],
+  ): Promise<Message> {
     const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars, file !== undefined);
     if (refused) return Promise.reject(refused);
     const entry: OutboxEntry = {
@@ -67,6 +72,7 @@ export class Outbox {
       createdAt: this.now(),
       attempts: 0,
       ...(file && { file }),
+      ...(replyTo && { replyTo }),
     };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
@@ -123,6 +129,7 @@ export class Outbox {
             body: entry.body,
             cid: entry.cid,
             ...(entry.file && { file: entry.file.id }),
+            ...(entry.replyTo && { replyTo: entry.replyTo.id }),
           });
           const message: Message = {
             id: ack.id,
@@ -133,6 +140,8 @@ export class Outbox {
             // What the hub stores (it trims); the echo, if it comes first, carries the same.
             body: entry.body.trim(),
             ...(entry.file && { file: entry.file }),
+            ...(entry.replyTo && { replyTo: entry.replyTo.id }),
+            ...(entry.replyTo?.quote && { quote: entry.replyTo.quote }),
             cid: entry.cid,
           };
           this.host.stored(entry.key, message);

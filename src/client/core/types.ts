@@ -8,6 +8,7 @@ import type {
   HubLimits,
   Member,
   Message,
+  Quote,
   PasswordRule,
   Role,
   Room,
@@ -92,6 +93,8 @@ export interface OutboxEntry {
   body: string;
   /** An uploaded file the message carries (its `body` may then be empty). */
   file?: FileInfo;
+  /** The message this one answers, with its quote as shown locally until the hub's copy comes. */
+  replyTo?: { id: string; quote?: Quote };
   createdAt: number;
   /** How many times it was put on the wire. */
   attempts: number;
