@@ -393,7 +393,11 @@ export class ChatController {
     }
     const selected = this.selectedMessage();
     this.closePanel();
-    this.update({ selected: null });
+    if (this.snapshot.selected) {
+      // Selecting scrolled the pane to the message; acting on it comes back to the newest.
+      const view = this.snapshot.selected.view;
+      this.update({ selected: null, scroll: { ...this.snapshot.scroll, [view]: 0 } });
+    }
     // A bare y/n answers a waiting direct-chat request.
     if (this.p2p?.answer(line)) return;
     const view = this.snapshot.view;
