@@ -371,6 +371,8 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
         expect((await a.call("search", { query: '"report number 3"' })).results.map((r) => r.id)).toEqual([
           sent[3],
         ]);
+        // Operators and stray quotes of the index's own syntax are plain words here, never errors.
+        expect((await a.call("search", { query: 'NOT OR AND a"b NEAR( * "' })).results).toEqual([]);
         expect(await a.codeOf("search", { query: "from:nobody" })).toBe("INVALID_PARAMS");
         expect(await b.codeOf("search", { query: `zebrafish in:#${other}` })).toBe("NOT_MEMBER");
       });
