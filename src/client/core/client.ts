@@ -507,7 +507,10 @@ export class ParleyClient {
           // The hub has nothing more after the cursor: whatever is held starts a new run.
           const first = held.reduce((min, m) => Math.min(min, m.seq), Infinity);
           if (first === Infinity) return;
-          this.setState(S.skipTo(this.current, key, first - 1));
+          // A held message the hub cannot connect: what came before it is gone (a held change may
+          // only follow other changes, which history never lists).
+          const lost = held.some((m) => m.seq === first && !S.isChange(m));
+          this.setState(S.skipTo(this.current, key, first - 1, lost));
         } else if (messages[0]!.seq > conv.lastSeq + 1) {
           // History lists messages only: the seqs before its first are changes (edits, deletions,
           // reactions — already in the messages' state as history gives it) or hidden from us.

@@ -442,11 +442,15 @@ export function absorbPage(
   return deliver(withOlder, key, newer, maxMessages);
 }
 
-/** The hub has nothing up to `seq` (e.g. older than its replay): move the cursor so held messages flow. */
-export function skipTo(state: ClientState, key: ConversationKey, seq: number): ClientState {
+/**
+ * The hub has nothing up to `seq` (e.g. older than its replay): move the cursor so held messages flow.
+ * With `lost`, the skipped seqs are recorded as messages the hub no longer has (`missing`).
+ */
+export function skipTo(state: ClientState, key: ConversationKey, seq: number, lost = false): ClientState {
   const conv = getConversation(state, key);
   if (!conv || seq <= conv.lastSeq) return state;
-  return putConversation(state, { ...conv, lastSeq: seq, hasOlder: true });
+  const missing = lost ? { ...conv.missing, [seq + 1]: seq - conv.lastSeq } : conv.missing;
+  return putConversation(state, { ...conv, lastSeq: seq, hasOlder: true, ...(missing && { missing }) });
 }
 
 /** Prepends an older page (from `loadOlder`); ignores what overlaps. */

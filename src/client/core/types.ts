@@ -69,6 +69,12 @@ export interface ConversationBase {
    * exactly lastSeq + 1. A conversation first seen through an event does not know where it starts.
    */
   startKnown?: boolean;
+  /**
+   * Messages the hub no longer had when a gap was filled: the seq of the message after the hole → how
+   * many seqs it skipped. (A hole between two messages is otherwise no news: edits, deletions and
+   * reactions take seqs too, and history lists messages only.)
+   */
+  missing?: Readonly<Record<number, number>>;
 }
 
 export interface RoomState extends ConversationBase {

@@ -267,6 +267,9 @@ export interface SearchQuery {
   limit: number;
 }
 
+/** `relevance` ranks the newest this many matches (a bm25 / ts_rank per match costs). */
+export const RELEVANCE_WINDOW = 2000;
+
 export interface SearchHit {
   message: MessageRecord;
   /** Part of the body around the matches; each match between U+0001 and U+0002. */
@@ -456,7 +459,7 @@ export interface Store {
   reactions(messageIds: readonly number[], viewerId: UserId): Promise<Map<number, ReactionCounts>>;
   /**
    * Messages matching every term, not deleted, not hidden for the viewer, in `convIds` only: newest
-   * first (by id) or by relevance; at most `limit`.
+   * first (by id), or by relevance among the newest RELEVANCE_WINDOW matches; at most `limit`.
    */
   search(query: SearchQuery): Promise<SearchHit[]>;
   /** The user's DM conversations, ordered by the other party's name. */

@@ -101,8 +101,10 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
   for (const item of itemsOf(conv, state.outbox, notices, view)) {
     if (item.kind === "message") {
       const m = item.m;
-      if (previous && m.seq > previous.seq + 1) {
-        const missing = m.seq - previous.seq - 1;
+      // Only holes the SDK found the hub could not fill: other seqs between messages are edits,
+      // deletions and reactions (or messages hidden from you).
+      const missing = conv?.missing?.[m.seq] ?? 0;
+      if (previous && missing > 0) {
         rows.push(
           <li key={`gap-${m.seq}`} class="gap" role="note">
             {missing === 1 ? "1 message missing" : `${missing} messages missing`} (the hub no longer has{" "}

@@ -4,19 +4,20 @@
  * src/hub/store/sqlite/entries.ts.
  */
 import type pg from "pg";
-import type {
-  ConvId,
-  EntryKind,
-  EntryRecord,
-  EntryResult,
-  MessageRecord,
-  NewEntry,
-  ReactionCounts,
-  SearchHit,
-  SearchQuery,
-  SearchTerm,
-  Sequenced,
-  UserId,
+import {
+  RELEVANCE_WINDOW,
+  type ConvId,
+  type EntryKind,
+  type EntryRecord,
+  type EntryResult,
+  type MessageRecord,
+  type NewEntry,
+  type ReactionCounts,
+  type SearchHit,
+  type SearchQuery,
+  type SearchTerm,
+  type Sequenced,
+  type UserId,
 } from "../store.js";
 import { FULL_MESSAGE_COLUMNS, MESSAGE_JOINS, messageFromRow, type MessageRow } from "./rows.js";
 
@@ -263,20 +264,27 @@ export class PgEntries {
       params.push(q.offset ?? 0);
       offset = `OFFSET $${params.length}`;
     }
-    const { rows } = await this.pool.query<MessageRow & { snippet: string }>(
-      `WITH q AS (SELECT ${query} AS query)
-       SELECT ${FULL_MESSAGE_COLUMNS},
-         ts_headline('simple', msg.body, q.query,
+    const headline = `ts_headline('simple', msg.body, q.query,
            'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, ShortWord=0, MaxFragments=1')
-           AS snippet
-       FROM messages msg JOIN q ON msg.tsv @@ q.query ${MESSAGE_JOINS}
-       WHERE msg.conv_id = ANY($${convs}::bigint[]) AND msg.deleted_at IS NULL
-         AND msg.hidden_for IS DISTINCT FROM $${viewer} ${where.join(" ")}
-       -- Normalised by length (1), as bm25 does on SQLite: a word in a short message ranks higher.
-       ORDER BY ${newest ? "msg.id DESC" : "ts_rank(msg.tsv, q.query, 1) DESC, msg.id DESC"}
-       LIMIT $${limit} ${offset}`,
-      params,
-    );
+           AS snippet`;
+    const filters = `msg.conv_id = ANY($${convs}::bigint[]) AND msg.deleted_at IS NULL
+         AND msg.hidden_for IS DISTINCT FROM $${viewer} ${where.join(" ")}`;
+    const sql = newest
+      ? `WITH q AS (SELECT ${query} AS query)
+         SELECT ${FULL_MESSAGE_COLUMNS}, ${headline}
+         FROM messages msg JOIN q ON msg.tsv @@ q.query ${MESSAGE_JOINS}
+         WHERE ${filters}
+         ORDER BY msg.id DESC LIMIT $${limit}`
+      : // Relevance among the newest RELEVANCE_WINDOW matches, as on SQLite; ts_rank normalised by
+        // length (1), as bm25 is: a word in a short message ranks higher.
+        `WITH q AS (SELECT ${query} AS query),
+         cand AS (SELECT msg.id, ts_rank(msg.tsv, q.query, 1) AS score
+                  FROM messages msg JOIN q ON msg.tsv @@ q.query
+                  WHERE ${filters} ORDER BY msg.id DESC LIMIT ${RELEVANCE_WINDOW})
+         SELECT ${FULL_MESSAGE_COLUMNS}, ${headline}
+         FROM cand JOIN messages msg ON msg.id = cand.id CROSS JOIN q ${MESSAGE_JOINS}
+         ORDER BY cand.score DESC, msg.id DESC LIMIT $${limit} ${offset}`;
+    const { rows } = await this.pool.query<MessageRow & { snippet: string }>(sql, params);
     return rows.map((row) => ({ message: messageFromRow(row), snippet: row.snippet }));
   }
 }

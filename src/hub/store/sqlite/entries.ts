@@ -3,19 +3,20 @@
  * messages and entries together, reaction counts and full-text search (FTS5, see migration v5).
  */
 import type { Database } from "better-sqlite3";
-import type {
-  ConvId,
-  EntryKind,
-  EntryRecord,
-  EntryResult,
-  MessageRecord,
-  NewEntry,
-  ReactionCounts,
-  SearchHit,
-  SearchQuery,
-  SearchTerm,
-  Sequenced,
-  UserId,
+import {
+  RELEVANCE_WINDOW,
+  type ConvId,
+  type EntryKind,
+  type EntryRecord,
+  type EntryResult,
+  type MessageRecord,
+  type NewEntry,
+  type ReactionCounts,
+  type SearchHit,
+  type SearchQuery,
+  type SearchTerm,
+  type Sequenced,
+  type UserId,
 } from "../store.js";
 import { must, opt, stmt } from "./keys.js";
 import { MESSAGE_COLUMNS, MESSAGE_JOINS, MESSAGE_SELECT, toMessage, type MessageRow } from "./messages.js";
@@ -266,28 +267,54 @@ export class EntryRepo {
 
   search(q: SearchQuery): SearchHit[] {
     if (q.terms.length === 0 || q.convIds.length === 0) return [];
-    const newest = q.sort === "newest";
-    // FTS5 walks its doclists in rowid order, newest first here, and stops at the limit: the usual
-    // query reads about `limit` matching rows whatever the total.
-    const sql = `SELECT ${MESSAGE_COLUMNS},
-        snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
-      FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid ${MESSAGE_JOINS}
-      WHERE messages_fts MATCH :match ${newest ? "AND messages_fts.rowid < :before" : ""}
-        AND m.conv_id IN (SELECT value FROM json_each(:convs))
-        AND m.deleted_at IS NULL AND (m.hidden_for IS NULL OR m.hidden_for <> :viewer)
-        ${q.fromUserId !== undefined ? "AND m.from_user_id = :from" : ""}
-      ORDER BY ${newest ? "messages_fts.rowid DESC" : "messages_fts.rank, messages_fts.rowid DESC"}
-      LIMIT :limit ${newest ? "" : "OFFSET :offset"}`;
     const params: Record<string, unknown> = {
       match: ftsQuery(q.terms),
       convs: JSON.stringify(q.convIds),
       viewer: q.viewerId,
-      limit: q.limit,
     };
-    if (newest) params.before = q.beforeId ?? Number.MAX_SAFE_INTEGER;
-    else params.offset = q.offset ?? 0;
     if (q.fromUserId !== undefined) params.from = q.fromUserId;
-    const rows = this.db.prepare<[Record<string, unknown>], SearchRow>(sql).all(params);
-    return rows.map((row) => ({ message: toMessage(row), snippet: row.snippet }));
+    // The unary `+` keeps SQLite from driving the query by the messages' indexes (all of a room's
+    // messages, each then tested against the index): FTS5 walks its doclists newest first and the
+    // filters drop what is not the viewer's, so the usual query reads about `limit` matching rows.
+    const filters = `AND +m.conv_id IN (SELECT value FROM json_each(:convs))
+        AND m.deleted_at IS NULL AND (m.hidden_for IS NULL OR m.hidden_for <> :viewer)
+        ${q.fromUserId !== undefined ? "AND +m.from_user_id = :from" : ""}`;
+    if (q.sort === "newest") {
+      const sql = `SELECT ${MESSAGE_COLUMNS},
+          snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
+        FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid ${MESSAGE_JOINS}
+        WHERE messages_fts MATCH :match AND messages_fts.rowid < :before ${filters}
+        ORDER BY messages_fts.rowid DESC LIMIT :limit`;
+      const rows = this.db
+        .prepare<[Record<string, unknown>], SearchRow>(sql)
+        .all({ ...params, before: q.beforeId ?? Number.MAX_SAFE_INTEGER, limit: q.limit });
+      return rows.map((row) => ({ message: toMessage(row), snippet: row.snippet }));
+    }
+    // Relevance (bm25) among the newest RELEVANCE_WINDOW matches: ranking every match of a common word
+    // in a large hub costs a bm25 per match, and chat search wants the recent ones first anyway.
+    const ranked = this.db
+      .prepare<[Record<string, unknown>], { id: number }>(
+        `SELECT id FROM (
+           SELECT messages_fts.rowid AS id, messages_fts.rank AS score
+           FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+           WHERE messages_fts MATCH :match ${filters}
+           ORDER BY messages_fts.rowid DESC LIMIT ${RELEVANCE_WINDOW})
+         ORDER BY score, id DESC LIMIT :limit OFFSET :offset`,
+      )
+      .all({ ...params, limit: q.limit, offset: q.offset ?? 0 });
+    if (ranked.length === 0) return [];
+    const ids = ranked.map((r) => r.id);
+    const rows = this.db
+      .prepare<[Record<string, unknown>], SearchRow>(
+        `SELECT ${MESSAGE_COLUMNS}, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS snippet
+         FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid ${MESSAGE_JOINS}
+         WHERE messages_fts MATCH :match AND messages_fts.rowid IN (SELECT value FROM json_each(:ids))`,
+      )
+      .all({ match: params.match, ids: JSON.stringify(ids) });
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [{ message: toMessage(row), snippet: row.snippet }] : [];
+    });
   }
 }
