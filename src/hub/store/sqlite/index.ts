@@ -137,6 +137,15 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * After text was erased (a room's history, an account's messages): older page images holding it are
+   * still frames of the WAL, so fold the WAL into the database (whose freed space secure_delete zeroed)
+   * and cut it to nothing. msg.delete does the same (entries.ts).
+   */
+  private scrubWal(): void {
+    if (!this.db.memory) this.db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
   /** Guards reads: throws once closed. */
   private open(): void {
     if (this.closed) throw new StoreClosedError();
@@ -213,7 +222,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void> {
-    return this.writing(() => this.users.deleteUser(id, options.erase, options.at));
+    return this.writing(() => {
+      this.users.deleteUser(id, options.erase, options.at);
+      if (options.erase) this.scrubWal();
+    });
   }
 
   // audit log
@@ -267,7 +279,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteRoom(id: RoomId): Promise<void> {
-    return this.writing(() => this.rooms.deleteRoom(id));
+    return this.writing(() => {
+      this.rooms.deleteRoom(id);
+      this.scrubWal();
+    });
   }
 
   async getMembers(id: RoomId): Promise<MemberRecord[]> {
