@@ -208,11 +208,19 @@ export class Rooms {
       store.history(fresh.convId, { limit: HISTORY_PAGE }, actor.userId),
     ]);
     const files = (await this.files?.ofMessages(history)) ?? new Map();
+    const reactions = await store.reactions(
+      history.map((m) => m.id),
+      actor.userId,
+    );
     return {
       room: await this.detailedView(fresh, actor),
       members,
       history: history.map((m) =>
-        toMessage(m, { room: fresh.name }, { withCid: m.fromUserId === actor.userId, file: files.get(m.id) }),
+        toMessage(
+          m,
+          { room: fresh.name },
+          { withCid: m.fromUserId === actor.userId, file: files.get(m.id), reactions: reactions.get(m.id) },
+        ),
       ),
       lastSeq: fresh.lastSeq,
     };
