@@ -231,6 +231,13 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
           "👍": { count: 2, me: true },
           ":tada:": { count: 1, me: false },
         });
+        // A newcomer's room.join page counts them too.
+        const d = await user(p("re-d"));
+        const joined = await d.call("room.join", { room });
+        expect(joined.history[0]!.reactions).toEqual({
+          "👍": { count: 2, me: false },
+          ":tada:": { count: 1, me: false },
+        });
         for (const emoji of ["a", "👍👍", ":no spaces:", "", "<b>"]) {
           expect(await b.codeOf("msg.react", { messageId: m.id, emoji, on: true })).toBe("INVALID_PARAMS");
         }
