@@ -134,6 +134,8 @@ describe.skipIf(!HAVE_CHROMIUM)("browser client: edit, delete, reply, react, sea
     await waitFor("the typo is gone", () =>
       (bob.state.rooms["lounge"]?.messages ?? []).some((m) => m.deleted && m.from === "alice"),
     );
+    // The page applies the deletion on its own event, which may come after bob's.
+    await typo.waitFor({ state: "detached" });
     expect(await page.getByRole("log").textContent()).not.toContain("a typo here");
 
     // Search: results by where and what; choosing one shows it marked in its conversation.
