@@ -86,6 +86,7 @@ export class EntryRepo {
   private readonly entriesAfter;
   private readonly counts;
   private readonly tx;
+  private readonly indexTx;
 
   constructor(private readonly db: Database) {
     this.byId = stmt<{ id: number }, MessageRow>(db, `${MESSAGE_SELECT} WHERE m.id = :id`);
@@ -171,6 +172,32 @@ export class EntryRepo {
        GROUP BY r.message_id, r.emoji ORDER BY r.message_id, min(r.at), r.emoji`,
     );
     this.tx = db.transaction((e: NewEntry) => this.write(e));
+    const mark = stmt<Record<string, never>, { indexed_to: number; top: number }>(
+      db,
+      `SELECT indexed_to, (SELECT coalesce(max(id), 0) FROM messages) AS top FROM fts_progress`,
+    );
+    const index = stmt<{ from: number; to: number }>(
+      db,
+      `INSERT INTO messages_fts (rowid, body)
+       SELECT id, body FROM messages WHERE id > :from AND id <= :to AND body <> ''`,
+    );
+    const advance = stmt<{ to: number }>(db, `UPDATE fts_progress SET indexed_to = :to`);
+    this.indexTx = db.transaction((batch: number) => {
+      const { indexed_to: from, top } = must(mark.get({}), "fts_progress has no row");
+      if (top <= from) return 0;
+      const to = Math.min(top, from + batch);
+      index.run({ from, to });
+      advance.run({ to });
+      return top - to;
+    });
+  }
+
+  /**
+   * Indexes up to `batch` messages past the index's mark (fts_progress) in one transaction; returns
+   * how many are still to do. Call it as a write (after the appends called before it).
+   */
+  catchUp(batch: number): number {
+    return this.indexTx.immediate(batch);
   }
 
   getMessage(id: number): MessageRecord | undefined {

@@ -79,6 +79,10 @@ export interface SqliteStoreOptions {
   appendIn?: "worker" | "thread";
 }
 
+/** Messages indexed per write when the full-text index catches up, and the wait after appends. */
+const INDEX_BATCH = 2000;
+const INDEX_DELAY_MS = 20;
+
 export class StoreClosedError extends Error {
   constructor() {
     super("the store is closed");
@@ -346,7 +350,40 @@ export class SqliteStore implements Store {
 
   async appendMessage(message: NewMessage): Promise<AppendResult> {
     this.open();
-    return this.appender.append(message);
+    const stored = this.appender.append(message);
+    this.scheduleIndexing();
+    return stored;
+  }
+
+  private indexing: NodeJS.Timeout | NodeJS.Immediate | undefined;
+
+  /**
+   * The full-text index is filled off the send path (migration v5): a moment after appends, in
+   * batches, each its own write after the appends called before it — so a burst is stored and
+   * delivered first, and indexed after.
+   */
+  private scheduleIndexing(soon = false): void {
+    if (this.indexing !== undefined || this.closed) return;
+    const run = () => {
+      this.indexing = undefined;
+      if (this.closed) return;
+      this.writing(() => this.entries.catchUp(INDEX_BATCH)).then(
+        (left) => {
+          if (left > 0) this.scheduleIndexing(true);
+        },
+        // Closed meanwhile, or the storage refuses: the next append or search tries again.
+        () => undefined,
+      );
+    };
+    this.indexing = soon ? setImmediate(run) : setTimeout(run, INDEX_DELAY_MS);
+    this.indexing.unref?.();
+  }
+
+  /** Everything stored is in the index: a search sees every message committed before it. */
+  private indexAll(): Promise<void> {
+    return this.writing(() => {
+      while (this.entries.catchUp(INDEX_BATCH) > 0);
+    });
   }
 
   async history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]> {
@@ -379,7 +416,7 @@ export class SqliteStore implements Store {
   }
 
   async search(query: SearchQuery): Promise<SearchHit[]> {
-    this.open();
+    await this.indexAll();
     return this.entries.search(query);
   }
 
@@ -474,6 +511,17 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.appender.close();
+    // Leaves the index whole when it can (otherwise it catches up after the next open).
+    try {
+      while (this.entries.catchUp(INDEX_BATCH) > 0);
+    } catch {
+      // The storage refuses writes now: nothing is lost, the mark did not move.
+    }
+    if (this.indexing !== undefined) {
+      clearTimeout(this.indexing as NodeJS.Timeout);
+      clearImmediate(this.indexing as NodeJS.Immediate);
+      this.indexing = undefined;
+    }
     this.db.pragma("optimize");
     if (!this.db.memory) this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();

@@ -260,9 +260,13 @@ DROP TABLE peers;
  * - Edits, deletions and reactions are entries of their own, numbered in the conversation's seq like
  *   messages (a resume replays them in order); the message row holds the current state.
  * - messages_fts indexes message bodies (FTS5, external content: the text is stored once, in
- *   messages). Triggers keep it in step with every insert, body change and delete; `secure-delete`
- *   makes FTS5 remove a deleted row's terms from the index instead of adding delete markers, so an
- *   erased body leaves no words behind in it. Rows with an empty body (files, tombstones) are not indexed.
+ *   messages). It is filled off the send path: fts_progress.indexed_to says up to which message id
+ *   it holds the bodies, and the store indexes what follows in batches after appends and before
+ *   every search (sqlite/entries.ts `catchUp`). Triggers keep the indexed rows in step with every
+ *   body change and delete (and index at once a row inserted at or below the mark, as when the
+ *   newest message was deleted and its id is given again); `secure-delete` makes FTS5 remove a deleted
+ *   row's terms from the index instead of adding delete markers, so an erased body leaves no words
+ *   behind in it. Rows with an empty body (files, tombstones) are not indexed.
  */
 const V5 = `
 ALTER TABLE messages ADD COLUMN reply_to   INTEGER;
@@ -302,13 +306,22 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
 INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
 INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body <> '';
 
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN new.body <> '' BEGIN
+CREATE TABLE fts_progress (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_to INTEGER NOT NULL
+) STRICT;
+INSERT INTO fts_progress (id, indexed_to) SELECT 1, coalesce(max(id), 0) FROM messages;
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+  WHEN new.body <> '' AND new.id <= (SELECT indexed_to FROM fts_progress) BEGIN
   INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
 END;
-CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages WHEN old.body <> '' BEGIN
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+  WHEN old.body <> '' AND old.id <= (SELECT indexed_to FROM fts_progress) BEGIN
   INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+  WHEN old.id <= (SELECT indexed_to FROM fts_progress) BEGIN
   INSERT INTO messages_fts (messages_fts, rowid, body)
     SELECT 'delete', old.id, old.body WHERE old.body <> '';
   INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body <> '';
