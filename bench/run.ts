@@ -2,11 +2,13 @@
  * `npm run bench`: the benchmark suite against Parley, plaintext (`--insecure`) and TLS, each workload on
  * a fresh hub. Writes a Markdown table and JSON to bench/results/.
  *
- *   npm run bench -- [--quick] [--only fanout,idle,login,history,storm,files,abuse,e2e]
+ *   npm run bench -- [--quick] [--only fanout,idle,login,history,search,storm,files,abuse,e2e]
+ *                    [--search-messages N]
  *                    [--servers parley,parley-tls]
  *                    [--scenarios a,b] [--workers 1] [--dist] [--cpu-prof DIR]
  *
  * --quick     small sizes (a couple of minutes); the default sizes are the issue's (5000 idle, 1M history…)
+ * --search-messages  how many messages the search workload seeds (default 1M, --quick 100k)
  * --scenarios only these fan-out scenarios (e.g. burst-200x1,paced-500-200)
  * --workers   generator threads for fan-out (0 = the coordinator's own thread)
  * --dist      run the built hub (`npm run build` first) instead of the TypeScript source through tsx
@@ -24,6 +26,7 @@ import {
   fanoutTable,
   filesTable,
   historyTable,
+  searchTable,
   idleTable,
   loginTable,
   sizes,
@@ -33,6 +36,7 @@ import { ROOT, startParley, type Server } from "./lib/servers.js";
 import { runFanout, type FanoutResult } from "./workloads/fanout.js";
 import { runFiles, type FilesResult } from "./workloads/files.js";
 import { runHistory, seedHistory, type HistoryResult } from "./workloads/history.js";
+import { runSearch, seedSearch, type SearchResult } from "./workloads/search.js";
 import { runIdle, type IdleResult } from "./workloads/idle.js";
 import { runLogin, type LoginResult } from "./workloads/login.js";
 import { runStorm, type StormResult } from "./workloads/reconnect-storm.js";
@@ -40,7 +44,7 @@ import { abuseTable, runAbuse, type AbuseResult } from "./workloads/abuse.js";
 import { runE2e, type E2eResult } from "./workloads/e2e.js";
 import { e2eScenarios, e2eTable } from "./lib/e2e-report.js";
 
-const WORKLOADS = ["fanout", "idle", "login", "history", "storm", "files", "abuse", "e2e"] as const;
+const WORKLOADS = ["fanout", "idle", "login", "history", "search", "storm", "files", "abuse", "e2e"] as const;
 type Workload = (typeof WORKLOADS)[number];
 
 const { values } = parseArgs({
@@ -52,6 +56,7 @@ const { values } = parseArgs({
     scenarios: { type: "string" },
     dist: { type: "boolean", default: false },
     "cpu-prof": { type: "string" },
+    "search-messages": { type: "string" },
   },
 });
 const quick = values.quick ?? false;
@@ -104,6 +109,7 @@ async function main(): Promise<void> {
   const idle: IdleResult[] = [];
   const login: LoginResult[] = [];
   const history: HistoryResult[] = [];
+  const search: SearchResult[] = [];
   const storm: StormResult[] = [];
   const fileRuns: FilesResult[] = [];
   const abuse: AbuseResult[] = [];
@@ -195,6 +201,36 @@ async function main(): Promise<void> {
           );
           history.push(r);
           log(`  p99 ${r.latency.p99Ms} ms, wrong pages ${r.wrongPages}`);
+        }
+      } finally {
+        rmSync(seeded, { recursive: true, force: true });
+      }
+    }
+    if (only.includes("search")) {
+      const seeded = copyTemplate(tpl);
+      const count = values["search-messages"] ? Number(values["search-messages"]) : size.searchMessages;
+      try {
+        log(`seeding ${count} messages for search…`);
+        const seed = await seedSearch(seeded, tpl.accounts[0]!.username, count);
+        log(`  seeded in ${seed.ms} ms (${seed.perSec}/s)`);
+        meta.notes.push(`search: ${count} messages seeded through the Store API at ${seed.perSec}/s`);
+        for (const t of targets) {
+          log(`search on ${t.name}…`);
+          const dir = mkdtempSync(path.join(tmpdir(), "parley-bench-search-"));
+          cpSync(seeded, dir, { recursive: true });
+          const r = await withHub(t.insecure, dir, (hub) =>
+            runSearch({
+              server: hub,
+              owner: tpl.accounts[0]!,
+              messages: count,
+              requests: size.searchRequests,
+              // One request at a time: the latency of a search, not of a queue of them.
+              connections: 1,
+              limit: 50,
+            }),
+          );
+          search.push(r);
+          log(`  p50 ${r.latency.p50Ms} ms, p99 ${r.latency.p99Ms} ms, wrong pages ${r.wrongPages}`);
         }
       } finally {
         rmSync(seeded, { recursive: true, force: true });
@@ -296,6 +332,7 @@ async function main(): Promise<void> {
   if (idle.length) sections.push(`## idle\n\n${idleTable(idle)}`);
   if (login.length) sections.push(`## login\n\n${loginTable(login)}`);
   if (history.length) sections.push(`## history\n\n${historyTable(history)}`);
+  if (search.length) sections.push(`## search\n\n${searchTable(search)}`);
   if (storm.length) sections.push(`## reconnect-storm\n\n${stormTable(storm)}`);
   if (fileRuns.length) sections.push(`## files\n\n${filesTable(fileRuns)}`);
   if (e2e.length) sections.push(`## e2e (end-to-end encrypted rooms)\n\n${e2eTable(e2e)}`);
@@ -307,6 +344,7 @@ async function main(): Promise<void> {
     ...idle,
     ...login,
     ...history,
+    ...search,
     ...storm,
     ...fileRuns,
     ...abuse,

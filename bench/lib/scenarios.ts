@@ -2,6 +2,7 @@
 import type { FanoutResult } from "../workloads/fanout.js";
 import type { FilesResult } from "../workloads/files.js";
 import type { HistoryResult } from "../workloads/history.js";
+import type { SearchResult } from "../workloads/search.js";
 import type { IdleResult } from "../workloads/idle.js";
 import type { LoginResult } from "../workloads/login.js";
 import type { StormResult } from "../workloads/reconnect-storm.js";
@@ -123,6 +124,8 @@ export const sizes = (quick: boolean) => ({
   historyMessages: quick ? 100_000 : 1_000_000,
   historyRequests: quick ? 300 : 2000,
   historyConnections: 4,
+  searchMessages: quick ? 100_000 : 1_000_000,
+  searchRequests: quick ? 400 : 2000,
   stormClients: quick ? 200 : 1000,
   stormRooms: quick ? 4 : 20,
   stormMissed: quick ? 5 : 20,
@@ -233,6 +236,44 @@ export function historyTable(results: HistoryResult[]): string {
       r.serverCpu.toFixed(2),
     ]),
   );
+}
+
+export function searchTable(results: SearchResult[]): string {
+  const overall = table(
+    [
+      "server",
+      "stored",
+      "page",
+      "requests",
+      "requests/s",
+      "p50 ms",
+      "p90 ms",
+      "p99 ms",
+      "max ms",
+      "wrong pages",
+      "server CPU",
+    ],
+    results.map((r) => [
+      r.server,
+      fmtInt(r.storedMessages),
+      r.pageSize,
+      r.requests,
+      fmtInt(r.requestsPerSec),
+      ms(r.latency.p50Ms),
+      ms(r.latency.p90Ms),
+      ms(r.latency.p99Ms),
+      ms(r.latency.maxMs),
+      r.wrongPages + (r.firstWrong ? ` (${r.firstWrong})` : ""),
+      r.serverCpu.toFixed(2),
+    ]),
+  );
+  const byQuery = table(
+    ["server", "query", "p50 ms", "p99 ms", "max ms"],
+    results.flatMap((r) =>
+      r.byQuery.map((q) => [r.server, q.name, ms(q.latency.p50Ms), ms(q.latency.p99Ms), ms(q.latency.maxMs)]),
+    ),
+  );
+  return `${overall}\n\n${byQuery}`;
 }
 
 export function stormTable(results: StormResult[]): string {

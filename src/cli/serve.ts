@@ -159,6 +159,18 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--edit-window <duration>",
+        "how long after sending its author may edit a message: 24h, 30m, 90s; 0 for no limit [env PARLEY_EDIT_WINDOW] (default 24h)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-reactions <n>",
+        "different emoji one user may have on one message [env PARLEY_MAX_REACTIONS] (default 20)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--no-rate-limits",
         "lift login, message and request rate limits — benchmarks only [env PARLEY_RATE_LIMITS=false]",
       ),

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import {
+  DEFAULT_MAX_REACTIONS_PER_USER,
   DEFAULT_FILE_QUOTA_BYTES,
   DEFAULT_FILE_STORAGE_BYTES,
   DEFAULT_HOST,
@@ -125,6 +126,27 @@ export const hubConfigSchema = z.object({
     .max(E2E_MAX_DEVICES_CEILING)
     .default(E2E_MAX_DEVICES)
     .describe("member devices one message of an end-to-end encrypted room may be sealed to"),
+  editWindow: z
+    .union([z.number(), z.string()])
+    .default("24h")
+    .transform((value, ctx) => {
+      const ms = durationMs(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: "a duration like 24h, 30m, 90s or 0 (no limit)" });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(
+      "how long after sending its author may edit a message (24h, 30m, 90s; 0: no limit); in ms once parsed",
+    ),
+  maxReactions: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(DEFAULT_MAX_REACTIONS_PER_USER)
+    .describe("different emoji one user may have on one message"),
   rateLimits: z.coerce
     .boolean()
     .default(true)
@@ -136,4 +158,13 @@ export type HubConfigInput = z.input<typeof hubConfigSchema>;
 
 export function hubConfig(input: HubConfigInput = {}): HubConfig {
   return hubConfigSchema.parse(input);
+}
+
+/** "24h", "30m", "90s", "1500ms", "2d" or a bare number of seconds → milliseconds. */
+export function durationMs(value: number | string): number | undefined {
+  if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h|d)?\s*$/.exec(value);
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? "s"]!;
+  return Math.round(Number(m[1]) * unit);
 }

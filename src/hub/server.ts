@@ -254,6 +254,8 @@ export async function createHub(
     firstUserAdmin: config.adminFirstUser,
     maxRoomsPerUser: config.maxRoomsPerUser,
     e2eMaxDevices: config.e2eMaxDevices,
+    editWindowMs: config.editWindow,
+    maxReactions: config.maxReactions,
   });
   const devices = new Devices(domain.deps, domain.accounts);
   const p2p = new P2p(domain.deps, domain.accounts, devices, p2pRequests);

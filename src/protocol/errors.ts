@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   "NO_SUCH_FILE",
   "UPLOAD_CLOSED",
   "SIZE_MISMATCH",
+  "NO_SUCH_MESSAGE",
   "INTERNAL",
 ] as const;
 
@@ -82,6 +83,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
   NO_SUCH_FILE: "No file has this id, or you may not see it (not in the conversation, not uploaded yet).",
   UPLOAD_CLOSED: "The upload slot expired or was already used; prepare a new one.",
   SIZE_MISMATCH: "The uploaded bytes are not the size given to `file.prepare`; nothing was stored.",
+  NO_SUCH_MESSAGE:
+    "No message has this id in a conversation you can read, or it was deleted (for `msg.edit` and `msg.react`).",
   INTERNAL: "The hub failed; the message carries a correlation id that is in the hub's log.",
 };
 

@@ -5,6 +5,9 @@
  */
 export const EVENT_NAMES = [
   "message",
+  "message.edited",
+  "message.deleted",
+  "reaction",
   "presence",
   "user.updated",
   "user.renamed",

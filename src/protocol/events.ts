@@ -15,8 +15,49 @@ import {
   userSchema,
 } from "./model.js";
 
+/**
+ * Where an edit, deletion or reaction happened: `room`, or for a DM `conv` — the resume cursor key
+ * "dm:USER" with the other party's name (`user` is the reacting user in `reaction`).
+ */
+const convTarget = {
+  room: z.string().optional(),
+  conv: z.string().optional().describe('for DMs: "dm:" and the other party\'s username'),
+};
+
 export const events = {
   message: messageSchema.describe("A room or DM message (also replayed after `resume`)."),
+  "message.edited": z
+    .object({
+      ...convTarget,
+      id: z.string().describe("the message edited"),
+      seq: z.number().int().describe("the edit's own seq in the conversation"),
+      from: z.string().describe("the author (who edited)"),
+      body: z.string(),
+      editedAt: z.number().int(),
+      cid: z.string().optional().describe("only on the editor's own copies"),
+      muted: z.boolean().optional(),
+    })
+    .describe("A message was edited (also replayed after `resume`)."),
+  "message.deleted": z
+    .object({
+      ...convTarget,
+      id: z.string().describe("the message deleted"),
+      seq: z.number().int().describe("the deletion's own seq in the conversation"),
+      by: z.string().describe("the author, or the room admin who removed it"),
+      cid: z.string().optional().describe("only on the deleter's own copies"),
+    })
+    .describe("A message was deleted: drop its body, keep a tombstone (also replayed after `resume`)."),
+  reaction: z
+    .object({
+      ...convTarget,
+      id: z.string().describe("the message reacted to"),
+      seq: z.number().int().describe("the reaction's own seq in the conversation"),
+      emoji: z.string(),
+      user: z.string().describe("who reacted"),
+      on: z.boolean().describe("added (true) or taken back (false)"),
+      cid: z.string().optional().describe("only on the reacting user's own copies"),
+    })
+    .describe("A reaction was added or removed (also replayed after `resume`)."),
   presence: z
     .object({ username: z.string(), online: z.boolean(), reason: presenceReasonSchema })
     .describe("A user who shares a room or DM with you came online or went offline."),

@@ -9,3 +9,4 @@ export * from "./passwords.js";
 export * from "./event-names.js";
 export * from "./bytes.js";
 export * from "./e2e.js";
+export * from "./reactions.js";

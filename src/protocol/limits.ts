@@ -12,6 +12,18 @@ export const HISTORY_MAX = 200;
 /** How many missed messages per conversation `resume` replays before the client must page with history. */
 export const RESUME_REPLAY_MAX = 1000;
 export const SEARCH_MAX = 20;
+/** `search` (messages): results per page by default and at most; the longest query. */
+export const MESSAGE_SEARCH_PAGE = 20;
+export const MESSAGE_SEARCH_PAGE_MAX = 50;
+export const MESSAGE_SEARCH_QUERY_MAX = 256;
+/** How long after sending its author may edit a message, by default (`--edit-window`; 0: no limit). */
+export const DEFAULT_EDIT_WINDOW_MS = 24 * 3600 * 1000;
+/** A reply's quote of the original: its first line, cut to this many characters. */
+export const QUOTE_CHARS = 100;
+/** Different emoji one user may have on one message at once (`--max-reactions`). */
+export const DEFAULT_MAX_REACTIONS_PER_USER = 20;
+/** A short emoji name, as `:name:`. */
+export const EMOJI_NAME_RE = /^:[a-z0-9_+-]{1,32}:$/;
 /** `rooms.list` page size: the default, and the most one request may ask for. */
 export const ROOMS_PAGE = 50;
 export const ROOMS_PAGE_MAX = 200;

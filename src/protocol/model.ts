@@ -1,6 +1,7 @@
 /** Shapes of the objects that travel inside replies and events. */
 import { z } from "zod";
 import { e2eCopySchema } from "./e2e.js";
+import { QUOTE_CHARS } from "./limits.js";
 
 export const roleSchema = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof roleSchema>;
@@ -76,6 +77,19 @@ export const fileInfoSchema = z.object({
 });
 export type FileInfo = z.infer<typeof fileInfoSchema>;
 
+/** A reply's quote of its original: enough to show it on one line without another request. */
+export const quoteSchema = z.object({
+  from: z.string(),
+  text: z
+    .string()
+    .describe(`the original's first line, at most ${QUOTE_CHARS} characters; empty once deleted`),
+  deleted: z.literal(true).optional().describe("the original was deleted"),
+});
+export type Quote = z.infer<typeof quoteSchema>;
+
+export const reactionCountSchema = z.object({ count: z.number().int(), me: z.boolean() });
+export type ReactionCount = z.infer<typeof reactionCountSchema>;
+
 export const messageSchema = z.object({
   id: z.string(),
   seq: z.number().int(),
@@ -90,8 +104,26 @@ export const messageSchema = z.object({
   e2e: e2eCopySchema
     .optional()
     .describe("in an end-to-end encrypted room: the sealed message (then `body` is empty)"),
+  replyTo: z.string().optional().describe("the id of the message this one answers (same conversation)"),
+  quote: quoteSchema.optional().describe("with `replyTo`: the original's author and first line"),
+  editedAt: z.number().int().optional().describe("ms since epoch of the last edit; `body` is the latest"),
+  deleted: z.literal(true).optional().describe("a tombstone: the message was deleted, `body` is empty"),
+  deletedBy: z.string().optional().describe("with `deleted`: who deleted it (the author or a room admin)"),
+  reactions: z
+    .record(z.string(), reactionCountSchema)
+    .optional()
+    .describe("history only: emoji → how many reacted and whether you did (blocked users not counted)"),
 });
 export type Message = z.infer<typeof messageSchema>;
+
+/** A message found by `search`: the message as history shows it, with a snippet around the matches. */
+export const searchResultSchema = messageSchema.extend({
+  snippet: z.string().describe("a piece of the body around the matches, `…` where cut"),
+  highlights: z
+    .array(z.tuple([z.number().int(), z.number().int()]))
+    .describe("[start, end) UTF-16 offsets of the matched words in `snippet`"),
+});
+export type SearchResult = z.infer<typeof searchResultSchema>;
 
 export const conversationSchema = z.object({
   user: z.string(),

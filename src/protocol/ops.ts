@@ -20,6 +20,7 @@ import {
   messageSchema,
   publicKeySchema,
   roomSchema,
+  searchResultSchema,
   sessionSchema,
   userDevicesSchema,
   userSchema,
@@ -35,6 +36,8 @@ import {
   FILE_NAME_MAX,
   FILE_TYPE_MAX,
   HISTORY_MAX,
+  MESSAGE_SEARCH_PAGE_MAX,
+  MESSAGE_SEARCH_QUERY_MAX,
   MAX_PEER_ENDPOINTS,
   ONLINE_MAX,
   ROOMS_PAGE,
@@ -51,6 +54,18 @@ const seq = z.number().int().min(0);
 const limit = z.number().int().min(1).max(HISTORY_MAX);
 const target = { room: name.optional(), user: name.optional() };
 const FILE_ID_MAX = 64;
+const MESSAGE_ID_MAX = 32;
+/** A message named in a request (`id` is the request's own). */
+const messageId = z.string().min(1).max(MESSAGE_ID_MAX).describe("a message's `id`");
+/** Makes a retried edit, delete or reaction (an outbox resend) count once. */
+const entryCid = z.string().min(1).max(CID_MAX).optional();
+const entryResult = z.object({
+  seq: seq
+    .optional()
+    .describe(
+      "the conversation seq this change took; absent when it changed nothing (e.g. the same reaction twice)",
+    ),
+});
 const fileId = z.string().min(1).max(FILE_ID_MAX);
 const empty = z.object({});
 const reason = z.string().max(500);
@@ -88,12 +103,13 @@ function fastSend(p: Record<string, unknown>): boolean {
       key !== "user" &&
       key !== "body" &&
       key !== "cid" &&
-      key !== "file"
+      key !== "file" &&
+      key !== "replyTo"
     ) {
       return false;
     }
   }
-  const { room, user, body, cid, file } = p;
+  const { room, user, body, cid, file, replyTo } = p;
   return (
     typeof body === "string" &&
     body.length <= BODY_MAX &&
@@ -102,7 +118,9 @@ function fastSend(p: Record<string, unknown>): boolean {
     cid.length <= CID_MAX &&
     (room === undefined || (typeof room === "string" && room.length <= NAME_MAX)) &&
     (user === undefined || (typeof user === "string" && user.length <= NAME_MAX)) &&
-    (file === undefined || (typeof file === "string" && file.length >= 1 && file.length <= FILE_ID_MAX))
+    (file === undefined || (typeof file === "string" && file.length >= 1 && file.length <= FILE_ID_MAX)) &&
+    (replyTo === undefined ||
+      (typeof replyTo === "string" && replyTo.length >= 1 && replyTo.length <= MESSAGE_ID_MAX))
   );
 }
 
@@ -373,6 +391,7 @@ export const ops = {
       e2e: e2eEnvelopeSchema
         .optional()
         .describe("required in (and only in) an end-to-end encrypted room, with an empty `body`"),
+      replyTo: messageId.optional().describe("answers this message of the same conversation"),
     }),
     fast: fastSend,
     result: z.object({ id: z.string(), seq, ts: z.number().int() }),
@@ -389,6 +408,63 @@ export const ops = {
       "INVALID_PARAMS",
       "NO_SUCH_FILE",
     ],
+  }),
+  "msg.edit": op({
+    params: z.object({ messageId, body: z.string().max(BODY_MAX), cid: entryCid }),
+    result: entryResult,
+    auth: true,
+    summary:
+      "Replaces the body of your own message, within the hub's edit window (`--edit-window`, default 24 h). The message keeps its place; the edit takes the conversation's next seq and everyone in it gets `message.edited`.",
+    errors: ["NO_SUCH_MESSAGE", "FORBIDDEN", "EMPTY_BODY", "BODY_TOO_LONG", "INVALID_PARAMS", "RATE_LIMITED"],
+  }),
+  "msg.delete": op({
+    params: z.object({ messageId, cid: entryCid }),
+    result: entryResult,
+    auth: true,
+    summary:
+      "Deletes a message: your own, or (room admins and the owner, logged) a message of a lower-ranked user. Its body is erased from the store and the search index; history keeps a tombstone. Takes the next seq; everyone gets `message.deleted`.",
+    errors: ["NO_SUCH_MESSAGE", "FORBIDDEN", "RATE_LIMITED"],
+  }),
+  "msg.react": op({
+    params: z.object({
+      messageId,
+      emoji: z.string().max(64).describe("one emoji (one grapheme) or a short `:name:`"),
+      on: z.boolean(),
+      cid: entryCid,
+    }),
+    result: entryResult,
+    auth: true,
+    summary:
+      "Adds (`on: true`) or removes your reaction; one per user per emoji per message. A change takes the next seq and everyone gets `reaction`; the same state twice changes nothing.",
+    errors: ["NO_SUCH_MESSAGE", "INVALID_PARAMS", "FORBIDDEN", "RATE_LIMITED"],
+  }),
+  search: op({
+    params: z.object({
+      query: z
+        .string()
+        .max(MESSAGE_SEARCH_QUERY_MAX)
+        .describe('words (all must match; `word*` for a prefix), `"a phrase"`, `from:alice`, `in:#room`'),
+      room: name.optional().describe("only this room (as `in:#room`)"),
+      user: name.optional().describe("only your DMs with this user"),
+      from: name.optional().describe("only messages by this user (as `from:`)"),
+      sort: z.enum(["newest", "relevance"]).optional().describe("default `newest`"),
+      before: messageId
+        .optional()
+        .describe("`newest`: only messages older than this one (the last of a page)"),
+      offset: z.number().int().min(0).max(10_000).optional().describe("`relevance`: skip this many results"),
+      limit: z.number().int().min(1).max(MESSAGE_SEARCH_PAGE_MAX).optional(),
+    }),
+    result: z.object({
+      results: z.array(searchResultSchema),
+      next: z
+        .object({ before: z.string().optional(), offset: z.number().int().optional() })
+        .optional()
+        .describe("present when there may be more: pass it back for the next page"),
+    }),
+    auth: true,
+    summary:
+      "Full-text search of the messages you may read now: rooms you are a member of, and your DMs. Newest first (or by relevance), paged, with a highlighted snippet and the room/user and seq to jump to.",
+    errors: ["INVALID_PARAMS", "NOT_MEMBER", "NO_SUCH_USER", "NO_SUCH_ROOM", "RATE_LIMITED"],
   }),
   "file.prepare": op({
     params: z.object({

@@ -6,10 +6,14 @@ export const KEY_HELP: ReadonlyArray<readonly [string, string]> = [
   ["Alt+1 … Alt+9", "switch to view 1–9 of the sidebar"],
   ["Ctrl+N / Ctrl+P", "next / previous view"],
   ["PgUp / PgDn", "scroll the message pane (older history loads at the top)"],
-  ["Up / Down", "recall earlier input lines"],
+  [
+    "Up / Down",
+    "in an empty input: select a message (its number shows) or a search result; else recall earlier input lines",
+  ],
   ["Tab", "complete a command, #room or name"],
   ["Left / Right, Home / End", "move in the input line (also Ctrl+A / Ctrl+E)"],
   ["Ctrl+U / Ctrl+K / Ctrl+W", "delete to the start / to the end of the line / the word before the cursor"],
-  ["Esc", "cancel a password question or a file transfer; close a listing panel"],
+  ["Enter", "in an empty input with search results open: show the result pointed at"],
+  ["Esc", "cancel a password question or a file transfer; drop the selection; close a listing panel"],
   ["Ctrl+C", "quit"],
 ];

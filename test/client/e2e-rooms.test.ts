@@ -135,6 +135,26 @@ describe("end-to-end encrypted rooms", () => {
     await expect(
       alice.client.call("msg.send", { room: "secret", body: "plain words", cid: "plain-1" }),
     ).rejects.toMatchObject({ code: "INVALID_PARAMS" });
+    // Edits, reactions and replies would reach the hub as plain text: refused until they are sealed.
+    const [first, second] = roomMessages(alice.client, "secret");
+    await expect(alice.client.edit(first!.id, "new words")).rejects.toMatchObject({ code: "INVALID_PARAMS" });
+    await expect(bob.client.react(first!.id, "👍", true)).rejects.toMatchObject({ code: "INVALID_PARAMS" });
+    await expect(
+      bob.client.call("msg.send", { room: "secret", body: "a reply", cid: "reply-1", replyTo: first!.id }),
+    ).rejects.toMatchObject({ code: "INVALID_PARAMS", message: expect.stringMatching(/replies/) });
+    // The hub's search has nothing to match in an e2e room: left out, and refused by name.
+    const found = await bob.client.search({ query: "hello" });
+    expect(found.results).toEqual([]);
+    await expect(bob.client.search({ query: "hello", room: "secret" })).rejects.toMatchObject({
+      code: "INVALID_PARAMS",
+    });
+    // Deletion reveals nothing and works: everyone gets the tombstone.
+    await bob.client.deleteMessage(second!.id);
+    for (const m of [alice, bob, carol]) {
+      await waitFor(`${m.name} sees the deletion`, () =>
+        roomMessages(m.client, "secret").some((x) => x.id === second!.id && x.deleted === true),
+      );
+    }
   });
 
   it("a member who was offline receives everything, in order, on return", async () => {

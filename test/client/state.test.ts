@@ -396,7 +396,7 @@ describe("deliver under shuffled, repeated and lost input", () => {
       let state = withRoom(0);
       // Start the window at message 1 so the conversation is not "fresh" for out-of-order arrivals.
       state = S.deliver(state, OPS, [all[0]!], MAX).state;
-      let held: Message[] = [];
+      let held: S.Sequenced[] = [];
       const heard: number[] = [1];
       // Live traffic: batches of random messages (some repeated, some never sent = lost).
       for (let round = 0; round < 80; round += 1) {

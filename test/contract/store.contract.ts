@@ -994,6 +994,273 @@ export function describeStoreContract(
       });
     });
 
+    describe("edits, deletions, replies, reactions (#12)", () => {
+      async function setup() {
+        const a = await user("ann");
+        const b = await user("ben");
+        const r = await room("r", a.id);
+        await store.addMember(r.id, b.id, "member", T0);
+        const m = (await send(r.convId, a.id, "first words here")).message;
+        return { a, b, r, m };
+      }
+      const entry = (
+        e: Partial<Parameters<Store["appendEntry"]>[0]> & {
+          convId: number;
+          messageId: number;
+          userId: number;
+        },
+      ) => store.appendEntry({ kind: "edit", body: "", ts: T0 + 100, ...e });
+
+      it("an edit takes the next seq, changes the body and editedAt; history keeps the place", async () => {
+        const { a, r, m } = await setup();
+        const res = await entry({
+          convId: r.convId,
+          messageId: m.id,
+          userId: a.id,
+          body: "better words",
+          cid: "e1",
+        });
+        expect(res.result).toBe("stored");
+        if (res.result !== "stored") return;
+        expect(res.entry).toMatchObject({
+          seq: 2,
+          kind: "edit",
+          messageId: m.id,
+          user: "ann",
+          body: "better words",
+          cid: "e1",
+        });
+        expect(await store.lastSeq(r.convId)).toBe(2);
+        const [h] = await store.history(r.convId, { limit: 10 }, a.id);
+        expect(h).toMatchObject({ id: m.id, seq: 1, body: "better words", editedAt: T0 + 100 });
+        const next = await send(r.convId, a.id, "after");
+        expect(next.message.seq).toBe(3);
+        const items = await store.sequenced(r.convId, 0, 10, a.id);
+        expect(items.map((i) => [i.message ? "m" : i.entry!.kind, (i.message ?? i.entry!).seq])).toEqual([
+          ["m", 1],
+          ["edit", 2],
+          ["m", 3],
+        ]);
+        expect(await store.sequenced(r.convId, 1, 1, a.id)).toHaveLength(1);
+      });
+
+      it("an entry called after an append without waiting gets the higher seq", async () => {
+        const { a, r, m } = await setup();
+        const sent = send(r.convId, a.id, "two");
+        const edited = entry({ convId: r.convId, messageId: m.id, userId: a.id, body: "one!" });
+        const [s1, e1] = await Promise.all([sent, edited]);
+        expect(s1.message.seq).toBe(2);
+        expect(e1.result === "stored" && e1.entry.seq).toBe(3);
+      });
+
+      it("a repeated cid stores one entry and returns the first", async () => {
+        const { a, r, m } = await setup();
+        const first = await entry({
+          convId: r.convId,
+          messageId: m.id,
+          userId: a.id,
+          body: "x",
+          cid: "same",
+        });
+        const again = await entry({
+          convId: r.convId,
+          messageId: m.id,
+          userId: a.id,
+          body: "y",
+          cid: "same",
+        });
+        expect(again.result).toBe("duplicate");
+        expect("entry" in again && again.entry).toEqual("entry" in first && first.entry);
+        expect(await store.lastSeq(r.convId)).toBe(2);
+      });
+
+      it("a deletion erases the body, its edits and reactions; history keeps a tombstone", async () => {
+        const { a, b, r, m } = await setup();
+        await entry({ convId: r.convId, messageId: m.id, userId: a.id, body: "secret edit" });
+        await entry({ convId: r.convId, messageId: m.id, userId: b.id, kind: "react", body: "👍" });
+        const reply = await send(r.convId, b.id, "answer", { replyTo: m.id });
+        expect(reply.message.replyTo).toBe(m.id);
+        const before = (await store.history(r.convId, { limit: 10 }, b.id))[1]!;
+        expect(before.reply).toEqual({ from: "ann", body: "secret edit", deleted: false });
+        const del = await entry({
+          convId: r.convId,
+          messageId: m.id,
+          userId: b.id,
+          kind: "delete",
+          body: "",
+        });
+        expect(del.result === "stored" && del.entry).toMatchObject({
+          kind: "delete",
+          user: "ben",
+          body: "",
+          seq: 5,
+        });
+        const [tomb, answer] = await store.history(r.convId, { limit: 10 }, a.id);
+        expect(tomb).toMatchObject({
+          id: m.id,
+          body: "",
+          deleted: { at: T0 + 100, byUserId: b.id, by: "ben" },
+        });
+        expect(answer!.reply).toEqual({ from: "ann", body: "", deleted: true });
+        expect(await store.getMessage(m.id)).toMatchObject({ body: "", deleted: { by: "ben" } });
+        const edits = (await store.sequenced(r.convId, 0, 10, a.id)).filter((i) => i.entry?.kind === "edit");
+        expect(edits.map((i) => i.entry!.body)).toEqual([""]);
+        expect((await store.reactions([m.id], a.id)).size).toBe(0);
+        const terms = [{ kind: "word" as const, text: "secret" }];
+        const q = { terms, convIds: [r.convId], viewerId: a.id, sort: "newest" as const, limit: 10 };
+        expect(await store.search(q)).toEqual([]);
+        // Nothing more may happen to it.
+        expect((await entry({ convId: r.convId, messageId: m.id, userId: a.id, body: "again" })).result).toBe(
+          "gone",
+        );
+        expect(
+          (await entry({ convId: r.convId, messageId: m.id, userId: a.id, kind: "delete" })).result,
+        ).toBe("gone");
+      });
+
+      it("a message of another conversation, or none, is gone", async () => {
+        const { a, r, m } = await setup();
+        const other = await room("other", a.id);
+        expect((await entry({ convId: other.convId, messageId: m.id, userId: a.id, body: "x" })).result).toBe(
+          "gone",
+        );
+        expect(
+          (await entry({ convId: r.convId, messageId: m.id + 999, userId: a.id, body: "x" })).result,
+        ).toBe("gone");
+        expect(await store.getMessage(m.id + 999)).toBeUndefined();
+      });
+
+      it("keeps one reaction per user per emoji, counts them per viewer, leaves out blocked users", async () => {
+        const { a, b, r, m } = await setup();
+        const c = await user("cat");
+        const react = (u: number, emoji: string, on = true) =>
+          entry({
+            convId: r.convId,
+            messageId: m.id,
+            userId: u,
+            kind: on ? "react" : "unreact",
+            body: emoji,
+            maxReactions: 2,
+          });
+        expect((await react(a.id, "👍")).result).toBe("stored");
+        expect((await react(a.id, "👍")).result).toBe("unchanged");
+        expect((await react(b.id, "👍")).result).toBe("stored");
+        expect((await react(c.id, ":tada:")).result).toBe("stored");
+        expect((await react(a.id, "🎉")).result).toBe("stored");
+        expect((await react(a.id, "🔥")).result).toBe("limit");
+        expect((await react(a.id, "🎉", false)).result).toBe("stored");
+        expect((await react(a.id, "🎉", false)).result).toBe("unchanged");
+        const seen = (await store.reactions([m.id], a.id)).get(m.id)!;
+        expect(Object.fromEntries(seen)).toEqual({
+          "👍": { count: 2, me: true },
+          ":tada:": { count: 1, me: false },
+        });
+        await store.setBlock(b.id, c.id, true);
+        const byBen = (await store.reactions([m.id], b.id)).get(m.id)!;
+        expect(Object.fromEntries(byBen)).toEqual({ "👍": { count: 2, me: true } });
+        expect(await store.lastSeq(r.convId)).toBe(1 + 5);
+      });
+
+      it("leaves entries hidden for a viewer out of the replay", async () => {
+        const { a, b, r, m } = await setup();
+        await entry({
+          convId: r.convId,
+          messageId: m.id,
+          userId: b.id,
+          kind: "react",
+          body: "👍",
+          hiddenFor: a.id,
+        });
+        expect(
+          (await store.sequenced(r.convId, 0, 10, a.id)).map((i) => (i.message ?? i.entry!).seq),
+        ).toEqual([1]);
+        expect(
+          (await store.sequenced(r.convId, 0, 10, b.id)).map((i) => (i.message ?? i.entry!).seq),
+        ).toEqual([1, 2]);
+      });
+
+      describe("search", () => {
+        it("finds all words, prefixes and phrases, in the given conversations only, newest first, paged", async () => {
+          const { a, b, r } = await setup();
+          const other = await room("other", b.id);
+          const ids: number[] = [];
+          for (let i = 0; i < 5; i++)
+            ids.push((await send(r.convId, a.id, `The quick brown fox number ${i}`)).message.id);
+          await send(r.convId, b.id, "a brown dog, not quick");
+          await send(other.convId, b.id, "quick brown fox elsewhere");
+          const base = { convIds: [r.convId], viewerId: a.id, sort: "newest" as const, limit: 3 };
+          const words = [
+            { kind: "word" as const, text: "quick" },
+            { kind: "prefix" as const, text: "fo" },
+          ];
+          const page1 = await store.search({ ...base, terms: words });
+          expect(page1.map((h) => h.message.id)).toEqual([ids[4], ids[3], ids[2]]);
+          expect(page1[0]!.snippet).toContain("\u0001quick\u0002");
+          const page2 = await store.search({ ...base, terms: words, beforeId: page1[2]!.message.id });
+          expect(page2.map((h) => h.message.id)).toEqual([ids[1], ids[0]]);
+          const phrase = await store.search({
+            ...base,
+            limit: 10,
+            terms: [{ kind: "phrase", text: "brown dog" }],
+          });
+          expect(phrase.map((h) => h.message.body)).toEqual(["a brown dog, not quick"]);
+          const both = await store.search({
+            ...base,
+            convIds: [r.convId, other.convId],
+            limit: 10,
+            fromUserId: b.id,
+            terms: [{ kind: "word", text: "QUICK" }],
+          });
+          expect(both.map((h) => h.message.body)).toEqual([
+            "quick brown fox elsewhere",
+            "a brown dog, not quick",
+          ]);
+          expect(await store.search({ ...base, convIds: [], terms: words })).toEqual([]);
+        });
+
+        it("ranks by relevance with an offset", async () => {
+          const { a, r } = await setup();
+          await send(r.convId, a.id, "apple");
+          await send(r.convId, a.id, "apple apple apple pie");
+          await send(
+            r.convId,
+            a.id,
+            "a long message that mentions an apple once among many other words here",
+          );
+          const base = {
+            convIds: [r.convId],
+            viewerId: a.id,
+            sort: "relevance" as const,
+            limit: 2,
+            terms: [{ kind: "word" as const, text: "apple" }],
+          };
+          const top = await store.search(base);
+          // Engines weigh repetition and length differently; both rank the long message last.
+          expect(top.map((h) => h.message.body).sort()).toEqual(["apple", "apple apple apple pie"]);
+          const rest = await store.search({ ...base, offset: 2 });
+          expect(rest).toHaveLength(1);
+          expect(rest[0]!.message.body).toMatch(/long message/);
+        });
+
+        it("follows edits and leaves out messages hidden for the viewer", async () => {
+          const { a, b, r, m } = await setup();
+          await entry({ convId: r.convId, messageId: m.id, userId: a.id, body: "replaced text" });
+          await send(r.convId, b.id, "replaced again", { hiddenFor: a.id });
+          const q = (text: string, viewerId: number) =>
+            store.search({
+              terms: [{ kind: "word", text }],
+              convIds: [r.convId],
+              viewerId,
+              sort: "newest",
+              limit: 10,
+            });
+          expect(await q("first", a.id)).toEqual([]);
+          expect((await q("replaced", a.id)).map((h) => h.message.id)).toEqual([m.id]);
+          expect(await q("replaced", b.id)).toHaveLength(2);
+        });
+      });
+    });
+
     describe("health", () => {
       it("checkWritable resolves on an open store, writing nothing", async () => {
         await store.checkWritable();

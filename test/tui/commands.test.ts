@@ -203,14 +203,14 @@ describe("slash commands", () => {
     );
   });
 
-  it("/users, /search, /nick, /realname", async () => {
+  it("/users, /find, /nick, /realname", async () => {
     const users = await run("/users");
     expect(users[0]).toBe("2 online:");
     expect(users).toContain("  alice — Alice — online");
-    expect(await run("/search bo")).toEqual(["  user bob — online"]);
+    expect(await run("/find bo")).toEqual(["  user bob — online"]);
     expect(await run("/nick Ally Cat")).toEqual(["Your display name is now Ally Cat"]);
     expect(await run("/realname Alice Liddell")).toEqual(["Your name is now Alice Liddell"]);
-    expect((await run("/search al"))[0]).toBe("  user alice (Ally Cat) — Alice Liddell — online");
+    expect((await run("/find al"))[0]).toBe("  user alice (Ally Cat) — Alice Liddell — online");
   });
 
   it("links are numbered per view and /open N opens the N-th", async () => {

@@ -248,3 +248,83 @@ describe("SqliteStore", () => {
     },
   );
 });
+
+describe("SqliteStore: the full-text index, filled off the send path (#12)", () => {
+  const word = (text: string) => [{ kind: "word" as const, text }];
+
+  it("a search right after a burst finds every message; the index catches up by itself too", async () => {
+    const path = file();
+    const store = await openSqliteStore(path);
+    const { user, room } = await seed(store);
+    await Promise.all(
+      Array.from({ length: 5000 }, (_, i) =>
+        store.appendMessage({
+          convId: room.convId,
+          fromUserId: user.id,
+          body: `burst ${i}`,
+          cid: `b${i}`,
+          ts: i,
+        }),
+      ),
+    );
+    const q = { convIds: [room.convId], viewerId: user.id, sort: "newest" as const, limit: 50 };
+    expect(await store.search({ ...q, terms: word("burst") })).toHaveLength(50);
+    await store.appendMessage({
+      convId: room.convId,
+      fromUserId: user.id,
+      body: "later one",
+      cid: "l",
+      ts: 1,
+    });
+    // Without a search, the store indexes a moment after the append.
+    const db = new Database(path, { readonly: true });
+    const mark = () =>
+      (db.prepare("SELECT indexed_to FROM fts_progress").get() as { indexed_to: number }).indexed_to;
+    const deadline = Date.now() + 5000;
+    while (mark() < 5001 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(mark()).toBe(5001);
+    db.close();
+    await store.close();
+  });
+
+  it("indexes at once a message given the id of a deleted one (SQLite reuses the largest rowid)", async () => {
+    const store = await openSqliteStore(file());
+    const { user, room } = await seed(store);
+    const bob = await store.createUser({
+      username: "bob",
+      displayName: "Bob",
+      passwordHash: "h",
+      createdAt: 1,
+    });
+    const q = { convIds: [room.convId], viewerId: user.id, sort: "newest" as const, limit: 50 };
+    await store.appendMessage({
+      convId: room.convId,
+      fromUserId: user.id,
+      body: "alpha one",
+      cid: "1",
+      ts: 1,
+    });
+    const last = await store.appendMessage({
+      convId: room.convId,
+      fromUserId: bob.id,
+      body: "alpha bee",
+      cid: "2",
+      ts: 2,
+    });
+    expect(await store.search({ ...q, terms: word("alpha") })).toHaveLength(2);
+    await store.deleteUser(bob.id, { erase: true, at: 3 });
+    const again = await store.appendMessage({
+      convId: room.convId,
+      fromUserId: user.id,
+      body: "alpha reused",
+      cid: "3",
+      ts: 4,
+    });
+    expect(again.message.id).toBe(last.message.id);
+    expect((await store.search({ ...q, terms: word("reused") })).map((h) => h.message.id)).toEqual([
+      again.message.id,
+    ]);
+    expect(await store.search({ ...q, terms: word("bee") })).toEqual([]);
+    await store.close();
+  });
+});

@@ -20,7 +20,7 @@ import {
 const PASSWORD = "correct-horse-battery";
 /** Chrome refuses service workers on a self-signed certificate; that is expected on test hubs. */
 const EXPECTED_ERRORS =
-  /SSL certificate error occurred when fetching the script|Failed to register a ServiceWorker/;
+  /(SSL certificate|An unknown) error occurred when fetching the script|Failed to register a ServiceWorker/;
 
 function unexpected(errors: string[]): string[] {
   return errors.filter((e) => !EXPECTED_ERRORS.test(e));

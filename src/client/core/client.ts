@@ -11,6 +11,7 @@ import type {
   OpName,
   OpParams,
   OpResult,
+  Quote,
   Room,
   SessionInfo,
   User,
@@ -19,14 +20,14 @@ import { ROOMS_PAGE_MAX } from "../../protocol/limits.js";
 import type { E2eEnvelope } from "../../protocol/e2e.js";
 import type { Connection } from "./connection.js";
 import { Emitter } from "./emitter.js";
-import { ClientClosedError, HubError, NotConnectedError } from "./errors.js";
+import { ClientClosedError, HubError, NotConnectedError, RequestTimeoutError } from "./errors.js";
 import { conversationOf, dmKey, parseKey, roomKey, targetOf } from "./keys.js";
 import type { HubAddress } from "./address.js";
 import { resolveOptions, type CoreClientOptions, type ResolvedOptions } from "./options.js";
 import { Outbox } from "./outbox.js";
 import { Link, statusText } from "./reconnect.js";
 import * as S from "./state.js";
-import { sleep, unref, type Timer } from "./timers.js";
+import { randomId, sleep, unref, type Timer } from "./timers.js";
 import type {
   ClientEventMap,
   ClientState,
@@ -37,6 +38,9 @@ import type {
   RoomState,
 } from "./types.js";
 
+/** An edit, deletion or reaction is tried this many more times, this far apart, while offline. */
+const CHANGE_RETRIES = 30;
+const CHANGE_RETRY_MS = 1000;
 /** How many times an internal request waits out RATE_LIMITED before giving up. */
 const RATE_LIMIT_RETRIES = 3;
 /** Gap fills page forward at most this many times in one go (200 messages a page). */
@@ -62,7 +66,7 @@ export class ParleyClient {
   private current: ClientState = S.initialState();
   private sessionInfo: SessionInfo | null = null;
   /** Messages beyond a gap, per conversation, until the gap is filled. */
-  private readonly held = new Map<ConversationKey, Message[]>();
+  private readonly held = new Map<ConversationKey, S.Sequenced[]>();
   private readonly filling = new Set<ConversationKey>();
   /** Rooms being created or joined here, whose own member.joined needs no separate load. */
   private readonly joining = new Set<string>();
@@ -400,6 +404,8 @@ export class ParleyClient {
   private onEvent(event: AnyEvent): void {
     if (event.ev === "message") {
       this.onMessage(event);
+    } else if (S.isChange(event)) {
+      this.onChange(event);
     } else {
       const before = this.current;
       this.setState(S.applyEvent(this.current, event, this.opts.now()));
@@ -459,6 +465,17 @@ export class ParleyClient {
     );
   }
 
+  /** Edits, deletions and reactions take their conversation's seq: they go through delivery too. */
+  private onChange(change: S.MessageChange): void {
+    const key = S.conversationOfChange(change);
+    if (!key || !S.getConversation(this.current, key)) return;
+    const held = this.held.get(key) ?? [];
+    this.commitDelivery(
+      key,
+      S.deliver(this.current, key, [...held, change], this.opts.maxMessagesPerConversation),
+    );
+  }
+
   /** Applies a delivery: new state, held-back messages, notices, outbox acks, gap fills, read markers. */
   private commitDelivery(key: ConversationKey, result: S.DeliverResult): void {
     this.setState(result.state);
@@ -491,6 +508,14 @@ export class ParleyClient {
           // The hub has nothing more after the cursor: whatever is held starts a new run.
           const first = held.reduce((min, m) => Math.min(min, m.seq), Infinity);
           if (first === Infinity) return;
+          // A held message the hub cannot connect: what came before it is gone (a held change may
+          // only follow other changes, which history never lists).
+          const lost = held.some((m) => m.seq === first && !S.isChange(m));
+          this.setState(S.skipTo(this.current, key, first - 1, lost));
+        } else if (messages[0]!.seq > conv.lastSeq + 1) {
+          // History lists messages only: the seqs before its first are changes (edits, deletions,
+          // reactions — already in the messages' state as history gives it) or hidden from us.
+          const first = Math.min(messages[0]!.seq, ...held.map((m) => m.seq));
           this.setState(S.skipTo(this.current, key, first - 1));
         }
         const result = S.deliver(
@@ -537,7 +562,7 @@ export class ParleyClient {
   send(
     key: ConversationKey,
     body: string,
-    options: { file?: FileInfo; e2e?: E2eEnvelope } = {},
+    options: { file?: FileInfo; e2e?: E2eEnvelope; replyTo?: string } = {},
   ): Promise<Message> {
     if (this.link.isClosed) return Promise.reject(new ClientClosedError());
     if (!this.current.me || !this.sessionInfo) return Promise.reject(new NotConnectedError("log in first"));
@@ -547,7 +572,55 @@ export class ParleyClient {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    return this.outbox.add(normalized, body, options.file, options.e2e);
+    let replyTo: { id: string; quote?: Quote } | undefined;
+    if (options.replyTo !== undefined) {
+      const original = S.getConversation(this.current, normalized)?.messages.find(
+        (m) => m.id === options.replyTo,
+      );
+      replyTo = { id: options.replyTo, ...(original && { quote: S.quoteOf(original) }) };
+    }
+    return this.outbox.add(normalized, body, options.file, options.e2e, replyTo);
+  }
+
+  /** Replaces the body of your message (within the hub's edit window). */
+  edit(messageId: string, body: string): Promise<{ seq?: number }> {
+    return this.change("msg.edit", { messageId, body });
+  }
+
+  /** Deletes a message: yours, or as a room admin one of a lower-ranked member. */
+  deleteMessage(messageId: string): Promise<{ seq?: number }> {
+    return this.change("msg.delete", { messageId });
+  }
+
+  /** Adds (`on`) or removes your reaction. */
+  react(messageId: string, emoji: string, on: boolean): Promise<{ seq?: number }> {
+    return this.change("msg.react", { messageId, emoji, on });
+  }
+
+  /** Full-text search over what you may read (see the `search` op for the query syntax). */
+  search(params: OpParams<"search">): Promise<OpResult<"search">> {
+    return this.request("search", params);
+  }
+
+  /**
+   * An edit, deletion or reaction with a cid of its own: while the link is down (or the request timed
+   * out) it goes again with the same cid, which the hub applies once. The change itself reaches state
+   * as its event, in seq order, like a message.
+   */
+  private async change<O extends "msg.edit" | "msg.delete" | "msg.react">(
+    op: O,
+    params: Omit<OpParams<O>, "cid">,
+  ): Promise<OpResult<O>> {
+    const cid = randomId();
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.request(op, { ...params, cid } as OpParams<O>);
+      } catch (error) {
+        const transient = error instanceof NotConnectedError || error instanceof RequestTimeoutError;
+        if (!transient || attempt >= CHANGE_RETRIES || this.link.isClosed) throw error;
+        await sleep(CHANGE_RETRY_MS);
+      }
+    }
   }
 
   // ------------------------------------------------------------------ rooms, DMs, reading

@@ -69,7 +69,13 @@ export class Outbox {
    * With `e2e` (an end-to-end encrypted room), `body` is the plain text, kept only here for the UI to
    * show while pending; the hub is sent the sealed envelope and an empty body.
    */
-  add(key: ConversationKey, body: string, file?: FileInfo, e2e?: E2eEnvelope): Promise<Message> {
+  add(
+    key: ConversationKey,
+    body: string,
+    file?: FileInfo,
+    e2e?: E2eEnvelope,
+    replyTo?: OutboxEntry["replyTo"],
+  ): Promise<Message> {
     const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars, file !== undefined);
     if (refused) return Promise.reject(refused);
     const entry: OutboxEntry = {
@@ -80,6 +86,7 @@ export class Outbox {
       attempts: 0,
       ...(file && { file }),
       ...(e2e && { e2e }),
+      ...(replyTo && { replyTo }),
     };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
@@ -137,6 +144,7 @@ export class Outbox {
             cid: entry.cid,
             ...(entry.file && { file: entry.file.id }),
             ...(entry.e2e && { e2e: entry.e2e }),
+            ...(entry.replyTo && { replyTo: entry.replyTo.id }),
           });
           const message: Message = {
             id: ack.id,
@@ -148,6 +156,8 @@ export class Outbox {
             body: entry.e2e ? "" : entry.body.trim(),
             ...(entry.file && { file: entry.file }),
             ...(entry.e2e && { e2e: ownCopy(entry.e2e, me.username) }),
+            ...(entry.replyTo && { replyTo: entry.replyTo.id }),
+            ...(entry.replyTo?.quote && { quote: entry.replyTo.quote }),
             cid: entry.cid,
           };
           this.host.stored(entry.key, message);

@@ -2,7 +2,8 @@
  * Local state as pure functions: (state, input) → new state. No I/O, no timers, so every rule about
  * ordering, dedupe, unread counts and renames is unit-tested here without a hub.
  */
-import type { AnyEvent, Conversation, Member, Message, Room, User } from "../../protocol/index.js";
+import type { AnyEvent, Conversation, Member, Message, Quote, Room, User } from "../../protocol/index.js";
+import { QUOTE_CHARS } from "../../protocol/limits.js";
 import { dmKey, mentions, parseKey, roomKey } from "./keys.js";
 import type {
   ClientState,
@@ -272,12 +273,68 @@ export function ensureDm(state: ClientState, user: string): ClientState {
 
 // ---------------------------------------------------------------- messages
 
+/** An edit, deletion or reaction: sequenced in its conversation like a message. */
+export type MessageChange = Extract<AnyEvent, { ev: "message.edited" | "message.deleted" | "reaction" }>;
+/** What takes a seq in a conversation: a message, or a change to one. */
+export type Sequenced = Message | MessageChange;
+
+export function isChange(item: Sequenced | AnyEvent): item is MessageChange {
+  const ev = (item as { ev?: string }).ev;
+  return ev === "message.edited" || ev === "message.deleted" || ev === "reaction";
+}
+
+/** The conversation a change belongs to: its room, or for a DM `conv` ("dm:USER"). */
+export function conversationOfChange(change: MessageChange): ConversationKey | null {
+  if (change.room !== undefined) return roomKey(change.room);
+  if (change.conv !== undefined && change.conv.startsWith("dm:")) return dmKey(change.conv.slice(3));
+  return null;
+}
+
+/** A message with one change applied (messages outside the window are not held, so not changed). */
+export function applyChange(m: Message, change: MessageChange, me: string | undefined): Message {
+  switch (change.ev) {
+    case "message.edited":
+      return { ...m, body: change.body, editedAt: change.editedAt };
+    case "message.deleted": {
+      const { reactions: _r, file: _f, ...rest } = m;
+      return { ...rest, body: "", deleted: true, deletedBy: change.by };
+    }
+    case "reaction": {
+      const reactions = { ...(m.reactions ?? {}) };
+      const now = reactions[change.emoji] ?? { count: 0, me: false };
+      const mine = change.user === me;
+      const count = Math.max(0, now.count + (change.on ? 1 : -1));
+      if (count === 0) delete reactions[change.emoji];
+      else reactions[change.emoji] = { count, me: mine ? change.on : now.me };
+      const next: Message = { ...m, reactions };
+      if (Object.keys(reactions).length === 0) delete next.reactions;
+      return next;
+    }
+  }
+}
+
+/** How a reply quotes `original` (the hub's rule: author and first line, cut to QUOTE_CHARS). */
+export function quoteOf(original: Message): Quote {
+  if (original.deleted) return { from: original.from, text: "", deleted: true };
+  const line = original.body.split("\n", 1)[0]!.trim();
+  const chars = [...line];
+  return {
+    from: original.from,
+    text: chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS - 1).join("")}…` : line,
+  };
+}
+
+/** Replies in the window quote a deleted original as deleted. */
+function quoteDeleted(m: Message, id: string): Message {
+  return m.replyTo === id && m.quote ? { ...m, quote: { from: m.quote.from, text: "", deleted: true } } : m;
+}
+
 export interface DeliverResult {
   state: ClientState;
   /** Newly delivered, in seq order. */
   delivered: MessageNotice[];
-  /** Messages ahead of a gap, kept back until the gap is filled; give them again with the fill. */
-  held: Message[];
+  /** Items ahead of a gap, kept back until the gap is filled; give them again with the fill. */
+  held: Sequenced[];
   /** Set when there is a gap: fetch history after this seq. */
   gapAfter?: number;
 }
@@ -290,14 +347,14 @@ export interface DeliverResult {
 export function deliver(
   state: ClientState,
   key: ConversationKey,
-  messages: readonly Message[],
+  messages: readonly Sequenced[],
   maxMessages: number,
 ): DeliverResult {
   let conv = getConversation(state, key) ?? emptyConversation(state, key);
   if (!conv) return { state, delivered: [], held: [] };
   const sorted = [...messages].sort((a, b) => a.seq - b.seq);
-  const appended: Message[] = [];
-  const held: Message[] = [];
+  const appendedItems: Sequenced[] = [];
+  const held: Sequenced[] = [];
   let lastSeq = conv.lastSeq;
   // Without a known start, the first message that arrives is taken as the start (a gap before it is
   // paged in by history); with one, an early seq 2 waits for seq 1.
@@ -309,13 +366,14 @@ export function deliver(
     }
     if (m.seq <= lastSeq) continue;
     if (m.seq === lastSeq + 1) {
-      appended.push(m);
+      appendedItems.push(m);
       lastSeq = m.seq;
     } else if (!held.some((h) => h.seq === m.seq)) {
       held.push(m);
     }
   }
-  if (appended.length === 0 && conv.lastSeq === lastSeq) {
+  const appended = appendedItems.filter((m): m is Message => !isChange(m));
+  if (appendedItems.length === 0 && conv.lastSeq === lastSeq) {
     const result: DeliverResult = { state, delivered: [], held };
     if (held.length > 0) result.gapAfter = lastSeq;
     return result;
@@ -332,7 +390,17 @@ export function deliver(
       unread += 1;
     }
   }
-  let all = [...conv.messages, ...appended];
+  // Messages join the window; changes change the messages they name, in seq order.
+  let all = [...conv.messages];
+  const me = state.me?.username;
+  for (const item of appendedItems) {
+    if (!isChange(item)) {
+      all.push(item);
+      continue;
+    }
+    all = all.map((m) => (m.id === item.id ? applyChange(m, item, me) : m));
+    if (item.ev === "message.deleted") all = all.map((m) => quoteDeleted(m, item.id));
+  }
   let hasOlder = conv.messages.length === 0 ? (appended[0]?.seq ?? 1) > 1 || conv.hasOlder : conv.hasOlder;
   if (all.length > maxMessages) {
     all = all.slice(all.length - maxMessages);
@@ -341,7 +409,6 @@ export function deliver(
   conv = { ...conv, messages: all, lastSeq, readSeq, unread, hasOlder };
   const next = putConversation(state, conv);
   const convMuted = conv.muted;
-  const me = state.me?.username;
   const delivered = appended.map<MessageNotice>((m) => ({
     key,
     message: m,
@@ -375,11 +442,15 @@ export function absorbPage(
   return deliver(withOlder, key, newer, maxMessages);
 }
 
-/** The hub has nothing up to `seq` (e.g. older than its replay): move the cursor so held messages flow. */
-export function skipTo(state: ClientState, key: ConversationKey, seq: number): ClientState {
+/**
+ * The hub has nothing up to `seq` (e.g. older than its replay): move the cursor so held messages flow.
+ * With `lost`, the skipped seqs are recorded as messages the hub no longer has (`missing`).
+ */
+export function skipTo(state: ClientState, key: ConversationKey, seq: number, lost = false): ClientState {
   const conv = getConversation(state, key);
   if (!conv || seq <= conv.lastSeq) return state;
-  return putConversation(state, { ...conv, lastSeq: seq, hasOlder: true });
+  const missing = lost ? { ...conv.missing, [seq + 1]: seq - conv.lastSeq } : conv.missing;
+  return putConversation(state, { ...conv, lastSeq: seq, hasOlder: true, ...(missing && { missing }) });
 }
 
 /** Prepends an older page (from `loadOlder`); ignores what overlaps. */
@@ -521,6 +592,10 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
   const me = state.me?.username;
   switch (event.ev) {
     case "message":
+      return state;
+    case "message.edited":
+    case "message.deleted":
+    case "reaction":
       return state;
     case "presence":
       return setPresence(state, event.username, event.online, now);

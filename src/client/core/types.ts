@@ -8,6 +8,7 @@ import type {
   HubLimits,
   Member,
   Message,
+  Quote,
   PasswordRule,
   Role,
   Room,
@@ -69,6 +70,12 @@ export interface ConversationBase {
    * exactly lastSeq + 1. A conversation first seen through an event does not know where it starts.
    */
   startKnown?: boolean;
+  /**
+   * Messages the hub no longer had when a gap was filled: the seq of the message after the hole → how
+   * many seqs it skipped. (A hole between two messages is otherwise no news: edits, deletions and
+   * reactions take seqs too, and history lists messages only.)
+   */
+  missing?: Readonly<Record<number, number>>;
 }
 
 export interface RoomState extends ConversationBase {
@@ -95,6 +102,8 @@ export interface OutboxEntry {
   file?: FileInfo;
   /** For an end-to-end encrypted room: the sealed envelope that goes on the wire (`body` stays local). */
   e2e?: E2eEnvelope;
+  /** The message this one answers, with its quote as shown locally until the hub's copy comes. */
+  replyTo?: { id: string; quote?: Quote };
   createdAt: number;
   /** How many times it was put on the wire. */
   attempts: number;

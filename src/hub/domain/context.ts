@@ -44,6 +44,10 @@ export interface DomainDeps {
   maxRoomsPerUser: number;
   /** Member devices one message of an end-to-end encrypted room may be sealed to (`--e2e-max-devices`). */
   e2eMaxDevices: number;
+  /** How long after sending its author may edit a message (`--edit-window`); 0: no limit. Default 24 h. */
+  editWindowMs?: number;
+  /** Different emoji one user may have on one message (`--max-reactions`). Default 20. */
+  maxReactions?: number;
 }
 
 /** The authenticated user behind a request, and where it came from. */

@@ -7,25 +7,39 @@ import {
   StoreGoneError,
   type AppendResult,
   type ConvId,
+  type EntryRecord,
   type MessageRecord,
+  type ReactionCounts,
   type UserId,
 } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
 import type { AnyEvent } from "../../protocol/events.js";
 import type { DeliverMessage } from "../bus/bus.js";
-import type { Audience, RoomAudience, RoomRef } from "./audience.js";
+import type { Audience, MuteSettings, RoomAudience, RoomRef } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
 import { checkBody } from "./validation.js";
-import { toMessage } from "./views.js";
+import { entryEvent, quoteOf, toMessage } from "./views.js";
 import { admitEnvelope, parseStored, type StoredEnvelope } from "./e2e-rooms.js";
 import type { E2eEnvelope } from "../../protocol/e2e.js";
 
 type Target = { room: string; user?: undefined } | { user: string; room?: undefined };
-type SendParams = { file?: string | undefined; cid: string; e2e?: E2eEnvelope | undefined };
+type SendParams = {
+  file?: string | undefined;
+  cid: string;
+  e2e?: E2eEnvelope | undefined;
+  replyTo?: string | undefined;
+};
+
+/** A message id from a request: the decimal id the hub gave, or nothing (never a match). */
+export function parseMessageId(id: string): number | undefined {
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
 
 /** Exactly one of `room` and `user`. */
 export function target(params: { room?: string | undefined; user?: string | undefined }): Target {
@@ -108,6 +122,12 @@ export class Messages {
       room = await this.rooms.ref(name);
       await this.rooms.requireMember(room, actor.userId);
     }
+    if (room.e2e && params.replyTo !== undefined) {
+      // A reply's quote is built by the hub from the original's text, which it cannot read here.
+      fail("INVALID_PARAMS", `${room.name} is end-to-end encrypted: replies are not supported there yet`, {
+        field: "replyTo",
+      });
+    }
     let sealed: { stored: string; envelope: StoredEnvelope } | undefined;
     if (room.e2e !== (params.e2e !== undefined)) {
       fail(
@@ -122,6 +142,7 @@ export class Messages {
       const members = await this.audience.members(room.id);
       sealed = admitEnvelope(params.e2e, members, this.deps.e2eMaxDevices);
     }
+    const reply = params.replyTo === undefined ? undefined : await this.original(params.replyTo, room.convId);
     const attached =
       params.file === undefined
         ? undefined
@@ -133,6 +154,7 @@ export class Messages {
       body: sealed?.stored ?? body,
       cid: params.cid,
       ts: this.deps.clock.now(),
+      ...(reply && { replyTo: reply.id }),
     });
     queued?.();
     let result: AppendResult;
@@ -148,12 +170,24 @@ export class Messages {
     if (!result.duplicate) {
       await this.fanOutRoom(
         room,
-        result.message,
+        withQuote(result.message, reply),
         attached?.file,
         sealed?.envelope ?? (room.e2e ? parseStored(result.message.body) : undefined),
       );
     }
     return result;
+  }
+
+  /** The message a reply answers: of the same conversation, not deleted. */
+  private async original(replyTo: string, convId: ConvId): Promise<MessageRecord> {
+    const id = parseMessageId(replyTo);
+    const original = id === undefined ? undefined : await this.deps.store.getMessage(id);
+    if (!original || original.convId !== convId || original.deleted) {
+      fail("NO_SUCH_MESSAGE", "there is no such message in this conversation to reply to", {
+        field: "replyTo",
+      });
+    }
+    return original;
   }
 
   /**
@@ -217,6 +251,7 @@ export class Messages {
     if (other.id === actor.userId)
       fail("INVALID_PARAMS", "you cannot send a direct message to yourself", { field: "user" });
     const convId = await this.dmConversation(actor.userId, other.id, true);
+    const reply = params.replyTo === undefined ? undefined : await this.original(params.replyTo, convId);
     const blocked = await store.isBlocked(actor.userId, other.id);
     const attached =
       params.file === undefined ? undefined : await this.attachFile(actor, params.file, cid, convId);
@@ -228,12 +263,13 @@ export class Messages {
       cid,
       ts: clock.now(),
       ...(blocked && { hiddenFor: other.id }),
+      ...(reply && { replyTo: reply.id }),
     });
     queued?.();
     const result = await stored;
     if (attached) await attached.settle(result.duplicate);
     if (result.duplicate) return result;
-    const record = result.message;
+    const record = withQuote(result.message, reply);
     const { convId: conv, seq } = record;
     const sent: DeliverMessage = {
       kind: "deliver",
@@ -289,9 +325,14 @@ export class Messages {
     const room = await this.rooms.find(params.room);
     await this.rooms.requireMember(room, actor.userId);
     const records = await this.deps.store.history(room.convId, query, actor.userId);
-    const files = await this.filesOf(records);
+    const [files, reactions] = await Promise.all([
+      this.filesOf(records),
+      this.reactionsOf(records, actor.userId),
+    ]);
     return {
-      messages: records.map((m) => this.view(m, actor.userId, { room: room.name }, files, room.e2e === true)),
+      messages: records.map((m) =>
+        this.view(m, actor.userId, { room: room.name }, files, reactions, room.e2e === true),
+      ),
     };
   }
 
@@ -301,12 +342,27 @@ export class Messages {
     const convId = await this.dmConversation(actor.userId, other.id, false);
     if (convId === undefined) return { messages: [] };
     const records = await this.deps.store.history(convId, query, actor.userId);
-    const files = await this.filesOf(records);
-    return { messages: records.map((m) => this.view(m, actor.userId, { user: other.username }, files)) };
+    const [files, reactions] = await Promise.all([
+      this.filesOf(records),
+      this.reactionsOf(records, actor.userId),
+    ]);
+    return {
+      messages: records.map((m) => this.view(m, actor.userId, { user: other.username }, files, reactions)),
+    };
   }
 
   private async filesOf(records: readonly MessageRecord[]): Promise<Map<number, FileInfo>> {
     return (await this.files?.ofMessages(records)) ?? new Map<number, FileInfo>();
+  }
+
+  private reactionsOf(
+    records: readonly MessageRecord[],
+    viewer: UserId,
+  ): Promise<Map<number, ReactionCounts>> {
+    return this.deps.store.reactions(
+      records.map((r) => r.id),
+      viewer,
+    );
   }
 
   private view(
@@ -314,11 +370,13 @@ export class Messages {
     viewer: UserId,
     where: { room: string } | { user: string },
     files: Map<number, FileInfo>,
+    reactions: Map<number, ReactionCounts>,
     e2e = false,
   ): Message {
     return toMessage(record, where, {
       withCid: record.fromUserId === viewer,
       file: files.get(record.id),
+      reactions: reactions.get(record.id),
       e2eFor: e2e ? viewer : undefined,
     });
   }
@@ -414,11 +472,18 @@ export class Messages {
     for (const c of conversations) {
       const from = await after(c);
       if (c.lastSeq <= from) continue;
-      // The oldest missed ones first: page forward from the cursor.
-      const records = await store.history(c.convId, { after: from, limit: RESUME_REPLAY_MAX }, userId);
+      // The oldest missed ones first: page forward from the cursor. Edits, deletions and reactions
+      // come in their places, under the event names they have live.
+      const items = await store.sequenced(c.convId, from, RESUME_REPLAY_MAX, userId);
+      const records = items.flatMap((i) => (i.message ? [i.message] : []));
       const files = await this.filesOf(records);
       const roomMuted = c.room !== undefined && settings.rooms.has(fold(c.room));
-      for (const record of records) {
+      for (const { message: record, entry } of items) {
+        if (entry) {
+          const event = replayedEntry(entry, c, userId, settings, roomMuted);
+          if (event) out.push({ conv: c.convId, seq: entry.seq, event });
+          continue;
+        }
         const own = record.fromUserId === userId;
         const muted = !own && (roomMuted || settings.users.has(fold(record.from)));
         const where = c.room !== undefined ? { room: c.room } : { user: c.user! };
@@ -460,6 +525,40 @@ export interface CatchUp {
   missed: SequencedEvent[];
 }
 
+/**
+ * An entry as one user is replayed it, as it was live: with `cid` on their own, `muted` on an edit in
+ * a room or from a user they mute; nothing for a reaction by a user they block.
+ */
+function replayedEntry(
+  entry: EntryRecord,
+  c: Conversation,
+  userId: UserId,
+  settings: MuteSettings,
+  roomMuted: boolean,
+): AnyEvent | undefined {
+  const own = entry.userId === userId;
+  const byKey = fold(entry.user);
+  if (!own && (entry.kind === "react" || entry.kind === "unreact") && settings.blocked.has(byKey))
+    return undefined;
+  const event: AnyEvent = entryEvent(
+    entry,
+    c.room !== undefined ? { room: c.room } : { conv: `dm:${c.user!}` },
+  );
+  if (own && entry.cid !== undefined) event.cid = entry.cid;
+  if (!own && event.ev === "message.edited" && (roomMuted || settings.users.has(byKey))) event.muted = true;
+  return event;
+}
+
+/** The record with its original's quote, for the live event of a reply. */
+function withQuote(record: MessageRecord, original: MessageRecord | undefined): MessageRecord {
+  if (!original) return record;
+  return {
+    ...record,
+    replyTo: original.id,
+    reply: { from: original.from, body: original.body, deleted: false },
+  };
+}
+
 /** A stored message as the `message` event every receiver of one bus message shares (no cid, no muted). */
 function messageEvent(
   record: MessageRecord,
@@ -480,5 +579,9 @@ function messageEvent(
   if (room !== undefined) event.room = room;
   else event.user = user!;
   if (file) event.file = file;
+  if (record.replyTo !== undefined) {
+    event.replyTo = String(record.replyTo);
+    if (record.reply) event.quote = quoteOf(record.reply);
+  }
   return event;
 }

@@ -211,6 +211,10 @@ export class Rooms {
       store.history(fresh.convId, { limit: HISTORY_PAGE }, actor.userId),
     ]);
     const files = (await this.files?.ofMessages(history)) ?? new Map();
+    const reactions = await store.reactions(
+      history.map((m) => m.id),
+      actor.userId,
+    );
     return {
       room: await this.detailedView(fresh, actor),
       members,
@@ -221,6 +225,7 @@ export class Rooms {
           {
             withCid: m.fromUserId === actor.userId,
             file: files.get(m.id),
+            reactions: reactions.get(m.id),
             e2eFor: fresh.e2e === true ? actor.userId : undefined,
           },
         ),

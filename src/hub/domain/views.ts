@@ -1,6 +1,17 @@
 /** Store records → the wire objects of src/protocol/model.ts. */
-import type { FileInfo, Member, Message, Room, User } from "../../protocol/model.js";
-import type { MemberRecord, MessageRecord, RoomRecord, UserId, UserRecord } from "../store/store.js";
+import type { AnyEvent } from "../../protocol/events.js";
+import { QUOTE_CHARS } from "../../protocol/limits.js";
+import type { FileInfo, Member, Message, Quote, Room, User } from "../../protocol/model.js";
+import type {
+  EntryRecord,
+  MemberRecord,
+  MessageRecord,
+  ReactionCounts,
+  ReplyQuote,
+  RoomRecord,
+  UserId,
+  UserRecord,
+} from "../store/store.js";
 import { copyFor, parseStored } from "./e2e-rooms.js";
 
 export function toUser(record: UserRecord, online: boolean): User {
@@ -44,6 +55,7 @@ export function toMessage(
     file?: FileInfo | undefined;
     /** A message of an e2e room, shown to this user: their copy of the envelope, no body. */
     e2eFor?: UserId | undefined;
+    reactions?: ReactionCounts | undefined;
   } = {},
 ): Message {
   const sealed = extra.e2eFor !== undefined ? parseStored(record.body) : undefined;
@@ -56,8 +68,49 @@ export function toMessage(
     body: extra.e2eFor !== undefined ? "" : record.body,
   };
   if (sealed && extra.e2eFor !== undefined) message.e2e = copyFor(sealed, extra.e2eFor);
-  if (extra.file) message.file = extra.file;
+  // A tombstone shows nothing of what it was: no file, no reactions.
+  if (extra.file && !record.deleted) message.file = extra.file;
   if (extra.withCid && record.cid !== undefined) message.cid = record.cid;
   if (extra.muted) message.muted = true;
+  if (record.replyTo !== undefined) {
+    message.replyTo = String(record.replyTo);
+    if (record.reply) message.quote = quoteOf(record.reply);
+  }
+  if (record.editedAt !== undefined) message.editedAt = record.editedAt;
+  if (record.deleted) {
+    message.deleted = true;
+    message.deletedBy = record.deleted.by;
+  }
+  if (extra.reactions && extra.reactions.size > 0 && !record.deleted) {
+    message.reactions = Object.fromEntries(extra.reactions);
+  }
   return message;
+}
+
+/** A reply's one-line quote: the original's author and first line, cut to QUOTE_CHARS. */
+export function quoteOf(original: ReplyQuote): Quote {
+  if (original.deleted) return { from: original.from, text: "", deleted: true };
+  const line = original.body.split("\n", 1)[0]!.trim();
+  const chars = [...line];
+  const text = chars.length > QUOTE_CHARS ? `${chars.slice(0, QUOTE_CHARS - 1).join("")}…` : line;
+  return { from: original.from, text };
+}
+
+type EntryEvent = Extract<AnyEvent, { ev: "message.edited" | "message.deleted" | "reaction" }>;
+
+/**
+ * An edit, deletion or reaction as its event. `where` names the conversation for this receiver: the
+ * room, or for a DM `conv` ("dm:" + the other party).
+ */
+export function entryEvent(entry: EntryRecord, where: { room: string } | { conv: string }): EntryEvent {
+  const base = { ...where, id: String(entry.messageId), seq: entry.seq };
+  switch (entry.kind) {
+    case "edit":
+      return { ev: "message.edited", ...base, from: entry.user, body: entry.body, editedAt: entry.ts };
+    case "delete":
+      return { ev: "message.deleted", ...base, by: entry.user };
+    case "react":
+    case "unreact":
+      return { ev: "reaction", ...base, emoji: entry.body, user: entry.user, on: entry.kind === "react" };
+  }
 }

@@ -38,6 +38,19 @@ export type Handler<O extends OpName> = (
 
 export type HandlerTable = { [O in OpName]?: Handler<O> };
 
+/**
+ * Runs a change (edit, delete, react) after this connection's earlier sends and changes, so a
+ * client's "edit, then delete" is stored in that order whatever the store does in parallel.
+ */
+function inOrder<T>(ctx: RequestContext, run: () => Promise<T>): Promise<T> {
+  const result = ctx.conn.sendChain.then(run);
+  ctx.conn.sendChain = result.then(
+    () => undefined,
+    () => undefined,
+  );
+  return result;
+}
+
 export const coreHandlers: HandlerTable = {
   hello: async (ctx, params) => {
     if (params.protocol !== PROTOCOL_VERSION) {
@@ -98,6 +111,10 @@ export const coreHandlers: HandlerTable = {
     ctx.conn.sendChain = placed;
     return run;
   },
+  "msg.edit": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.edit(ctx.actor, p)),
+  "msg.delete": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.delete(ctx.actor, p)),
+  "msg.react": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.react(ctx.actor, p)),
+  search: (ctx, p) => ctx.domain.search.search(ctx.actor, p),
   "dm.history": (ctx, p) => ctx.domain.messages.dmHistory(ctx.actor, p),
   "dm.list": (ctx) => ctx.domain.messages.dmList(ctx.actor),
   read: (ctx, p) => ctx.domain.messages.read(ctx.actor, p),

@@ -34,7 +34,7 @@ export class StoreConflictError extends Error {
 /** The record a write needs is gone (deleted by a request that raced this one). */
 export class StoreGoneError extends Error {
   constructor(
-    public readonly what: "conversation",
+    public readonly what: "conversation" | "message",
     public readonly id: number,
   ) {
     super(`no ${what} with id ${id}`);
@@ -179,8 +179,107 @@ export interface MessageRecord {
   ts: number;
   fromUserId: UserId;
   from: string;
+  /** Empty once deleted (erased, not hidden). */
   body: string;
   cid?: string;
+  /** The message this one answers, with the original as it is now (history and getMessage only). */
+  replyTo?: number;
+  reply?: ReplyQuote;
+  /** When last edited. */
+  editedAt?: number;
+  /** Set once deleted: when, and by whom. */
+  deleted?: { at: number; byUserId: UserId; by: string };
+}
+
+/** The original of a reply as it is now: its author and the start of its body (empty once deleted). */
+export interface ReplyQuote {
+  from: string;
+  /** At most the first QUOTE_SOURCE_CHARS characters of the body. */
+  body: string;
+  deleted: boolean;
+}
+
+/** How much of an original the store hands back for a reply's quote (the domain cuts it to a line). */
+export const QUOTE_SOURCE_CHARS = 400;
+
+/**
+ * A change to a message that takes the conversation's next seq like a message: an edit (`body` is the
+ * new text, erased if the message is deleted later), a deletion, or a reaction added (`react`) or
+ * taken back (`unreact`), `body` being the emoji.
+ */
+export type EntryKind = "edit" | "delete" | "react" | "unreact";
+
+export interface EntryRecord {
+  id: number;
+  convId: ConvId;
+  seq: number;
+  ts: number;
+  kind: EntryKind;
+  messageId: number;
+  userId: UserId;
+  /** The acting user's current name. */
+  user: string;
+  body: string;
+  cid?: string;
+}
+
+export interface NewEntry {
+  convId: ConvId;
+  messageId: number;
+  userId: UserId;
+  kind: EntryKind;
+  /** edit: the new body; react/unreact: the emoji; delete: "". */
+  body: string;
+  ts: number;
+  cid?: string;
+  /** Never shown to this user (a DM party who blocks the actor). */
+  hiddenFor?: UserId;
+  /** react: refuse (`result: "limit"`) when the user already has this many emoji on the message. */
+  maxReactions?: number;
+}
+
+/**
+ * What `appendEntry` did. `stored`: the entry took a seq. `duplicate`: its (userId, cid) was stored
+ * before; `entry` is that first one. `unchanged`: nothing to do (a reaction already on, or already off).
+ * `gone`: the message does not exist in that conversation or is deleted. `limit`: see maxReactions.
+ */
+export type EntryResult =
+  { result: "stored" | "duplicate"; entry: EntryRecord } | { result: "unchanged" | "gone" | "limit" };
+
+/** One sequenced item of a conversation, in seq order: a message, or a change to one. */
+export type Sequenced =
+  { message: MessageRecord; entry?: undefined } | { entry: EntryRecord; message?: undefined };
+
+/** Reactions of one message as one viewer sees them: emoji → count and whether the viewer is among them. */
+export type ReactionCounts = Map<string, { count: number; me: boolean }>;
+
+/** One term of a full-text query: a word, a word prefix, or a phrase (already free of syntax). */
+export interface SearchTerm {
+  kind: "word" | "prefix" | "phrase";
+  text: string;
+}
+
+export interface SearchQuery {
+  terms: readonly SearchTerm[];
+  /** Only messages of these conversations (the domain decides which the viewer may read). */
+  convIds: readonly ConvId[];
+  viewerId: UserId;
+  fromUserId?: UserId;
+  sort: "newest" | "relevance";
+  /** newest: only messages with a smaller id. */
+  beforeId?: number;
+  /** relevance: skip this many. */
+  offset?: number;
+  limit: number;
+}
+
+/** `relevance` ranks the newest this many matches (a bm25 / ts_rank per match costs). */
+export const RELEVANCE_WINDOW = 2000;
+
+export interface SearchHit {
+  message: MessageRecord;
+  /** Part of the body around the matches; each match between U+0001 and U+0002. */
+  snippet: string;
 }
 
 export interface NewMessage {
@@ -191,6 +290,8 @@ export interface NewMessage {
   ts: number;
   /** A DM from a blocked sender: stored (the sender sees it) but never shown to this user. */
   hiddenFor?: UserId;
+  /** The id of a message of the same conversation this one answers (checked by the domain). */
+  replyTo?: number;
 }
 
 export interface AppendResult {
@@ -341,6 +442,32 @@ export interface Store {
    */
   history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]>;
   lastSeq(convId: ConvId): Promise<number>;
+  /** A message by id, deleted or not (with its reply quote); undefined when there is none. */
+  getMessage(id: number): Promise<MessageRecord | undefined>;
+  /**
+   * Stores an edit, deletion or reaction of a message of `convId` in one transaction with its effect,
+   * taking the conversation's next seq (ordered after every append called before it):
+   * - edit: the message's body and editedAt change; the full-text index follows.
+   * - delete: the body is erased — the message's, its edits', the full-text index's — so that no
+   *   copy of it is left in the store's files (SQLite: secure_delete, FTS5 secure-delete, and the WAL
+   *   is checkpointed and truncated after the commit); its reactions go. Quotes of it in replies are
+   *   read from it, so they are erased with it.
+   * - react/unreact: one reaction per (message, user, emoji).
+   * Messages of deleted rooms or other conversations are `gone`, as are deleted messages.
+   */
+  appendEntry(entry: NewEntry): Promise<EntryResult>;
+  /**
+   * Messages and entries after seq `after`, oldest first, at most `limit` together, leaving out those
+   * hidden for `viewerId` (resume replay and gap repair).
+   */
+  sequenced(convId: ConvId, after: number, limit: number, viewerId: UserId): Promise<Sequenced[]>;
+  /** Reactions of these messages, without those by users `viewerId` blocks; messages without any are absent. */
+  reactions(messageIds: readonly number[], viewerId: UserId): Promise<Map<number, ReactionCounts>>;
+  /**
+   * Messages matching every term, not deleted, not hidden for the viewer, in `convIds` only: newest
+   * first (by id), or by relevance among the newest RELEVANCE_WINDOW matches; at most `limit`.
+   */
+  search(query: SearchQuery): Promise<SearchHit[]>;
   /** The user's DM conversations, ordered by the other party's name. */
   dmConversations(userId: UserId): Promise<DmConversationRecord[]>;
   /** Moves the read marker forward only. */
@@ -429,6 +556,11 @@ const STORE_METHODS = {
   appendMessage: true,
   history: true,
   lastSeq: true,
+  getMessage: true,
+  appendEntry: true,
+  sequenced: true,
+  reactions: true,
+  search: true,
   dmConversations: true,
   setRead: true,
   getRead: true,

@@ -16,7 +16,7 @@ import {
   type ParleyClient,
   type PeerChats,
 } from "../../client/index.js";
-import type { AnyEvent, OpParams, Room } from "../../protocol/index.js";
+import type { AnyEvent, Message, OpParams, Room, SearchResult } from "../../protocol/index.js";
 import { runCommand } from "../commands/registry.js";
 import { describeError } from "../../ui/commands/errors.js";
 import { splitCommand } from "../../ui/commands/args.js";
@@ -50,6 +50,8 @@ export interface Panel {
   /** The command line that made it. */
   title: string;
   lines: readonly Notice[];
+  /** A /search results view: its results, and the one ↑/↓ point at (Enter jumps there). */
+  search?: { results: readonly SearchResult[]; index: number };
 }
 
 export interface ViewState {
@@ -75,6 +77,8 @@ export interface ViewState {
   /** End-to-end encrypted rooms (once the device keys are loaded); `sealedVersion` moves on every check. */
   sealed: E2eRooms | null;
   sealedVersion: number;
+  /** The message selected with ↑ in an empty input: /edit, /reply, /react … act on it. */
+  selected: { view: ViewKey; id: string } | null;
 }
 
 export interface ControllerDeps {
@@ -91,6 +95,8 @@ export interface ControllerDeps {
 }
 
 const MAX_NOTICES_PER_VIEW = 500;
+/** A jump to a search result loads at most this many pages of 200 older messages to reach it. */
+const JUMP_PAGES = 25;
 const BELL_MIN_INTERVAL_MS = 1000;
 /** How long a login typed while the first connection is still being made waits for it. */
 const LOGIN_WAIT_MS = 15_000;
@@ -137,6 +143,7 @@ export class ChatController {
       panel: null,
       sealed: null,
       sealedVersion: 0,
+      selected: null,
     };
     this.files = new TuiFiles(client, {
       flash: (text, level, view) => this.flash(text, level, view),
@@ -375,7 +382,7 @@ export class ChatController {
   switchTo(view: ViewKey): void {
     if (view !== this.snapshot.view) this.p2p?.settle(this.snapshot.view);
     const flash = this.snapshot.flash?.view === view ? null : this.snapshot.flash;
-    this.update({ view, flash, panel: null });
+    this.update({ view, flash, panel: null, selected: null });
     this.client.focus(view === STATUS_VIEW ? null : view);
     this.summarizeSealed(view);
   }
@@ -426,8 +433,20 @@ export class ChatController {
       resolve(line);
       return;
     }
-    if (line.trim() === "") return;
+    if (line.trim() === "") {
+      // Enter on an empty line in search results shows the result pointed at.
+      const search = this.snapshot.panel?.search;
+      if (search)
+        await this.jump(search.index + 1).catch((e: unknown) => this.print(describeError(e), "error"));
+      return;
+    }
+    const selected = this.selectedMessage();
     this.closePanel();
+    if (this.snapshot.selected) {
+      // Selecting scrolled the pane to the message; acting on it comes back to the newest.
+      const view = this.snapshot.selected.view;
+      this.update({ selected: null, scroll: { ...this.snapshot.scroll, [view]: 0 } });
+    }
     // A bare y/n answers a waiting direct-chat request.
     if (this.p2p?.answer(line)) return;
     const view = this.snapshot.view;
@@ -448,6 +467,9 @@ export class ChatController {
         ...(this.snapshot.sealed ? { sealed: this.snapshot.sealed } : {}),
         files: this.files,
         quit: () => this.requestQuit(),
+        selected: () => selected,
+        showResults: (query, results, more) => this.showResults(query, results, more),
+        jump: (n) => this.jump(n),
       });
       if (!result.ok)
         this.print(result.message, "error", this.snapshot.phase === "chat" ? view : STATUS_VIEW);
@@ -505,6 +527,113 @@ export class ChatController {
       const lines = panel?.id === id ? [...panel.lines, notice] : [notice];
       this.update({ panel: { id, title, lines: lines.slice(-MAX_NOTICES_PER_VIEW) } });
     };
+  }
+
+  // --- selecting messages and search results ---------------------------------------------------
+
+  private selectedMessage(): Message | undefined {
+    const sel = this.snapshot.selected;
+    if (!sel || sel.view !== this.snapshot.view) return undefined;
+    return this.conversation(sel.view)?.messages.find((m) => m.id === sel.id);
+  }
+
+  /**
+   * ↑ (older, +1) and ↓ (newer, −1) in an empty input: moves the selection over the messages of the
+   * current view, or over the results of an open search. False when there is nothing to move over
+   * (the keys then recall input history).
+   */
+  moveSelection(delta: 1 | -1): boolean {
+    const search = this.snapshot.panel?.search;
+    if (search && this.snapshot.panel) {
+      const index = Math.min(search.results.length - 1, Math.max(0, search.index - delta));
+      this.update({ panel: { ...this.snapshot.panel, search: { ...search, index } } });
+      return true;
+    }
+    const view = this.snapshot.view;
+    const messages = this.conversation(view)?.messages ?? [];
+    if (messages.length === 0) return false;
+    const current = this.selectedMessage();
+    const at = current ? messages.indexOf(current) : messages.length;
+    const next = at - delta;
+    if (next >= messages.length) {
+      this.update({ selected: null, scroll: { ...this.snapshot.scroll, [view]: 0 } });
+      return true;
+    }
+    if (!current && delta === -1) return false;
+    const target = messages[Math.max(0, next)]!;
+    this.select(view, target.id);
+    return true;
+  }
+
+  /** Esc: drops the selection; false when there was none. */
+  clearSelection(): boolean {
+    if (!this.snapshot.selected) return false;
+    this.update({ selected: null });
+    return true;
+  }
+
+  /** Selects a message and scrolls so that it shows a little above the bottom of the pane. */
+  private select(view: ViewKey, id: string): void {
+    const selected = { view, id };
+    const lines = buildPane({ ...this.snapshot, selected }, view);
+    const index = lines.findIndex((l) => l.kind === "message" && l.id === id);
+    const scroll = index < 0 ? 0 : Math.max(0, lines.length - 1 - index - 2);
+    this.update({ selected, scroll: { ...this.snapshot.scroll, [view]: scroll } });
+  }
+
+  private lastSearch: readonly SearchResult[] = [];
+
+  /** /search: its results in a view over the pane, newest first, one line each. */
+  private showResults(query: string, results: readonly SearchResult[], more: boolean): void {
+    this.lastSearch = results;
+    if (results.length === 0) {
+      this.print(`No messages match ${query}`, "info");
+      return;
+    }
+    const title = `/search ${query} — ${results.length}${more ? "+" : ""} found; ↑/↓ Enter or /jump N shows one`;
+    this.update({ panel: this.searchPanel(title, results, 0) });
+  }
+
+  private searchPanel(title: string, results: readonly SearchResult[], index: number): Panel {
+    const id = this.nextPanelId++;
+    const lines: Notice[] = results.map((r, i) => {
+      // The snippet with its matches between « », as text (the panel sanitizes and cuts it).
+      let text = "";
+      let at = 0;
+      for (const [start, end] of r.highlights) {
+        text += `${r.snippet.slice(at, start)}«${r.snippet.slice(start, end)}»`;
+        at = end;
+      }
+      text += r.snippet.slice(at);
+      const where = r.room !== undefined ? `#${r.room}` : `@${r.user ?? "?"}`;
+      const time = new Date(r.ts).toISOString().slice(0, 16).replace("T", " ");
+      return {
+        id: this.nextNoticeId++,
+        ts: r.ts,
+        level: "info",
+        text: `${i + 1}. ${where} ${time} <${r.from}> ${text.replace(/\s+/g, " ")}`,
+      };
+    });
+    return { id, title, lines, search: { results, index } };
+  }
+
+  /** Shows search result `n` (1-based) in its conversation, loading older history until it is there. */
+  async jump(n: number): Promise<void> {
+    const result = this.lastSearch[n - 1];
+    if (!result) throw new Error(`search results are numbered 1 to ${this.lastSearch.length}`);
+    const view: ViewKey = result.room !== undefined ? `room:${result.room}` : `dm:${result.user ?? ""}`;
+    if (result.user !== undefined && !this.snapshot.client.dms[result.user])
+      await this.client.openDm(result.user);
+    this.switchTo(view);
+    for (let page = 0; page < JUMP_PAGES; page += 1) {
+      const conv = this.conversation(view);
+      if (!conv || conv.messages.some((m) => m.id === result.id) || !conv.hasOlder) break;
+      await this.client.loadOlder(view, 200);
+    }
+    if (!this.conversation(view)?.messages.some((m) => m.id === result.id)) {
+      throw new Error("that message is no longer in the conversation");
+    }
+    this.select(view, result.id);
   }
 
   /** Esc, or anything typed next, closes the panel. */

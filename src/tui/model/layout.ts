@@ -7,6 +7,15 @@ import wrapAnsi from "wrap-ansi";
 import type { PaneLine } from "./lines.js";
 
 export const NOTICE_MARK = { system: "-!-", info: "---", error: "!!!" } as const;
+export const DELETED_TEXT = "(message deleted)";
+export const EDITED_TEXT = "(edited)";
+/** Before a reply's quote of its original. */
+export const QUOTE_MARK = "┌";
+
+/** How a selected message shows its number. */
+export function selectionMark(n: number): string {
+  return `▶${n}`;
+}
 
 /** The visible text of a line's content column (everything after the time). */
 export function contentText(line: PaneLine, firstLinkNumber: number): string {
@@ -20,7 +29,11 @@ export function contentText(line: PaneLine, firstLinkNumber: number): string {
   if (line.file) {
     body += `${body === "" ? "" : " "}${line.file.label}[${firstLinkNumber + line.rich.links.length}]`;
   }
-  return `<${line.from}> ${body}${line.pending ? " …" : ""}`;
+  if (line.deleted) body = DELETED_TEXT;
+  const head = line.number !== undefined ? `${selectionMark(line.number)} ` : "";
+  const quote = line.quote !== undefined ? `${QUOTE_MARK} ${line.quote}\n` : "";
+  const reactions = line.reactions !== undefined ? `\n${line.reactions}` : "";
+  return `${quote}${head}<${line.from}> ${body}${line.edited ? ` ${EDITED_TEXT}` : ""}${line.pending ? " …" : ""}${reactions}`;
 }
 
 export function rowsOf(text: string, width: number): number {

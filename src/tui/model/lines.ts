@@ -42,6 +42,17 @@ export interface MessageLine {
   tick?: boolean;
   /** The message's file: numbered after the body's links, for /save and /open. */
   file?: { id: string; label: string };
+  /** The hub's message id (absent for pending and direct-chat lines). */
+  id?: string;
+  /** Shown while selected (↑ in an empty input): the number /edit, /reply, /react … take. */
+  number?: number;
+  edited?: boolean;
+  /** A tombstone: shown as "(message deleted)". */
+  deleted?: boolean;
+  /** A reply's one-line quote of its original, sanitized: "bob: first line". */
+  quote?: string;
+  /** Reactions, sanitized: "👍 3  🎉 1" (yours marked with *). */
+  reactions?: string;
 }
 
 export interface NoticeLine {
@@ -68,17 +79,29 @@ function richOf(source: Message | OutboxEntry): RichText {
 
 export function messageLine(m: Message, me: string | null, mention: (body: string) => boolean): MessageLine {
   const own = me !== null && m.from.toLowerCase() === me.toLowerCase();
-  return {
+  const line: MessageLine = {
     kind: "message",
     key: `m${m.id}`,
     ts: m.ts,
     from: sanitize(m.from),
     rich: richOf(m),
     own,
-    mention: !own && mention(m.body),
+    mention: !own && !m.deleted && mention(m.body),
     pending: false,
-    ...(m.file && { file: { id: m.file.id, label: fileLabel(m.file) } }),
+    id: m.id,
+    ...(m.file && !m.deleted && { file: { id: m.file.id, label: fileLabel(m.file) } }),
   };
+  if (m.editedAt !== undefined && !m.deleted) line.edited = true;
+  if (m.deleted) line.deleted = true;
+  if (m.quote) {
+    const text = m.quote.deleted ? "(message deleted)" : m.quote.text;
+    line.quote = sanitize(`${m.quote.from}: ${text}`);
+  }
+  if (m.reactions && !m.deleted) {
+    const parts = Object.entries(m.reactions).map(([emoji, r]) => `${emoji} ${r.count}${r.me ? "*" : ""}`);
+    if (parts.length > 0) line.reactions = sanitize(parts.join("  "));
+  }
+  return line;
 }
 
 /** What a sealed message shows: its text once every check passed, else why not (never its text). */

@@ -1,5 +1,6 @@
 /** The lines of one view, built from the client state and the app's notices (memoised per input). */
 import { mentions, parseKey, type ClientState } from "../../client/index.js";
+import type { Message } from "../../protocol/index.js";
 import type { ViewKey } from "../../ui/view-keys.js";
 import {
   directCopyLine,
@@ -11,7 +12,6 @@ import {
   type Notice,
   type PaneLine,
 } from "./lines.js";
-import type { Message } from "../../protocol/index.js";
 import type { DirectCopy, E2eView } from "../../client/index.js";
 
 /** End-to-end encrypted rooms' checked messages and direct copies (E2eRooms). */
@@ -29,6 +29,21 @@ export interface PaneSource {
   /** Sealed messages of e2e rooms; `sealedVersion` changes whenever one was checked. */
   sealed?: SealedSource | null;
   sealedVersion?: number;
+  /** The selected message (↑ in an empty input), shown with its number. */
+  selected?: { view: string; id: string } | null;
+}
+
+/**
+ * Messages are numbered from the newest (1) back, among the conversation's loaded messages: what
+ * /edit N, /reply N, /react N … take, and what a selected message shows.
+ */
+export function messageNumber(messages: readonly Message[], id: string): number | undefined {
+  const i = messages.findIndex((m) => m.id === id);
+  return i < 0 ? undefined : messages.length - i;
+}
+
+export function messageByNumber(messages: readonly Message[], n: number): Message | undefined {
+  return Number.isInteger(n) && n >= 1 ? messages[messages.length - n] : undefined;
 }
 
 const cache = new WeakMap<
@@ -38,6 +53,7 @@ const cache = new WeakMap<
     outbox: unknown;
     direct: unknown;
     sealedVersion: number | undefined;
+    selected: string | undefined;
     lines: PaneLine[];
   }
 >();
@@ -57,13 +73,15 @@ export function buildPane(source: PaneSource, view: ViewKey): PaneLine[] {
     return directLines.length > 0
       ? mergeByTime(directLines, notices.map(noticeLine))
       : notices.map(noticeLine);
+  const selected = source.selected?.view === view ? source.selected.id : undefined;
   const hit = cache.get(conv);
   if (
     hit &&
     hit.notices === notices &&
     hit.outbox === source.client.outbox &&
     hit.direct === direct &&
-    hit.sealedVersion === source.sealedVersion
+    hit.sealedVersion === source.sealedVersion &&
+    hit.selected === selected
   )
     return hit.lines;
 
@@ -71,9 +89,11 @@ export function buildPane(source: PaneSource, view: ViewKey): PaneLine[] {
   const mention = (body: string): boolean => me !== null && mentions(body, me);
   const cids = new Set(conv.messages.map((m) => m.cid).filter((c) => c !== undefined));
   const sealed = source.sealed;
-  const messages: PaneLine[] = conv.messages.map((m) =>
-    m.e2e === undefined ? messageLine(m, me, mention) : sealedLine(m, sealedText(m, sealed), me, mention),
-  );
+  const messages: PaneLine[] = conv.messages.map((m, i) => {
+    const line =
+      m.e2e === undefined ? messageLine(m, me, mention) : sealedLine(m, sealedText(m, sealed), me, mention);
+    return m.id === selected ? { ...line, number: conv.messages.length - i } : line;
+  });
   // Direct copies of sealed messages wait after the messages the hub ordered, until their hub copy comes.
   const roomDirect =
     parsed?.kind === "room" && sealed ? sealed.pendingDirect(parsed.name).map(directCopyLine) : [];
@@ -86,6 +106,7 @@ export function buildPane(source: PaneSource, view: ViewKey): PaneLine[] {
     outbox: source.client.outbox,
     direct,
     sealedVersion: source.sealedVersion,
+    selected,
     lines,
   });
   return lines;

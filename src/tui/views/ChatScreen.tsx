@@ -93,6 +93,7 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
       return;
     }
     if (key.escape && controller.cancelTransfer()) return;
+    if (key.escape && controller.clearSelection()) return;
     if (key.escape) return controller.closePanel();
     if (key.meta && /^[1-9]$/.test(input)) return controller.selectIndex(Number(input));
     if (key.ctrl && input === "n") return controller.cycle(1);
@@ -100,6 +101,9 @@ export function ChatScreen({ controller, state, theme, size }: ChatScreenProps):
     if (key.pageUp) return controller.scrollBy(page, bodyHeight);
     if (key.pageDown) return controller.scrollBy(-page, bodyHeight);
     if (key.upArrow || key.downArrow) {
+      // In an empty input (not while recalling earlier lines) the arrows select messages, or results.
+      const recalling = history.index < history.entries.length;
+      if (editor.value === "" && !recalling && controller.moveSelection(key.upArrow ? 1 : -1)) return;
       const r = recall(history, editor.value, key.upArrow ? -1 : 1);
       setHistory(r.history);
       setEditor({ value: r.value, cursor: r.value.length });

@@ -5,7 +5,7 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { PaneLine } from "../model/lines.js";
-import { NOTICE_MARK } from "../model/layout.js";
+import { DELETED_TEXT, EDITED_TEXT, NOTICE_MARK, QUOTE_MARK, selectionMark } from "../model/layout.js";
 import { formatTime } from "../render/time.js";
 import type { Theme } from "../render/theme.js";
 import { RichText } from "./RichText.js";
@@ -48,10 +48,14 @@ function Content({ line, theme, firstLinkNumber }: LineProps): React.JSX.Element
   const body = line.pending ? theme.muted : line.own ? theme.ownBody : {};
   return (
     <Text wrap="wrap">
+      {line.quote !== undefined ? <Text {...theme.muted}>{`${QUOTE_MARK} ${line.quote}\n`}</Text> : null}
+      {line.number !== undefined ? <Text {...theme.mention}>{`${selectionMark(line.number)} `}</Text> : null}
       <Text {...(line.mention ? theme.mention : theme.user(line.from, line.own))}>{`<${line.from}>`}</Text>
+      {line.deleted ? <Text {...theme.muted}>{` ${DELETED_TEXT}`}</Text> : null}
       <Text {...body}>
-        {" "}
-        <RichText rich={line.rich} theme={theme} firstLinkNumber={firstLinkNumber} />
+        {line.deleted ? null : " "}
+        {line.deleted ? null : <RichText rich={line.rich} theme={theme} firstLinkNumber={firstLinkNumber} />}
+        {line.edited ? <Text {...theme.muted}>{` ${EDITED_TEXT}`}</Text> : null}
         {line.file ? (
           <Text>
             {line.rich.segments.some((seg) => seg.text !== "") ? " " : ""}
@@ -62,6 +66,7 @@ function Content({ line, theme, firstLinkNumber }: LineProps): React.JSX.Element
         {line.pending ? <Text {...theme.muted}> …</Text> : null}
         {line.tick ? <Text {...theme.muted}> ✓</Text> : null}
       </Text>
+      {line.reactions !== undefined ? <Text {...theme.system}>{`\n${line.reactions}`}</Text> : null}
     </Text>
   );
 }

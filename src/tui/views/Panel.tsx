@@ -24,7 +24,12 @@ export interface PanelProps {
 export function Panel({ panel, theme, width, height }: PanelProps): React.JSX.Element {
   const room = height - 1;
   const cut = panel.lines.length > room;
-  const shown = cut ? panel.lines.slice(0, room - 1) : panel.lines;
+  // Search results keep the one pointed at in sight.
+  const from = panel.search
+    ? Math.max(0, Math.min(panel.search.index - (room - 2), panel.lines.length - room + 1))
+    : 0;
+  const shown = cut ? panel.lines.slice(from, from + room - 1) : panel.lines;
+  const pointed = panel.search ? panel.lines[panel.search.index]?.id : undefined;
   const title = `── ${sanitize(panel.title)} — Esc closes `;
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -32,8 +37,12 @@ export function Panel({ panel, theme, width, height }: PanelProps): React.JSX.El
         {title.padEnd(width, "─")}
       </Text>
       {shown.map((line) => (
-        <Text key={line.id} wrap="truncate" {...(line.level === "error" ? theme.error : {})}>
-          {sanitize(line.text)}
+        <Text
+          key={line.id}
+          wrap="truncate"
+          {...(line.level === "error" ? theme.error : line.id === pointed ? theme.mention : {})}
+        >
+          {line.id === pointed ? `▶ ${sanitize(line.text)}` : sanitize(line.text)}
         </Text>
       ))}
       {cut ? (

@@ -59,8 +59,9 @@ export const peopleCommands: CommandSpec[] = [
     },
   },
   {
-    name: "search",
-    usage: "/search PREFIX",
+    // /search searches messages (changes.ts); finding people and rooms by prefix is /find.
+    name: "find",
+    usage: "/find PREFIX",
     summary: "Find users (by username or display name) and rooms starting with PREFIX.",
     listing: true,
     args: { restFrom: 0 },

@@ -3,6 +3,7 @@
  * runs it, and turns any failure into one line saying what to do.
  */
 import { ArgsError, parseArgs, splitCommand } from "./args.js";
+import { changeCommands } from "./changes.js";
 import { describeError } from "./errors.js";
 import { messagingCommands } from "./messaging.js";
 import { moderationCommands } from "./moderation.js";
@@ -16,6 +17,7 @@ export const CORE_COMMANDS: readonly CommandSpec[] = [
   ...sessionCommands,
   ...roomCommands,
   ...messagingCommands,
+  ...changeCommands,
   ...moderationCommands,
   ...peopleCommands,
 ];

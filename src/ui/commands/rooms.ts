@@ -1,4 +1,5 @@
 /** Commands about rooms: finding, joining, creating, leaving, and the room's settings. */
+import { deleteMessage } from "./changes.js";
 import { HubError, roomKey } from "../../client/core/index.js";
 import type { Room } from "../../protocol/index.js";
 import { currentRoom, roomName } from "./targets.js";
@@ -188,11 +189,15 @@ export const roomCommands: CommandSpec[] = [
   },
   {
     name: "delete",
-    usage: "/delete ROOM",
-    summary: "Delete a room and its history (owner only); type its name to confirm.",
-    min: 1,
+    usage: "/delete [N] | /delete ROOM",
+    summary:
+      "Delete message N of this view (or the selected one): yours, or as a room admin a member's. /delete ROOM deletes a room and its history (owner only); type its name to confirm.",
     max: 1,
-    async run(ctx, { positional: [room = ""] }) {
+    async run(ctx, args) {
+      const room = args.positional[0];
+      // A number, or nothing (the selected message), names a message; a room whose name is all
+      // digits is written with its '#'.
+      if (room === undefined || /^\d+$/.test(room)) return deleteMessage(ctx, room);
       const name = roomName(room);
       await ctx.client.call("room.delete", { room: name });
       ctx.focus("status");

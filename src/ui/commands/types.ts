@@ -1,5 +1,6 @@
 /** The declarative command table's shapes: each command states its usage, arity and options; one dispatcher checks them. */
 import type { ClientState, ParleyClient } from "../../client/core/index.js";
+import type { Message, SearchResult } from "../../protocol/index.js";
 import type { NoticeLevel } from "../notices.js";
 import type { ViewKey } from "../view-keys.js";
 import type { ArgSpec, ParsedArgs } from "./args.js";
@@ -28,6 +29,12 @@ export interface CommandContext {
   links(): readonly string[];
   logout(): Promise<void>;
   quit(): void;
+  /** The message selected in the current view (↑ in an empty input), if any. */
+  selected?(): Message | undefined;
+  /** Shows search results in a view of their own; without it /search prints them. */
+  showResults?(query: string, results: readonly SearchResult[], more: boolean): void;
+  /** Shows result N (1-based) of the last search in its conversation. */
+  jump?(n: number): Promise<void>;
   /** The key bindings of this client, listed by /help. */
   keyHelp: ReadonlyArray<readonly [string, string]>;
   commands: readonly CommandSpec[];

@@ -7,6 +7,8 @@ import { WebFiles } from "./files.js";
 import { batch, signal } from "@preact/signals";
 import {
   HubError,
+  dmKey,
+  roomKey,
   ParleyClient,
   parseKey,
   type ClientState,
@@ -16,7 +18,7 @@ import {
   type MessageNotice,
   shapeCheck,
 } from "../../client/core/index.js";
-import type { AnyEvent, OpParams, Room } from "../../protocol/index.js";
+import type { AnyEvent, Message, OpParams, Room, SearchResult } from "../../protocol/index.js";
 import { splitCommand } from "../../ui/commands/args.js";
 import { describeError } from "../../ui/commands/errors.js";
 import { runCommand } from "../../ui/commands/registry.js";
@@ -54,6 +56,8 @@ export type Dialog =
       kind: "prompt";
       label: string;
       secret: boolean;
+      /** The answer box starts with this (an edit starts from the message's text). */
+      initial?: string;
       resolve(value: string): void;
       reject(error: Error): void;
     }
@@ -63,7 +67,8 @@ export type Dialog =
   | { kind: "profile" }
   | { kind: "switcher" }
   | { kind: "keys" }
-  | { kind: "bans"; room: string };
+  | { kind: "bans"; room: string }
+  | { kind: "search"; query: string; results: readonly SearchResult[]; more: boolean };
 
 const MAX_NOTICES_PER_VIEW = 300;
 
@@ -91,6 +96,10 @@ export class WebApp {
   readonly loginError = signal<string | null>(null);
   /** The read marker when the current view was opened: the "new messages" divider goes after it. */
   readonly divider = signal<{ view: ViewKey; seq: number } | null>(null);
+  /** The message the next one sent in that view answers (Reply on a message). */
+  readonly replyTo = signal<{ view: ViewKey; message: Message } | null>(null);
+  /** A message to bring into sight and mark (a search result shown in its conversation). */
+  readonly highlight = signal<{ view: ViewKey; id: string } | null>(null);
   readonly notificationPermission = signal<NotificationPermission | "unsupported">("unsupported");
   private nextNoticeId = 1;
   private readonly rooms = new Map<string, Room>();
@@ -292,6 +301,9 @@ export class WebApp {
           quit: () =>
             this.print("To leave, close this tab (you stay a member of your rooms), or /logout.", "info"),
           keyHelp: WEB_KEY_HELP,
+          showResults: (query, results, more) => {
+            this.dialog.value = { kind: "search", query, results, more };
+          },
         },
         WEB_COMMANDS,
       );
@@ -307,7 +319,9 @@ export class WebApp {
       );
       return;
     }
-    this.client.send(view, body).catch((error: unknown) => {
+    const reply = this.replyTo.value?.view === view ? this.replyTo.value.message : undefined;
+    this.replyTo.value = null;
+    this.client.send(view, body, reply ? { replyTo: reply.id } : {}).catch((error: unknown) => {
       if (!(error instanceof HubError)) this.print(describeError(error), "error", view);
     });
   }
@@ -319,12 +333,72 @@ export class WebApp {
   }
 
   /** Asks a question in a dialog (hidden for passwords); rejects when the user cancels. */
-  ask(label: string, secret: boolean): Promise<string> {
+  ask(label: string, secret: boolean, initial?: string): Promise<string> {
     const current = this.dialog.value;
     if (current?.kind === "prompt") current.reject(new Error("replaced by another question"));
     return new Promise<string>((resolve, reject) => {
-      this.dialog.value = { kind: "prompt", label, secret, resolve, reject };
+      this.dialog.value = {
+        kind: "prompt",
+        label,
+        secret,
+        resolve,
+        reject,
+        ...(initial !== undefined && { initial }),
+      };
     });
+  }
+
+  // --- changing messages, search -------------------------------------------------------------
+
+  /** Edit: asks for the new text, starting from the current one. */
+  async editMessage(m: Message): Promise<void> {
+    const body = await this.ask("Edit message", false, m.body).catch(() => undefined);
+    if (body === undefined || body.trim() === "" || body === m.body) return;
+    await this.attempt(() => this.client.edit(m.id, body));
+  }
+
+  deleteMessage(m: Message): void {
+    this.confirm({
+      title: "Delete message",
+      text: `Delete this message by ${m.from} for everyone? Its text is erased from the hub.`,
+      action: "Delete",
+      run: async () => {
+        await this.client.deleteMessage(m.id);
+      },
+    });
+  }
+
+  /** Adds your reaction, or takes it back if you had it. */
+  async react(m: Message, emoji?: string): Promise<void> {
+    const chosen =
+      emoji ?? (await this.ask("React with (one emoji, or :name:)", false).catch(() => undefined));
+    if (chosen === undefined || chosen.trim() === "") return;
+    const e = chosen.trim();
+    await this.attempt(() => this.client.react(m.id, e, m.reactions?.[e]?.me !== true));
+  }
+
+  reply(m: Message): void {
+    this.replyTo.value = { view: this.view.value, message: m };
+  }
+
+  /** Search: asks for the words, then shows the results (the same as /search WORDS). */
+  async searchMessages(): Promise<void> {
+    const query = await this.ask("Search messages", false).catch(() => undefined);
+    if (query !== undefined && query.trim() !== "") await this.submit(`/search ${query.trim()}`);
+  }
+
+  /** Shows a search result in its conversation, loading older history until it is there. */
+  async showResult(r: SearchResult): Promise<void> {
+    this.dialog.value = null;
+    const view: ViewKey = r.room !== undefined ? roomKey(r.room) : dmKey(r.user ?? "");
+    if (r.user !== undefined && !this.client.state.dms[r.user]) await this.client.openDm(r.user);
+    this.switchTo(view);
+    for (let page = 0; page < 25; page += 1) {
+      const conv = this.conversation(view);
+      if (!conv || conv.messages.some((m) => m.id === r.id) || !conv.hasOlder) break;
+      await this.client.loadOlder(view, 200);
+    }
+    this.highlight.value = { view, id: r.id };
   }
 
   /** Asks before an action that cannot be undone; failures land in the current view. */

@@ -56,6 +56,15 @@ function Header({ app }: { app: WebApp }): JSX.Element {
         {status.state === "online" ? "●" : "○"} <span class="conn-text">{connectionText(status)}</span>
         {state.outbox.length > 0 ? <span class="queued"> · {state.outbox.length} waiting</span> : null}
       </span>
+      <button
+        type="button"
+        class="icon"
+        aria-label="Search messages"
+        title="Search messages (or /search WORDS)"
+        onClick={() => void app.searchMessages()}
+      >
+        🔍
+      </button>
       {conv ? (
         <div class="actions">
           <button type="button" onClick={() => void app.attempt(() => c.mute(conv.key, !conv.muted))}>

@@ -75,9 +75,18 @@ export function Composer({ app }: { app: WebApp }): JSX.Element {
     view === STATUS_VIEW
       ? "Type /help, /join ROOM or /dm USER"
       : `Message ${viewTitle(view)} (/help for commands)`;
+  const reply = app.replyTo.value?.view === view ? app.replyTo.value.message : null;
   return (
     <div class="composer-wrap">
       <Uploads app={app} />
+      {reply ? (
+        <div class="replying" role="status">
+          Replying to {reply.from}: {reply.body.split("\n", 1)[0]}{" "}
+          <button type="button" class="link" onClick={() => (app.replyTo.value = null)}>
+            Cancel reply
+          </button>
+        </div>
+      ) : null}
       <form
         class="composer"
         onSubmit={(e) => {

@@ -88,7 +88,7 @@ function Confirm({ app, d }: { app: WebApp; d: Extract<Dialog, { kind: "confirm"
 }
 
 function Prompt({ app, d }: { app: WebApp; d: Extract<Dialog, { kind: "prompt" }> }): JSX.Element {
-  const value = useSignal("");
+  const value = useSignal(d.initial ?? "");
   return (
     <Frame app={app} title={d.label}>
       <form
@@ -504,6 +504,47 @@ function Bans({ app, room }: { app: WebApp; room: string }): JSX.Element {
   );
 }
 
+/** /search's results: one button per result, named by where and what; choosing one shows it in place. */
+function SearchResults({ app, d }: { app: WebApp; d: Extract<Dialog, { kind: "search" }> }): JSX.Element {
+  const title = `Search: ${d.query}`;
+  return (
+    <Frame app={app} title={title}>
+      {d.results.length === 0 ? <p>No messages match.</p> : null}
+      <ul class="search-results" aria-label="Search results">
+        {d.results.map((r) => {
+          const where = r.room !== undefined ? `#${r.room}` : `@${r.user ?? ""}`;
+          const parts: JSX.Element[] = [];
+          let at = 0;
+          r.highlights.forEach(([start, end], i) => {
+            parts.push(<span key={`t${i}`}>{r.snippet.slice(at, start)}</span>);
+            parts.push(<mark key={`m${i}`}>{r.snippet.slice(start, end)}</mark>);
+            at = end;
+          });
+          parts.push(<span key="rest">{r.snippet.slice(at)}</span>);
+          return (
+            <li key={r.id}>
+              <button
+                type="button"
+                class="link"
+                aria-label={`${where}, ${r.from}: ${r.snippet}`}
+                onClick={() => void app.attempt(() => app.showResult(r))}
+              >
+                <strong>{where}</strong> {r.from}: {parts}
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+      {d.more ? <p>More results exist: add words to narrow the search.</p> : null}
+      <div class="buttons">
+        <button type="button" onClick={() => app.closeDialog()}>
+          Close
+        </button>
+      </div>
+    </Frame>
+  );
+}
+
 export function Dialogs({ app }: { app: WebApp }): JSX.Element | null {
   const d = app.dialog.value;
   if (!d) return null;
@@ -526,5 +567,7 @@ export function Dialogs({ app }: { app: WebApp }): JSX.Element | null {
       return <Keys app={app} />;
     case "bans":
       return <Bans app={app} room={d.room} />;
+    case "search":
+      return <SearchResults key={d.query} app={app} d={d} />;
   }
 }

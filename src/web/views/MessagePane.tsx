@@ -50,6 +50,10 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
   const notices = app.notices.value[view] ?? NO_NOTICES;
   const me = state.me?.username ?? "";
   const divider = app.divider.value?.view === view ? app.divider.value.seq : null;
+  const highlight = app.highlight.value;
+  // Admins and the owner may delete others' messages (the hub checks rank; a refusal says so).
+  const role = conv?.kind === "room" ? conv.myRole : null;
+  const moderator = role === "admin" || role === "owner";
   const ref = useRef<HTMLElement>(null);
   const atBottom = useRef(true);
   const anchor = useRef<number | null>(null);
@@ -69,6 +73,15 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
     atBottom.current = true;
     if (ref.current) ref.current.scrollTop = ref.current.scrollHeight;
   }, [view]);
+  // A search result shown in place: bring it into sight.
+  useLayoutEffect(() => {
+    if (highlight?.view !== view) return;
+    const el = ref.current?.querySelector<HTMLElement>(`[data-id="${CSS.escape(highlight.id)}"]`);
+    if (el) {
+      atBottom.current = false;
+      el.scrollIntoView({ block: "center" });
+    }
+  }, [highlight, view]);
 
   /** Near the top (or a pane not yet full): load the page before the oldest message, keeping your place. */
   const maybeLoadOlder = (): void => {
@@ -101,8 +114,10 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
   for (const item of itemsOf(conv, state.outbox, notices, view)) {
     if (item.kind === "message") {
       const m = item.m;
-      if (previous && m.seq > previous.seq + 1) {
-        const missing = m.seq - previous.seq - 1;
+      // Only holes the SDK found the hub could not fill: other seqs between messages are edits,
+      // deletions and reactions (or messages hidden from you).
+      const missing = conv?.missing?.[m.seq] ?? 0;
+      if (previous && missing > 0) {
         rows.push(
           <li key={`gap-${m.seq}`} class="gap" role="note">
             {missing === 1 ? "1 message missing" : `${missing} messages missing`} (the hub no longer has{" "}
@@ -120,20 +135,77 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
       }
       previous = m;
       const own = m.from === me;
-      const mention = !own && me !== "" && mentions(m.body, me);
+      const mention = !own && !m.deleted && me !== "" && mentions(m.body, me);
+      const marked = highlight?.view === view && highlight.id === m.id;
       rows.push(
-        <li key={`m${m.id}`} class={`msg${own ? " own" : ""}${mention ? " mention" : ""}`} data-seq={m.seq}>
+        <li
+          key={`m${m.id}`}
+          class={`msg${own ? " own" : ""}${mention ? " mention" : ""}${marked ? " highlight" : ""}`}
+          data-seq={m.seq}
+          data-id={m.id}
+          {...(marked ? { "aria-current": "true" } : {})}
+        >
+          {m.quote ? (
+            <blockquote class="quote" aria-label={`Reply to ${m.quote.from}`}>
+              <span class={`from ${colourClass(m.quote.from)}`}>{m.quote.from}</span>{" "}
+              {m.quote.deleted ? <em>message deleted</em> : m.quote.text}
+            </blockquote>
+          ) : null}
           <span class={`from ${colourClass(m.from)}`}>{m.from}</span>{" "}
           <time dateTime={new Date(m.ts).toISOString()}>{formatTime(m.ts)}</time>
+          {m.editedAt !== undefined && !m.deleted ? <span class="edited"> (edited)</span> : null}
           <div class="body">
-            {m.e2e ? (
+            {m.deleted ? (
+              <em class="deleted">message deleted</em>
+            ) : m.e2e ? (
               // An end-to-end encrypted room's message: the browser holds no device keys to open it.
               <em class="sealed">sealed (end-to-end encrypted): open it in the terminal client</em>
             ) : (
               <RichText body={m.body} />
             )}
-            {m.file ? <FileView app={app} file={m.file} /> : null}
+            {m.file && !m.deleted ? <FileView app={app} file={m.file} /> : null}
           </div>
+          {m.reactions && !m.deleted ? (
+            <div class="reactions" role="group" aria-label="Reactions">
+              {Object.entries(m.reactions).map(([emoji, r]) => (
+                <button
+                  key={emoji}
+                  type="button"
+                  class={r.me ? "reaction mine" : "reaction"}
+                  aria-pressed={r.me}
+                  aria-label={`${emoji} ${r.count}${r.me ? ", yours: take back" : ""}`}
+                  onClick={() => void app.react(m, emoji)}
+                >
+                  {emoji} {r.count}
+                </button>
+              ))}
+            </div>
+          ) : null}
+          {m.deleted ? null : (
+            <div class="actions" role="group" aria-label="Message actions">
+              {/* Replies, reactions and edits are not sealed yet, so e2e rooms refuse them. */}
+              {m.e2e ? null : (
+                <button type="button" onClick={() => app.reply(m)}>
+                  Reply
+                </button>
+              )}
+              {m.e2e ? null : (
+                <button type="button" onClick={() => void app.react(m)}>
+                  React
+                </button>
+              )}
+              {own && !m.e2e ? (
+                <button type="button" onClick={() => void app.editMessage(m)}>
+                  Edit
+                </button>
+              ) : null}
+              {own || moderator ? (
+                <button type="button" onClick={() => app.deleteMessage(m)}>
+                  Delete
+                </button>
+              ) : null}
+            </div>
+          )}
         </li>,
       );
     } else if (item.kind === "pending") {

@@ -321,11 +321,93 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Reserved for message search (#12), built on another branch: a placeholder so that v8 keeps its
-    // number; #12's v7 replaces it when the branches merge.
     version: 7,
-    description: "reserved for message search (#12)",
-    sql: "SELECT 1;",
+    description: "edits, deletions, replies, reactions, full-text search (tsvector + GIN)",
+    sql: `
+      ALTER TABLE messages ADD COLUMN reply_to   BIGINT;
+      ALTER TABLE messages ADD COLUMN edited_at  BIGINT;
+      ALTER TABLE messages ADD COLUMN deleted_at BIGINT;
+      ALTER TABLE messages ADD COLUMN deleted_by BIGINT REFERENCES users (id) ON DELETE SET NULL;
+      -- 'simple': no stemming and no stop words, whatever the language, like FTS5's unicode61 on SQLite.
+      ALTER TABLE messages ADD COLUMN tsv tsvector
+        GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED;
+      CREATE INDEX messages_tsv_idx ON messages USING GIN (tsv);
+      CREATE INDEX messages_reply_to_idx ON messages (reply_to) WHERE reply_to IS NOT NULL;
+
+      -- Edits, deletions and reactions take the conversation's next seq like messages (resume replays them).
+      CREATE TABLE message_entries (
+        id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        conv_id    BIGINT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        seq        BIGINT NOT NULL,
+        ts         BIGINT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('edit', 'delete', 'react', 'unreact')),
+        message_id BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        body       TEXT NOT NULL,
+        cid        TEXT,
+        hidden_for BIGINT REFERENCES users (id) ON DELETE CASCADE,
+        UNIQUE (conv_id, seq)
+      );
+      CREATE UNIQUE INDEX message_entries_cid ON message_entries (user_id, cid) WHERE cid IS NOT NULL;
+      CREATE INDEX message_entries_message_idx ON message_entries (message_id);
+
+      CREATE TABLE reactions (
+        message_id BIGINT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        emoji      TEXT NOT NULL,
+        at         BIGINT NOT NULL,
+        PRIMARY KEY (message_id, user_id, emoji)
+      );
+
+      -- append_message() gains the reply: dropped and created again with one more parameter.
+      DROP FUNCTION append_messages(BIGINT, BIGINT[], TEXT[], TEXT[], BIGINT[], BIGINT[]);
+      DROP FUNCTION append_message(BIGINT, BIGINT, TEXT, TEXT, BIGINT, BIGINT);
+      CREATE FUNCTION append_message(p_conv BIGINT, p_from BIGINT, p_body TEXT, p_cid TEXT, p_ts BIGINT,
+                                     p_hidden BIGINT, p_reply BIGINT)
+      RETURNS TABLE (id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT, from_name TEXT,
+                     body TEXT, cid TEXT, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      DECLARE
+        v_id BIGINT;
+        v_seq BIGINT;
+        v_duplicate BOOLEAN := FALSE;
+      BEGIN
+        SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+        IF FOUND THEN
+          v_duplicate := TRUE;
+        ELSE
+          BEGIN
+            UPDATE conversations c SET last_seq = c.last_seq + 1 WHERE c.id = p_conv RETURNING c.last_seq INTO v_seq;
+            IF NOT FOUND THEN
+              RAISE EXCEPTION 'no conversation with id %', p_conv USING ERRCODE = 'no_data_found';
+            END IF;
+            INSERT INTO messages AS m (conv_id, seq, ts, from_user_id, body, cid, hidden_for, reply_to)
+            VALUES (p_conv, v_seq, p_ts, p_from, p_body, p_cid, p_hidden, p_reply) RETURNING m.id INTO v_id;
+          EXCEPTION WHEN unique_violation THEN
+            SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+            v_duplicate := TRUE;
+          END;
+        END IF;
+        RETURN QUERY
+          SELECT m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid, v_duplicate
+          FROM messages m JOIN users u ON u.id = m.from_user_id WHERE m.id = v_id;
+      END
+      $fn$;
+      CREATE FUNCTION append_messages(p_conv BIGINT, p_from BIGINT[], p_body TEXT[], p_cid TEXT[], p_ts BIGINT[],
+                                      p_hidden BIGINT[], p_reply BIGINT[])
+      RETURNS TABLE (n INTEGER, id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT,
+                     from_name TEXT, body TEXT, cid TEXT, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_from, 1), 0) LOOP
+          RETURN QUERY SELECT i, a.* FROM append_message(p_conv, p_from[i], p_body[i], p_cid[i], p_ts[i],
+                                                         p_hidden[i], p_reply[i]) AS a;
+        END LOOP;
+      END
+      $fn$;
+      `,
   },
   {
     version: 8,

@@ -22,7 +22,13 @@ import type {
   BanRecord,
   ConvId,
   DmConversationRecord,
+  EntryResult,
   HistoryQuery,
+  NewEntry,
+  ReactionCounts,
+  SearchHit,
+  SearchQuery,
+  Sequenced,
   MemberRecord,
   MessageRecord,
   NewMessage,
@@ -42,12 +48,14 @@ import type {
   UserRecord,
 } from "../store.js";
 import { fold } from "../../ids.js";
+import { PgEntries, withReply } from "./entries.js";
 import { PgFiles } from "./files.js";
 import { migrate } from "./migrations.js";
 import { openPool, parsePgUrl, type PgOptions } from "./pool.js";
 import {
   DEVICE_COLUMNS,
-  MESSAGE_COLUMNS,
+  FULL_MESSAGE_COLUMNS,
+  MESSAGE_JOINS,
   ROOM_COLUMNS,
   USER_COLUMNS,
   deviceFromRow,
@@ -151,9 +159,11 @@ export class PgStore implements Store {
   private readonly appendQueues = new Map<ConvId, AppendQueue>();
   private closed = false;
   readonly files: PgFiles;
+  private readonly entries: PgEntries;
 
   private constructor(private readonly pool: pg.Pool) {
     this.files = new PgFiles(pool, (fn) => this.tx(fn));
+    this.entries = new PgEntries(pool, (fn) => this.tx(fn));
     // Wrapping each operation once here keeps the bookkeeping out of thirty method bodies: each call
     // (the file records' too) is counted so that close() lets it finish first, and storage refusals
     // get their typed error.
@@ -698,7 +708,7 @@ export class PgStore implements Store {
     const { message } = item;
     try {
       const { rows } = await this.pool.query<MessageRow & { duplicate: boolean }>(
-        "SELECT * FROM append_message($1, $2, $3, $4, $5, $6)",
+        "SELECT * FROM append_message($1, $2, $3, $4, $5, $6, $7)",
         [
           message.convId,
           message.fromUserId,
@@ -706,11 +716,12 @@ export class PgStore implements Store {
           message.cid,
           message.ts,
           message.hiddenFor ?? null,
+          message.replyTo ?? null,
         ],
       );
       const row = rows[0];
       if (!row) throw new Error(`append to conversation ${message.convId} returned no row`);
-      item.resolve({ message: messageFromRow(row), duplicate: row.duplicate });
+      item.resolve({ message: withReply(messageFromRow(row), message), duplicate: row.duplicate });
     } catch (err) {
       // append_message raises no_data_found when the conversation is gone (its room deleted meanwhile).
       const gone = (err as { code?: string }).code === "P0002";
@@ -723,7 +734,7 @@ export class PgStore implements Store {
     try {
       const m = batch.map((item) => item.message);
       ({ rows } = await this.pool.query<MessageRow & { n: number; duplicate: boolean }>(
-        "SELECT * FROM append_messages($1, $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[])",
+        "SELECT * FROM append_messages($1, $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])",
         [
           convId,
           m.map((x) => x.fromUserId),
@@ -731,6 +742,7 @@ export class PgStore implements Store {
           m.map((x) => x.cid),
           m.map((x) => x.ts),
           m.map((x) => x.hiddenFor ?? null),
+          m.map((x) => x.replyTo ?? null),
         ],
       ));
     } catch {
@@ -740,7 +752,8 @@ export class PgStore implements Store {
     }
     batch.forEach((item, i) => {
       const row = rows.find((r) => r.n === i + 1);
-      if (row) item.resolve({ message: messageFromRow(row), duplicate: row.duplicate });
+      if (row)
+        item.resolve({ message: withReply(messageFromRow(row), item.message), duplicate: row.duplicate });
       else item.reject(new Error(`append to conversation ${convId} returned no row`));
     });
   }
@@ -749,7 +762,7 @@ export class PgStore implements Store {
     // Forward from `after` when given; otherwise backward from `before` (or the end) and reversed.
     const forward = query.after !== undefined;
     const { rows } = await this.pool.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages msg JOIN users u ON u.id = msg.from_user_id
+      `SELECT ${FULL_MESSAGE_COLUMNS} FROM messages msg ${MESSAGE_JOINS}
        WHERE msg.conv_id = $1 AND msg.hidden_for IS DISTINCT FROM $2
          AND ($3::bigint IS NULL OR msg.seq < $3) AND ($4::bigint IS NULL OR msg.seq > $4)
        ORDER BY msg.seq ${forward ? "ASC" : "DESC"} LIMIT $5`,
@@ -757,6 +770,26 @@ export class PgStore implements Store {
     );
     const messages = rows.map(messageFromRow);
     return forward ? messages : messages.reverse();
+  }
+
+  async getMessage(id: number): Promise<MessageRecord | undefined> {
+    return this.entries.getMessage(id);
+  }
+
+  async appendEntry(entry: NewEntry): Promise<EntryResult> {
+    return this.entries.append(entry);
+  }
+
+  async sequenced(convId: ConvId, after: number, limit: number, viewerId: UserId): Promise<Sequenced[]> {
+    return this.entries.sequenced(convId, after, limit, viewerId);
+  }
+
+  async reactions(messageIds: readonly number[], viewerId: UserId): Promise<Map<number, ReactionCounts>> {
+    return this.entries.reactions(messageIds, viewerId);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    return this.entries.search(query);
   }
 
   async lastSeq(convId: ConvId): Promise<number> {

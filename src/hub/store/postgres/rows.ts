@@ -1,6 +1,13 @@
 /** Row shapes as `pg` returns them (snake_case, NULL for absent) and their mapping to store records. */
 import type { Endpoint, Role } from "../../../protocol/model.js";
-import type { DeviceRecord, MemberRecord, MessageRecord, RoomRecord, UserRecord } from "../store.js";
+import {
+  QUOTE_SOURCE_CHARS,
+  type DeviceRecord,
+  type MemberRecord,
+  type MessageRecord,
+  type RoomRecord,
+  type UserRecord,
+} from "../store.js";
 
 export interface UserRow {
   id: number;
@@ -93,11 +100,30 @@ export interface MessageRow {
   from_name: string;
   body: string;
   cid: string | null;
+  // With FULL_MESSAGE_COLUMNS only:
+  reply_to?: number | null;
+  edited_at?: number | null;
+  deleted_at?: number | null;
+  deleted_by?: number | null;
+  deleted_by_name?: string | null;
+  reply_id?: number | null;
+  reply_from?: string | null;
+  reply_body?: string | null;
+  reply_deleted?: number | null;
 }
 
 /** The sender's current name, so history follows renames; use with `FROM messages msg JOIN users u`. */
 export const MESSAGE_COLUMNS =
   "msg.id, msg.conv_id, msg.seq, msg.ts, msg.from_user_id, u.username AS from_name, msg.body, msg.cid";
+
+/** MESSAGE_COLUMNS with the message's state and its reply's original as it is now; use with MESSAGE_JOINS. */
+export const FULL_MESSAGE_COLUMNS = `${MESSAGE_COLUMNS}, msg.reply_to, msg.edited_at, msg.deleted_at,
+  msg.deleted_by, du.username AS deleted_by_name, r.id AS reply_id, ru.username AS reply_from,
+  substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body, r.deleted_at AS reply_deleted`;
+export const MESSAGE_JOINS = `JOIN users u ON u.id = msg.from_user_id
+  LEFT JOIN users du ON du.id = msg.deleted_by
+  LEFT JOIN messages r ON r.id = msg.reply_to
+  LEFT JOIN users ru ON ru.id = r.from_user_id`;
 
 export function messageFromRow(row: MessageRow): MessageRecord {
   const message: MessageRecord = {
@@ -110,6 +136,21 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     body: row.body,
   };
   if (row.cid !== null) message.cid = row.cid;
+  if (row.edited_at !== undefined && row.edited_at !== null) message.editedAt = row.edited_at;
+  if (row.reply_to !== undefined && row.reply_to !== null) {
+    message.replyTo = row.reply_to;
+    message.reply =
+      row.reply_id === null || row.reply_id === undefined
+        ? { from: "", body: "", deleted: true }
+        : {
+            from: row.reply_from ?? "",
+            body: row.reply_body ?? "",
+            deleted: row.reply_deleted !== null && row.reply_deleted !== undefined,
+          };
+  }
+  if (row.deleted_at !== undefined && row.deleted_at !== null) {
+    message.deleted = { at: row.deleted_at, byUserId: row.deleted_by ?? 0, by: row.deleted_by_name ?? "" };
+  }
   return message;
 }
 

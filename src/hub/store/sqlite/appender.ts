@@ -7,7 +7,7 @@
  * that holds its message has committed — the hub acknowledges on it.
  */
 import type { Database } from "better-sqlite3";
-import { StoreGoneError, type AppendResult, type NewMessage } from "../store.js";
+import { StoreGoneError, type AppendResult, type MessageRecord, type NewMessage } from "../store.js";
 import { must, stmt } from "./keys.js";
 import { MESSAGE_SELECT, toMessage, type MessageRow } from "./messages.js";
 
@@ -65,11 +65,11 @@ export class Appender implements AppendQueue {
     // duplicate cid or no such conversation. Parameters are positional on this hot path: binding by
     // name measured ~10 % slower (bench/store-append.ts).
     this.insert = db.prepare<
-      [number, number, string, string, number | null, number],
+      [number, number, string, string, number | null, number | null, number],
       { id: number; seq: number }
     >(
-      `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for)
-       SELECT id, last_seq + 1, ?, ?, ?, ?, ? FROM conversations WHERE id = ?
+      `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for, reply_to)
+       SELECT id, last_seq + 1, ?, ?, ?, ?, ?, ? FROM conversations WHERE id = ?
        ON CONFLICT (from_user_id, cid) DO NOTHING
        RETURNING id, seq`,
     );
@@ -164,7 +164,15 @@ export class Appender implements AppendQueue {
 
   /** Runs inside the batch transaction; a duplicate earlier in the same batch is already visible here. */
   private writeOne(m: NewMessage, names: Map<number, string>): AppendResult {
-    const inserted = this.insert.get(m.ts, m.fromUserId, m.body, m.cid, m.hiddenFor ?? null, m.convId);
+    const inserted = this.insert.get(
+      m.ts,
+      m.fromUserId,
+      m.body,
+      m.cid,
+      m.hiddenFor ?? null,
+      m.replyTo ?? null,
+      m.convId,
+    );
     if (!inserted) {
       const existing = this.byCid.get({ from: m.fromUserId, cid: m.cid });
       if (!existing) throw new StoreGoneError("conversation", m.convId);
@@ -179,7 +187,7 @@ export class Appender implements AppendQueue {
       from = must(this.username.get({ id: m.fromUserId }), `no user with id ${m.fromUserId}`).username;
       names.set(m.fromUserId, from);
     }
-    const message = {
+    const message: MessageRecord = {
       id,
       convId: m.convId,
       seq,
@@ -189,6 +197,7 @@ export class Appender implements AppendQueue {
       body: m.body,
       cid: m.cid,
     };
+    if (m.replyTo !== undefined) message.replyTo = m.replyTo;
     return { message, duplicate: false };
   }
 }

@@ -19,7 +19,13 @@ import type {
   BanRecord,
   ConvId,
   DmConversationRecord,
+  EntryResult,
   HistoryQuery,
+  NewEntry,
+  ReactionCounts,
+  SearchHit,
+  SearchQuery,
+  Sequenced,
   MemberRecord,
   MessageRecord,
   NewMessage,
@@ -41,6 +47,7 @@ import type {
 import { StoreUnavailableError, wrapOperations } from "../store.js";
 import { Appender, type AppendQueue, type GroupCommit } from "./appender.js";
 import { AuditRepo } from "./audit.js";
+import { EntryRepo } from "./entries.js";
 import { SqliteFiles } from "./files.js";
 import { MessageRepo } from "./messages.js";
 import { migrate } from "./migrations.js";
@@ -72,6 +79,10 @@ export interface SqliteStoreOptions {
   appendIn?: "worker" | "thread";
 }
 
+/** Messages indexed per write when the full-text index catches up, and the wait after appends. */
+const INDEX_BATCH = 2000;
+const INDEX_DELAY_MS = 20;
+
 export class StoreClosedError extends Error {
   constructor() {
     super("the store is closed");
@@ -92,6 +103,7 @@ export class SqliteStore implements Store {
   private readonly settings: SettingsRepo;
   private readonly devices: DeviceRepo;
   private readonly audit: AuditRepo;
+  private readonly entries: EntryRepo;
   private readonly appender: AppendQueue;
   readonly files: SqliteFiles;
   private closed = false;
@@ -107,6 +119,7 @@ export class SqliteStore implements Store {
     this.messages = new MessageRepo(db);
     this.settings = new SettingsRepo(db);
     this.devices = new DeviceRepo(db);
+    this.entries = new EntryRepo(db);
     this.appender = appender ?? new Appender(db, options.groupCommit ?? "immediate");
     // File records write through the same queue as every other write (call order kept; with the writer
     // thread, never while its group holds the write lock).
@@ -126,6 +139,15 @@ export class SqliteStore implements Store {
             throw refusal(err) ? new StoreUnavailableError(err) : err;
           }),
     );
+  }
+
+  /**
+   * After text was erased (a room's history, an account's messages): older page images holding it are
+   * still frames of the WAL, so fold the WAL into the database (whose freed space secure_delete zeroed)
+   * and cut it to nothing. msg.delete does the same (entries.ts).
+   */
+  private scrubWal(): void {
+    if (!this.db.memory) this.db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
   /** Guards reads: throws once closed. */
@@ -204,7 +226,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteUser(id: UserId, options: { erase: boolean; at: number }): Promise<void> {
-    return this.writing(() => this.users.deleteUser(id, options.erase, options.at));
+    return this.writing(() => {
+      this.users.deleteUser(id, options.erase, options.at);
+      if (options.erase) this.scrubWal();
+    });
   }
 
   // audit log
@@ -258,7 +283,10 @@ export class SqliteStore implements Store {
   }
 
   async deleteRoom(id: RoomId): Promise<void> {
-    return this.writing(() => this.rooms.deleteRoom(id));
+    return this.writing(() => {
+      this.rooms.deleteRoom(id);
+      this.scrubWal();
+    });
   }
 
   async getMembers(id: RoomId): Promise<MemberRecord[]> {
@@ -322,7 +350,40 @@ export class SqliteStore implements Store {
 
   async appendMessage(message: NewMessage): Promise<AppendResult> {
     this.open();
-    return this.appender.append(message);
+    const stored = this.appender.append(message);
+    this.scheduleIndexing();
+    return stored;
+  }
+
+  private indexing: NodeJS.Timeout | NodeJS.Immediate | undefined;
+
+  /**
+   * The full-text index is filled off the send path (migration v5): a moment after appends, in
+   * batches, each its own write after the appends called before it — so a burst is stored and
+   * delivered first, and indexed after.
+   */
+  private scheduleIndexing(soon = false): void {
+    if (this.indexing !== undefined || this.closed) return;
+    const run = () => {
+      this.indexing = undefined;
+      if (this.closed) return;
+      this.writing(() => this.entries.catchUp(INDEX_BATCH)).then(
+        (left) => {
+          if (left > 0) this.scheduleIndexing(true);
+        },
+        // Closed meanwhile, or the storage refuses: the next append or search tries again.
+        () => undefined,
+      );
+    };
+    this.indexing = soon ? setImmediate(run) : setTimeout(run, INDEX_DELAY_MS);
+    this.indexing.unref?.();
+  }
+
+  /** Everything stored is in the index: a search sees every message committed before it. */
+  private indexAll(): Promise<void> {
+    return this.writing(() => {
+      while (this.entries.catchUp(INDEX_BATCH) > 0);
+    });
   }
 
   async history(convId: ConvId, query: HistoryQuery, viewerId: UserId): Promise<MessageRecord[]> {
@@ -333,6 +394,30 @@ export class SqliteStore implements Store {
   async lastSeq(convId: ConvId): Promise<number> {
     this.open();
     return this.messages.lastSeq(convId);
+  }
+
+  async getMessage(id: number): Promise<MessageRecord | undefined> {
+    this.open();
+    return this.entries.getMessage(id);
+  }
+
+  async appendEntry(entry: NewEntry): Promise<EntryResult> {
+    return this.writing(() => this.entries.append(entry));
+  }
+
+  async sequenced(convId: ConvId, after: number, limit: number, viewerId: UserId): Promise<Sequenced[]> {
+    this.open();
+    return this.entries.sequenced(convId, after, limit, viewerId);
+  }
+
+  async reactions(messageIds: readonly number[], viewerId: UserId): Promise<Map<number, ReactionCounts>> {
+    this.open();
+    return this.entries.reactions(messageIds, viewerId);
+  }
+
+  async search(query: SearchQuery): Promise<SearchHit[]> {
+    await this.indexAll();
+    return this.entries.search(query);
   }
 
   async dmConversations(userId: UserId): Promise<DmConversationRecord[]> {
@@ -426,6 +511,17 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.appender.close();
+    // Leaves the index whole when it can (otherwise it catches up after the next open).
+    try {
+      while (this.entries.catchUp(INDEX_BATCH) > 0);
+    } catch {
+      // The storage refuses writes now: nothing is lost, the mark did not move.
+    }
+    if (this.indexing !== undefined) {
+      clearTimeout(this.indexing as NodeJS.Timeout);
+      clearImmediate(this.indexing as NodeJS.Immediate);
+      this.indexing = undefined;
+    }
     this.db.pragma("optimize");
     if (!this.db.memory) this.db.pragma("wal_checkpoint(TRUNCATE)");
     this.db.close();

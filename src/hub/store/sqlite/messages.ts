@@ -1,6 +1,13 @@
 /** Conversations (room and DM), history, read markers and the DM list. */
 import type { Database } from "better-sqlite3";
-import type { ConvId, DmConversationRecord, HistoryQuery, MessageRecord, UserId } from "../store.js";
+import {
+  QUOTE_SOURCE_CHARS,
+  type ConvId,
+  type DmConversationRecord,
+  type HistoryQuery,
+  type MessageRecord,
+  type UserId,
+} from "../store.js";
 import { must, compact, opt, stmt } from "./keys.js";
 
 export interface MessageRow {
@@ -12,13 +19,31 @@ export interface MessageRow {
   username: string;
   body: string;
   cid: string | null;
+  reply_to: number | null;
+  edited_at: number | null;
+  deleted_at: number | null;
+  deleted_by: number | null;
+  deleted_by_name: string | null;
+  reply_id: number | null;
+  reply_from: string | null;
+  reply_body: string | null;
+  reply_deleted: number | null;
 }
 
-export const MESSAGE_SELECT = `SELECT m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid
-  FROM messages m JOIN users u ON u.id = m.from_user_id`;
+// The reply's original is read as it is now, so erasing it erases every quote of it.
+export const MESSAGE_COLUMNS = `m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid,
+    m.reply_to, m.edited_at, m.deleted_at, m.deleted_by, du.username AS deleted_by_name,
+    r.id AS reply_id, ru.username AS reply_from, substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body,
+    r.deleted_at AS reply_deleted`;
+/** What MESSAGE_COLUMNS reads besides `messages m`. */
+export const MESSAGE_JOINS = `JOIN users u ON u.id = m.from_user_id
+  LEFT JOIN users du ON du.id = m.deleted_by
+  LEFT JOIN messages r ON r.id = m.reply_to
+  LEFT JOIN users ru ON ru.id = r.from_user_id`;
+export const MESSAGE_SELECT = `SELECT ${MESSAGE_COLUMNS} FROM messages m ${MESSAGE_JOINS}`;
 
 export function toMessage(row: MessageRow): MessageRecord {
-  return compact({
+  const message: MessageRecord = compact({
     id: row.id,
     convId: row.conv_id,
     seq: row.seq,
@@ -27,7 +52,20 @@ export function toMessage(row: MessageRow): MessageRecord {
     from: row.username,
     body: row.body,
     cid: opt(row.cid),
+    editedAt: opt(row.edited_at),
   });
+  if (row.reply_to !== null) {
+    message.replyTo = row.reply_to;
+    // An original erased with its author's account reads as deleted.
+    message.reply =
+      row.reply_id === null
+        ? { from: "", body: "", deleted: true }
+        : { from: row.reply_from ?? "", body: row.reply_body ?? "", deleted: row.reply_deleted !== null };
+  }
+  if (row.deleted_at !== null) {
+    message.deleted = { at: row.deleted_at, byUserId: row.deleted_by ?? 0, by: row.deleted_by_name ?? "" };
+  }
+  return message;
 }
 
 interface DmRow {

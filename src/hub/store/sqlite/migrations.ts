@@ -256,11 +256,77 @@ DROP TABLE peers;
 `;
 
 /*
- * v5 — reserved for message search (#12), built on another branch: a placeholder so that v6 keeps its
- * number. When the branches merge, #12's v5 replaces this step (a database migrated with the
- * placeholder exists only on a development machine).
+ * v5 — edit, delete, reply, reactions and full-text search (#12).
+ * - Edits, deletions and reactions are entries of their own, numbered in the conversation's seq like
+ *   messages (a resume replays them in order); the message row holds the current state.
+ * - messages_fts indexes message bodies (FTS5, external content: the text is stored once, in
+ *   messages). It is filled off the send path: fts_progress.indexed_to says up to which message id
+ *   it holds the bodies, and the store indexes what follows in batches after appends and before
+ *   every search (sqlite/entries.ts `catchUp`). Triggers keep the indexed rows in step with every
+ *   body change and delete (and index at once a row inserted at or below the mark, as when the
+ *   newest message was deleted and its id is given again); `secure-delete` makes FTS5 remove a deleted
+ *   row's terms from the index instead of adding delete markers, so an erased body leaves no words
+ *   behind in it. Rows with an empty body (files, tombstones) are not indexed.
  */
-const V5_RESERVED = ``;
+const V5 = `
+ALTER TABLE messages ADD COLUMN reply_to   INTEGER;
+ALTER TABLE messages ADD COLUMN edited_at  INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_by INTEGER REFERENCES users (id);
+
+CREATE TABLE message_entries (
+  id         INTEGER PRIMARY KEY,
+  conv_id    INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  ts         INTEGER NOT NULL,
+  kind       TEXT    NOT NULL CHECK (kind IN ('edit', 'delete', 'react', 'unreact')),
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  body       TEXT    NOT NULL,
+  cid        TEXT,
+  hidden_for INTEGER REFERENCES users (id)
+) STRICT;
+CREATE UNIQUE INDEX message_entries_conv_seq ON message_entries (conv_id, seq);       -- replay
+CREATE UNIQUE INDEX message_entries_cid ON message_entries (user_id, cid) WHERE cid IS NOT NULL; -- retries
+CREATE INDEX message_entries_message ON message_entries (message_id);                 -- erase edits
+
+CREATE TABLE reactions (
+  message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  emoji      TEXT    NOT NULL,
+  at         INTEGER NOT NULL,
+  PRIMARY KEY (message_id, user_id, emoji)                          -- counts per message
+) STRICT, WITHOUT ROWID;
+
+CREATE INDEX messages_reply_to ON messages (reply_to) WHERE reply_to IS NOT NULL;
+
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+  body, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO messages_fts (messages_fts, rank) VALUES ('secure-delete', 1);
+INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE body <> '';
+
+CREATE TABLE fts_progress (
+  id         INTEGER PRIMARY KEY CHECK (id = 1),
+  indexed_to INTEGER NOT NULL
+) STRICT;
+INSERT INTO fts_progress (id, indexed_to) SELECT 1, coalesce(max(id), 0) FROM messages;
+
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
+  WHEN new.body <> '' AND new.id <= (SELECT indexed_to FROM fts_progress) BEGIN
+  INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+  WHEN old.body <> '' AND old.id <= (SELECT indexed_to FROM fts_progress) BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+  WHEN old.id <= (SELECT indexed_to FROM fts_progress) BEGIN
+  INSERT INTO messages_fts (messages_fts, rowid, body)
+    SELECT 'delete', old.id, old.body WHERE old.body <> '';
+  INSERT INTO messages_fts (rowid, body) SELECT new.id, new.body WHERE new.body <> '';
+END;
+`;
 
 /*
  * v6 — end-to-end encrypted rooms (docs/e2e-rooms.md). Fixed at creation. Their messages need no column
@@ -275,7 +341,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "shared files", sql: V2 },
   { version: 3, name: "server admins, suspensions, password resets, deleted users, audit log", sql: V3 },
   { version: 4, name: "peer devices and master keys", sql: V4 },
-  { version: 5, name: "reserved for message search (#12)", sql: V5_RESERVED },
+  { version: 5, name: "edits, deletions, replies, reactions, full-text search", sql: V5 },
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
 ];
 
