@@ -117,6 +117,34 @@ export const hubConfigSchema = z.object({
     .min(1)
     .default(100)
     .describe("rooms one user may own (create); past it room.create answers FORBIDDEN"),
+  ircPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("plain IRC port (docs/irc.md); off when unset; for loopback or behind a TLS proxy"),
+  ircTlsPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("IRC over TLS with the hub's certificate; off when unset"),
+  ircGuests: z.coerce
+    .boolean()
+    .default(false)
+    .describe(
+      "IRC clients without SASL/PASS get a new account named by their NICK (conformance tests, open hubs)",
+    ),
+  ircHistoryReplay: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(50)
+    .describe("messages of each channel replayed to an IRC client on connect and on JOIN (0: none)"),
+  ircNetwork: z.string().min(1).max(64).default("Parley").describe("network name IRC clients are shown"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

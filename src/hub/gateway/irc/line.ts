@@ -183,7 +183,6 @@ export interface OutMessage {
 }
 
 /** Characters that must never reach a client inside a parameter: they would end or split the line. */
-// eslint-disable-next-line no-control-regex
 const LINE_BREAKING = /[\0\r\n]/g;
 
 /**
