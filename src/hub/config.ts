@@ -144,6 +144,11 @@ export const hubConfigSchema = z.object({
     .max(200)
     .default(50)
     .describe("messages of each channel replayed to an IRC client on connect and on JOIN (0: none)"),
+  ircServerName: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,63}$/)
+    .default("parley")
+    .describe("the server name IRC clients see as the source of replies"),
   ircNetwork: z.string().min(1).max(64).default("Parley").describe("network name IRC clients are shown"),
   rateLimits: z.coerce
     .boolean()

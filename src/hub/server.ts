@@ -329,7 +329,7 @@ export async function createHub(
   if (config.ircPort !== undefined || config.ircTlsPort !== undefined) {
     // Beside the WebSocket gateway: the same domain, the same Delivery, the same admission.
     const ircGateway = new IrcGateway(domain, gateway.delivery, clock, log, admission, {
-      serverName: "parley",
+      serverName: config.ircServerName,
       networkName: config.ircNetwork,
       version: SERVER_NAME,
       nodeId,
