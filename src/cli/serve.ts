@@ -177,6 +177,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--irc-server-name <name>",
+        "server name IRC clients see replies come from [env PARLEY_IRC_SERVER_NAME] (default parley)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--irc-network <name>",
         "network name shown to IRC clients [env PARLEY_IRC_NETWORK] (default Parley)",
       ),

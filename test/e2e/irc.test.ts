@@ -62,7 +62,6 @@ async function carolInParleyChat(): Promise<Terminal> {
 
 /** The text of a screen with escape sequences, reduced to whether `word` is shown bold. */
 function showsBold(screen: string, word: string): boolean {
-  // eslint-disable-next-line no-control-regex -- reading the terminal's escape sequences on purpose
   return new RegExp(`\\x1b\\[[0-9;]*1[0-9;]*m[^\\x1b]*${word}`).test(screen);
 }
 
