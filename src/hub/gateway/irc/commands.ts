@@ -4,7 +4,7 @@
  * the first two, so no handler repeats them; handlers translate to domain calls and back.
  */
 import { randomBytes } from "node:crypto";
-import { HISTORY_MAX, USERNAME_RE } from "../../../protocol/limits.js";
+import { CAPACITY_MAX, CAPACITY_MIN, HISTORY_MAX, USERNAME_RE } from "../../../protocol/limits.js";
 import type { Message, Room } from "../../../protocol/model.js";
 import type { Authenticated } from "../../domain/accounts.js";
 import { DomainError } from "../../domain/errors.js";
@@ -42,6 +42,7 @@ export const CAPABILITIES = [
   "multi-prefix",
   "sasl",
   "server-time",
+  "userhost-in-names",
 ] as const;
 const CAP_SET = new Set<string>(CAPABILITIES);
 
@@ -107,7 +108,7 @@ function cap(ctx: CommandContext): Promise<void> | void {
 async function authenticate(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const arg = msg.params[0]!;
-  if (client.registered || client.actor) {
+  if (client.registered) {
     client.numeric(N.ERR_SASLALREADY, "You have already authenticated");
     return;
   }
@@ -196,7 +197,9 @@ function nick(ctx: CommandContext): Promise<void> | void {
 function user(ctx: CommandContext): Promise<void> | void {
   const { client, msg } = ctx;
   if (client.registered) return client.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister");
-  if (msg.params.length < 4) return client.numeric(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters");
+  if (msg.params.length < 4 || msg.params[0] === "" || msg.params[3] === "") {
+    return client.numeric(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters");
+  }
   client.ident = msg.params[0]!;
   client.realname = msg.params[3]!;
   return tryRegister(ctx);
@@ -410,9 +413,10 @@ function sendTopic(gw: IrcGateway, client: IrcClient, room: string, quietIfNone:
 async function sendNames(gw: IrcGateway, client: IrcClient, room: string): Promise<void> {
   const { members } = await gw.domain.rooms.members(actorOf(client), { room });
   const multi = client.has("multi-prefix");
+  const userhost = client.has("userhost-in-names");
   const names = members.map((m) => {
     const prefix = m.role === "owner" ? (multi ? "~@" : "~") : m.role === "admin" ? "@" : "";
-    return prefix + m.username;
+    return prefix + (userhost ? userMask(m.username) : m.username);
   });
   const channel = `#${client.channels.get(fold(room))?.name ?? room}`;
   // 353 lines of at most ~400 bytes of names.
@@ -485,11 +489,14 @@ async function partOne(ctx: CommandContext, channel: string, reason: string | un
   const room = roomOf(channel);
   const view = room === undefined ? undefined : client.channels.get(fold(room));
   if (room === undefined || !view) {
-    client.numeric(
-      room === undefined ? N.ERR_NOSUCHCHANNEL : N.ERR_NOTONCHANNEL,
-      channel,
-      "You're not on that channel",
-    );
+    const exists =
+      room !== undefined &&
+      (await gw.domain.rooms.find(room).then(
+        () => true,
+        () => false,
+      ));
+    if (exists) client.numeric(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
+    else client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
     return;
   }
   // Taken off first: the member.left (or room.deleted) event this causes is this command's own.
@@ -653,7 +660,12 @@ async function mode(ctx: CommandContext): Promise<void> {
             client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
             break;
           }
-          await gw.domain.rooms.update(actor, { room: view.name, password: sign === "+" ? key! : null });
+          try {
+            await gw.domain.rooms.update(actor, { room: view.name, password: sign === "+" ? key! : null });
+          } catch (error) {
+            if (!(error instanceof DomainError) || error.code !== "INVALID_PARAMS") throw error;
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", key ?? "*", error.message);
+          }
           break;
         }
         case "l": {
@@ -661,15 +673,18 @@ async function mode(ctx: CommandContext): Promise<void> {
             await gw.domain.rooms.update(actor, { room: view.name, capacity: null });
             break;
           }
-          const n = Number(args.shift());
-          if (!Number.isInteger(n)) {
+          const arg = args.shift();
+          if (arg === undefined) {
             client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
             break;
           }
-          await gw.domain.rooms.update(actor, {
-            room: view.name,
-            capacity: Math.max(2, Math.min(10_000, n)),
-          });
+          const n = Number(arg);
+          if (!Number.isInteger(n) || n < CAPACITY_MIN || n > CAPACITY_MAX) {
+            const why = `A room's capacity is ${CAPACITY_MIN} to ${CAPACITY_MAX}`;
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "l", arg, why);
+            break;
+          }
+          await gw.domain.rooms.update(actor, { room: view.name, capacity: n });
           break;
         }
         case "n":
@@ -838,17 +853,19 @@ async function who(ctx: CommandContext): Promise<void> {
   const mask = msg.params[0]!;
   const room = roomOf(mask);
   const server = gw.options.serverName;
-  const row = (channel: string, username: string, online: boolean, prefix: string) =>
+  const row = (channel: string, username: string, online: boolean, prefix: string) => {
+    const who = gw.identOf(username);
     client.numeric(
       N.RPL_WHOREPLY,
       channel,
-      username,
+      who?.ident || username,
       USER_HOST,
       server,
       username,
       `${online ? "H" : "G"}${prefix}`,
-      `0 ${username}`,
+      `0 ${who?.realname || username}`,
     );
+  };
   if (room !== undefined) {
     if (client.isOn(room)) {
       const { members } = await gw.domain.rooms.members(actorOf(client), { room });
@@ -878,9 +895,18 @@ async function whois(ctx: CommandContext): Promise<void> {
     const record = await gw.domain.accounts.findUser(nick);
     const view = await gw.domain.accounts.userView(record);
     const name = record.username;
-    client.numeric(N.RPL_WHOISUSER, name, name, USER_HOST, "*", view.displayName);
+    const who = gw.identOf(name);
+    client.numeric(
+      N.RPL_WHOISUSER,
+      name,
+      who?.ident || name,
+      USER_HOST,
+      "*",
+      who?.realname || view.displayName,
+    );
     client.numeric(N.RPL_WHOISSERVER, name, gw.options.serverName, `${gw.options.networkName} Parley hub`);
-    client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");
+    // Guests (--irc-guests) have throwaway accounts: shown as not logged in.
+    if (!gw.guestPasswords.has(fold(name))) client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");
     const away = gw.localAway(record.id);
     if (away !== undefined) client.numeric(N.RPL_AWAY, name, away);
     else if (!view.online) client.numeric(N.RPL_AWAY, name, "Offline; messages are kept for them");
@@ -970,6 +996,22 @@ async function monitor(ctx: CommandContext): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
+async function userhost(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const found: string[] = [];
+  for (const nick of msg.params.slice(0, 5)) {
+    try {
+      const record = await gw.domain.accounts.findUser(nick);
+      const ident = gw.identOf(record.username)?.ident || record.username;
+      const away = gw.localAway(record.id) !== undefined;
+      found.push(`${record.username}=${away ? "-" : "+"}${ident}@${USER_HOST}`);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  client.numeric(N.RPL_USERHOST, found.join(" "));
+}
+
 function ping(ctx: CommandContext): void {
   const server = ctx.gw.options.serverName;
   ctx.client.reply({ source: server, command: "PONG", params: [server, ctx.msg.params[0]!] });
@@ -1010,5 +1052,6 @@ export const COMMANDS: Record<string, CommandSpec> = {
   WHOIS: cmd(1, true, whois),
   AWAY: cmd(0, true, away),
   MONITOR: cmd(1, true, monitor),
+  USERHOST: cmd(1, true, userhost),
   MOTD: cmd(0, true, (ctx) => ctx.client.numeric(N.ERR_NOMOTD, "MOTD File is missing")),
 };

@@ -20,7 +20,7 @@ import type { Admission } from "../admission.js";
 import { normalizeAddress } from "../client-address.js";
 import type { Delivery } from "../delivery.js";
 import { failureReply } from "../errors.js";
-import { IrcClient } from "./client.js";
+import { IrcClient, userMask } from "./client.js";
 import { COMMANDS, showChannel, type CommandContext } from "./commands.js";
 import type { Room } from "../../../protocol/model.js";
 import { isBlank, LineSplitter, parseLine, type IrcMessage } from "./line.js";
@@ -325,6 +325,21 @@ export class IrcGateway {
   localAway(userId: UserId): string | undefined {
     for (const c of this.byUser.get(userId) ?? []) if (c.away !== undefined) return c.away;
     return undefined;
+  }
+
+  /** How an IRC client connected to this node called itself (USER), for WHO and WHOIS. */
+  identOf(username: string): { ident: string; realname: string } | undefined {
+    const key = fold(username);
+    for (const c of this.clients.values()) {
+      if (c.registered && c.username && fold(c.username) === key)
+        return { ident: c.ident, realname: c.realname };
+    }
+    return undefined;
+  }
+
+  /** `nick!user@host` of a user. */
+  maskOf(username: string): string {
+    return userMask(username);
   }
 
   /** The AWAY message of a user connected to this node over IRC, by name. */

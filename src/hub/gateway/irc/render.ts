@@ -129,7 +129,12 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
         return;
       }
       if (!client.channels.has(key)) return;
-      client.send({ source: userMask(event.username), command: "JOIN", params: [`#${event.room}`] });
+      client.send({ source: gw.maskOf(event.username), command: "JOIN", params: [`#${event.room}`] });
+      // away-notify: someone away (on this node) joining is shown as away at once.
+      const away = gw.awayByName(event.username);
+      if (away !== undefined && client.has("away-notify")) {
+        client.send({ source: gw.maskOf(event.username), command: "AWAY", params: [away] });
+      }
       return;
     }
     case "member.left": {
@@ -143,7 +148,7 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
         client.send({
           source: event.by ? userMask(by) : server,
           command: "KICK",
-          params: [channel, event.username, event.reason === "banned" ? "Banned" : "Kicked"],
+          params: [channel, event.username, event.message ?? by],
         });
       }
       if (isMe(event.username)) client.channels.delete(key);
