@@ -216,6 +216,29 @@ describe("channels", () => {
     cat.send(`CHATHISTORY BEFORE #${room} msgid=${a.tags.get("msgid")} 10`);
     await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
     expect((await cat.expectCommand("PRIVMSG")).params[1]).toBe("old 1");
+    const texts = async () => {
+      const start = await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
+      const out: string[] = [];
+      for (;;) {
+        const m = await cat.expect(
+          (x) =>
+            x.command === "PRIVMSG" ||
+            (x.command === "BATCH" && x.params[0] === `-${start.params[0]!.slice(1)}`),
+        );
+        if (m.command === "BATCH") return out;
+        out.push(m.params[1]!);
+      }
+    };
+    const second = (await cat.sync()).length; // drain
+    void second;
+    cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 3`);
+    expect(await texts()).toEqual(["old 3", "old 4", "old 5"]);
+    cat.send(
+      `CHATHISTORY BETWEEN #${room} msgid=${b.tags.get("msgid")} timestamp=2000-01-01T00:00:00.000Z 2`,
+    );
+    expect(await texts()).toEqual(["old 3", "old 4"]);
+    cat.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10");
+    await cat.expect((m) => m.command === "CHATHISTORY" && m.params[1] === `#${room}`);
   });
 
   it("lists rooms and answers WHO and WHOIS", async () => {

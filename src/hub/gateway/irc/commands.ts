@@ -15,7 +15,8 @@ import { ircToMarkdown, markdownToIrc } from "./format.js";
 import type { IrcGateway } from "./gateway.js";
 import type { IrcMessage } from "./line.js";
 import { N } from "./numerics.js";
-import { messageLines, sendHistory, seqOfMsgid } from "./render.js";
+import { sendHistory } from "./render.js";
+import { chathistory } from "./chathistory.js";
 
 export interface CommandContext {
   gw: IrcGateway;
@@ -773,76 +774,6 @@ async function tellAway(gw: IrcGateway, client: IrcClient, nick: string): Promis
   const view = await gw.domain.accounts.userView(record);
   if (!view.online)
     client.numeric(N.RPL_AWAY, record.username, "Offline; they will get your message when they connect");
-}
-
-async function chathistory(ctx: CommandContext): Promise<void> {
-  const { client, msg, gw } = ctx;
-  const sub = msg.params[0]!.toUpperCase();
-  const server = gw.options.serverName;
-  const fail = (code: string, text: string) =>
-    client.reply({
-      source: server,
-      command: "FAIL",
-      params: ["CHATHISTORY", code, ...msg.params.slice(0, 2), text],
-    });
-  if (sub === "TARGETS") return fail("INVALID_PARAMS", "TARGETS is not supported");
-  if (sub !== "LATEST" && sub !== "BEFORE" && sub !== "AFTER")
-    return fail("INVALID_PARAMS", "Use LATEST, BEFORE or AFTER");
-  if (msg.params.length < 4) return fail("INVALID_PARAMS", "Not enough parameters");
-  const target = msg.params[1]!;
-  const ref = msg.params[2]!;
-  const limit = Math.min(HISTORY_MAX, Math.max(1, Number(msg.params[3]) || 1));
-  const actor = actorOf(client);
-  const room = roomOf(target);
-  const fetch = (q: { before?: number; after?: number; limit: number }) =>
-    room !== undefined
-      ? gw.domain.messages.roomHistory(actor, { room, ...q })
-      : gw.domain.messages.dmHistory(actor, { user: target, ...q });
-  let messages: Message[];
-  try {
-    let seq: number | undefined;
-    let ts: number | undefined;
-    if (ref.startsWith("msgid=")) {
-      seq = seqOfMsgid(ref.slice(6));
-      if (seq === undefined) return fail("INVALID_MSGREFTYPE", "Unknown msgid");
-    } else if (ref.startsWith("timestamp=")) {
-      ts = Date.parse(ref.slice(10));
-      if (Number.isNaN(ts)) return fail("INVALID_MSGREFTYPE", "Bad timestamp");
-    } else if (ref !== "*" || sub !== "LATEST") return fail("INVALID_MSGREFTYPE", "Use msgid= or timestamp=");
-    if (ts !== undefined) {
-      // A time reference is looked for among the latest HISTORY_MAX messages (docs/irc.md).
-      const { messages: recent } = await fetch({ limit: HISTORY_MAX });
-      const t = ts;
-      const after = recent.filter((m) => m.ts > t);
-      const before = recent.filter((m) => m.ts < t);
-      messages =
-        sub === "BEFORE"
-          ? before.slice(-limit)
-          : sub === "AFTER"
-            ? after.slice(0, limit)
-            : after.slice(-limit);
-    } else if (sub === "LATEST") {
-      messages = (await fetch({ limit, ...(seq !== undefined && { after: seq }) })).messages;
-      if (seq !== undefined) messages = messages.slice(-limit);
-    } else if (sub === "BEFORE") {
-      messages = (await fetch({ limit, before: seq! })).messages;
-    } else {
-      messages = (await fetch({ limit, after: seq! })).messages;
-    }
-  } catch (error) {
-    if (error instanceof DomainError && ["NOT_MEMBER", "NO_SUCH_ROOM", "NO_SUCH_USER"].includes(error.code)) {
-      return fail("INVALID_TARGET", "No such target or not a member");
-    }
-    throw error;
-  }
-  const batched = client.has("batch");
-  const id = `c${++client.nextBatch}`;
-  if (batched) client.reply({ source: server, command: "BATCH", params: [`+${id}`, "chathistory", target] });
-  for (const m of messages) {
-    const lines = messageLines(client, m, batched ? [["batch", id]] : []);
-    for (const line of lines) client.reply(line);
-  }
-  if (batched) client.reply({ source: server, command: "BATCH", params: [`-${id}`] });
 }
 
 // ---------------------------------------------------------------------------------------------------
