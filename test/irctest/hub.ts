@@ -57,6 +57,14 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [command, username, password] = line.trim().split(/\s+/);
   if (command === "register" && username && password) {
     try {
+      // A guest of that name (the suite often connects before registering) becomes a real account.
+      const existing = await hub.domain.deps.store.getUserByName(username);
+      if (existing) {
+        await hub.domain.deps.store.setPasswordHash(existing.id, await hashPassword(password));
+        hub.irc?.gateway.guestPasswords.delete(existing.username.toLowerCase() as never);
+        process.stdout.write("ok\n");
+        continue;
+      }
       await hub.domain.deps.store.createUser({
         username,
         displayName: username,

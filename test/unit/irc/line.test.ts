@@ -90,7 +90,7 @@ describe("parseLine", () => {
       ":src",
       ":src   ",
       "   ",
-      "12 x",
+      "PING\x01 x",
       "PRIV$MSG x",
       "@bad key=1 PING",
       "PING a\0b",

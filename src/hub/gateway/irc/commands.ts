@@ -519,16 +519,19 @@ async function part(ctx: CommandContext): Promise<void> {
   for (const channel of ctx.msg.params[0]!.split(",")) await partOne(ctx, channel, ctx.msg.params[1]);
 }
 
-/** A channel command's room, or a 442/403 and undefined when this client is not on it. */
-function joinedRoom(client: IrcClient, channel: string): string | undefined {
+/** A channel command's room, or a 442 (403 when it does not exist) and undefined when not on it. */
+async function joinedRoom(gw: IrcGateway, client: IrcClient, channel: string): Promise<string | undefined> {
   const room = roomOf(channel);
   const view = room === undefined ? undefined : client.channels.get(fold(room));
   if (!view) {
-    client.numeric(
-      room === undefined ? N.ERR_NOSUCHCHANNEL : N.ERR_NOTONCHANNEL,
-      channel,
-      "You're not on that channel",
-    );
+    const exists =
+      room !== undefined &&
+      (await gw.domain.rooms.find(room).then(
+        () => true,
+        () => false,
+      ));
+    if (exists) client.numeric(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
+    else client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
     return undefined;
   }
   return view.name;
@@ -536,7 +539,7 @@ function joinedRoom(client: IrcClient, channel: string): string | undefined {
 
 async function topic(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
-  const room = joinedRoom(client, msg.params[0]!);
+  const room = await joinedRoom(gw, client, msg.params[0]!);
   if (room === undefined) return;
   if (msg.params.length < 2) return sendTopic(gw, client, room, false);
   const text = msg.params[1]!;
@@ -556,7 +559,7 @@ async function names(ctx: CommandContext): Promise<void> {
 
 async function kick(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
-  const room = joinedRoom(client, msg.params[0]!);
+  const room = await joinedRoom(gw, client, msg.params[0]!);
   if (room === undefined) return;
   for (const target of msg.params[1]!.split(",")) {
     try {

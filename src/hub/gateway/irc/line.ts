@@ -97,7 +97,9 @@ export function escapeTagValue(value: string): string {
   );
 }
 
-const COMMAND_RE = /^(?:[A-Za-z]+|[0-9]{3})$/;
+// Lenient on purpose: a word that is no known command still gets its 421 (with its label), not a
+// "malformed line" that loses the tags.
+const COMMAND_RE = /^[A-Za-z0-9_-]+$/;
 const TAG_KEY_RE = /^\+?(?:[A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/;
 
 /** Parses one line (without CR LF) from raw bytes. Never throws. */
