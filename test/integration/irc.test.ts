@@ -165,6 +165,10 @@ describe("channels", () => {
     await dan.expectCommand("MODE", `#${room}`, "+o", "i-dan");
     ann.send(`MODE #${room} +l 5`);
     await dan.expectCommand("MODE", `#${room}`, "+l", "5");
+    ann.send(`MODE #${room} +k :two words`);
+    await ann.expectCommand("696");
+    ann.send(`MODE #${room} +l 1`);
+    await ann.expectCommand("696");
     ann.send(`MODE #${room} +k secret`);
     await dan.expectCommand("MODE", `#${room}`, "+k");
     dan.send(`MODE #${room}`);

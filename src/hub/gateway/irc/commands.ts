@@ -664,6 +664,11 @@ async function mode(ctx: CommandContext): Promise<void> {
             client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
             break;
           }
+          // An IRC key is one word: JOIN could never send one with a space in it.
+          if (sign === "+" && (key!.trim() === "" || /[\s,]/.test(key!))) {
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", key!, "A channel key is one word");
+            break;
+          }
           try {
             await gw.domain.rooms.update(actor, { room: view.name, password: sign === "+" ? key! : null });
           } catch (error) {
