@@ -245,7 +245,7 @@ async function tryRegister(ctx: CommandContext): Promise<void> {
   client.pendingAuth = undefined;
   client.nick = auth.user.username;
   client.registered = true;
-  await gw.bind(client, auth);
+  if (!(await gw.bind(client, auth))) return;
   welcome(gw, client);
   await startSession(gw, client);
 }

@@ -198,6 +198,8 @@ export class IrcGateway {
       client.closing === "quit" ? "quit" : client.closing === "timeout" ? "timeout" : "disconnect";
     try {
       await this.domain.presence.disconnected(actor, reason);
+      // An IRC login's session belongs to its connection (the client never sees a token): end it.
+      await this.domain.accounts.logout(actor);
     } catch (error) {
       this.log.error({ err: error, conn: client.id }, "irc: presence update failed");
     }
@@ -294,8 +296,12 @@ export class IrcGateway {
     }
   }
 
-  /** Binds a logged-in connection to Delivery and presence (like `Requests.authenticate`). */
-  async bind(client: IrcClient, auth: Authenticated): Promise<void> {
+  /**
+   * Binds a logged-in connection to Delivery and presence (like `Requests.authenticate`). False when
+   * the socket closed while the login was checked: nothing would ever unbind it.
+   */
+  async bind(client: IrcClient, auth: Authenticated): Promise<boolean> {
+    if (client.socket.destroyed || !this.clients.has(client.id)) return false;
     client.actor = auth.actor;
     client.username = auth.user.username;
     this.delivery.bind(client, auth.actor.userId);
@@ -305,6 +311,7 @@ export class IrcGateway {
     set.add(client);
     await this.domain.presence.connected(auth.actor);
     if (first) this.monitorChanged(auth.user.username, true);
+    return true;
   }
 
   /** Tells local MONITOR lists that `username` came or went (on this node). */
