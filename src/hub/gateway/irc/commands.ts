@@ -666,14 +666,14 @@ async function mode(ctx: CommandContext): Promise<void> {
           }
           // An IRC key is one word: JOIN could never send one with a space in it.
           if (sign === "+" && (key!.trim() === "" || /[\s,]/.test(key!))) {
-            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", key!, "A channel key is one word");
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", "*", "A channel key is one word");
             break;
           }
           try {
             await gw.domain.rooms.update(actor, { room: view.name, password: sign === "+" ? key! : null });
           } catch (error) {
             if (!(error instanceof DomainError) || error.code !== "INVALID_PARAMS") throw error;
-            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", key ?? "*", error.message);
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", "*", error.message);
           }
           break;
         }
