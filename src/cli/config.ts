@@ -25,7 +25,7 @@ export function fromEnvironment(env: NodeJS.ProcessEnv): HubConfigInput {
 }
 
 function normaliseBooleans(values: Record<string, unknown>): HubConfigInput {
-  for (const key of ["insecure", "rateLimits", "web", "adminFirstUser", "limitLoopback"]) {
+  for (const key of ["insecure", "rateLimits", "web", "adminFirstUser", "limitLoopback", "ircGuests"]) {
     const v = values[key];
     if (typeof v === "string") values[key] = !["0", "false", "no", "off", ""].includes(v.toLowerCase());
   }

@@ -159,14 +159,50 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--irc-port <n>",
+        "serve IRC (plain) on this port — loopback or behind a TLS proxy; off unless given (docs/irc.md) [env PARLEY_IRC_PORT]",
+      ),
+    )
+    .addOption(
+      new Option(
         "--edit-window <duration>",
         "how long after sending its author may edit a message: 24h, 30m, 90s; 0 for no limit [env PARLEY_EDIT_WINDOW] (default 24h)",
       ),
     )
     .addOption(
       new Option(
+        "--irc-tls-port <n>",
+        "serve IRC over TLS with the hub's certificate on this port; off unless given [env PARLEY_IRC_TLS_PORT]",
+      ),
+    )
+    .addOption(
+      new Option(
         "--max-reactions <n>",
         "different emoji one user may have on one message [env PARLEY_MAX_REACTIONS] (default 20)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--irc-guests",
+        "IRC clients without SASL/PASS get a new account named by their NICK — conformance tests and open hubs only [env PARLEY_IRC_GUESTS]",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--irc-history-replay <n>",
+        "messages per channel replayed to IRC clients on connect and JOIN, 0-200 [env PARLEY_IRC_HISTORY_REPLAY] (default 50)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--irc-server-name <name>",
+        "server name IRC clients see replies come from [env PARLEY_IRC_SERVER_NAME] (default parley)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--irc-network <name>",
+        "network name shown to IRC clients [env PARLEY_IRC_NETWORK] (default Parley)",
       ),
     )
     .addOption(
@@ -211,6 +247,8 @@ export function serveCommand(): Command {
         console.log("WARNING: --no-rate-limits: login, message and request limits are off");
       console.log(`data folder: ${hub.dataDir}${file.path ? `; config file: ${file.path}` : ""}`);
       if (hub.metricsUrl) console.log(`metrics: ${hub.metricsUrl}`);
+      if (hub.irc?.port !== undefined) console.log(`IRC: ${hub.host}:${hub.irc.port} (plain)`);
+      if (hub.irc?.tlsPort !== undefined) console.log(`IRC over TLS: ${hub.host}:${hub.irc.tlsPort}`);
       notifySystemd(`serving ${hub.url}`, (message) => hub.log.warn(message));
       let stopping = false;
       const stop = (signal: string) => {

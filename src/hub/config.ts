@@ -147,6 +147,39 @@ export const hubConfigSchema = z.object({
     .max(1000)
     .default(DEFAULT_MAX_REACTIONS_PER_USER)
     .describe("different emoji one user may have on one message"),
+  ircPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("plain IRC port (docs/irc.md); off when unset; for loopback or behind a TLS proxy"),
+  ircTlsPort: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe("IRC over TLS with the hub's certificate; off when unset"),
+  ircGuests: z.coerce
+    .boolean()
+    .default(false)
+    .describe(
+      "IRC clients without SASL/PASS get a new account named by their NICK (conformance tests, open hubs)",
+    ),
+  ircHistoryReplay: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(50)
+    .describe("messages of each channel replayed to an IRC client on connect and on JOIN (0: none)"),
+  ircServerName: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,63}$/)
+    .default("parley")
+    .describe("the server name IRC clients see as the source of replies"),
+  ircNetwork: z.string().min(1).max(64).default("Parley").describe("network name IRC clients are shown"),
   rateLimits: z.coerce
     .boolean()
     .default(true)

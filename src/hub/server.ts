@@ -29,6 +29,7 @@ import { fileHandlers } from "./gateway/files.js";
 import { addFileRoutes } from "./gateway/http/files.js";
 import { installRelay, p2pHandlers } from "./gateway/p2p.js";
 import { Gateway } from "./gateway/websocket.js";
+import { IrcGateway } from "./gateway/irc/gateway.js";
 import { LIMITER_KEYS, limiterRules, type LimiterName } from "./limits.js";
 import { logDestination } from "./log-destination.js";
 import { countRefusals, instrumentStore } from "./metrics/instrument.js";
@@ -62,6 +63,8 @@ export interface RunningHub {
   /** Where Prometheus scrapes this hub (absent without --metrics-port). */
   metricsUrl: string | undefined;
   admission: Admission;
+  /** The IRC gateway and its ports, when --irc-port or --irc-tls-port is given. */
+  irc: { gateway: IrcGateway; port: number | undefined; tlsPort: number | undefined } | undefined;
   log: Logger;
   close(): Promise<void>;
 }
@@ -325,6 +328,28 @@ export async function createHub(
     });
   });
   const port = (server.address() as AddressInfo).port;
+  let irc: RunningHub["irc"];
+  if (config.ircPort !== undefined || config.ircTlsPort !== undefined) {
+    // Beside the WebSocket gateway: the same domain, the same Delivery, the same admission.
+    const ircGateway = new IrcGateway(domain, gateway.delivery, clock, log, admission, {
+      serverName: config.ircServerName,
+      networkName: config.ircNetwork,
+      version: SERVER_NAME,
+      nodeId,
+      requestRate: rules.requests,
+      guests: config.ircGuests,
+      historyReplay: config.ircHistoryReplay,
+      monitorMax: 100,
+      ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
+      ...(options.authTimeoutMs !== undefined && { registrationTimeoutMs: options.authTimeoutMs }),
+    });
+    irc = { gateway: ircGateway, port: undefined, tlsPort: undefined };
+    if (config.ircPort !== undefined) irc.port = await ircGateway.listen(config.host, config.ircPort);
+    if (config.ircTlsPort !== undefined) {
+      if (!tls) throw new Error("--irc-tls-port needs the hub's TLS certificate (not --insecure)");
+      irc.tlsPort = await ircGateway.listen(config.host, config.ircTlsPort, tls);
+    }
+  }
   const shownHost = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `${tls ? "wss" : "ws"}://${shownHost}:${port}${WS_PATH}`;
   const webUrl = config.web ? `${tls ? "https" : "http"}://${shownHost}:${port}/` : undefined;
@@ -376,7 +401,12 @@ export async function createHub(
       admission.close();
       const listenerClosed = new Promise<void>((ok) => server.close(() => ok()));
       server.closeIdleConnections();
-      await within(gateway.close(), Math.min(3000, left() / 2), log, "closing connections");
+      await within(
+        Promise.all([gateway.close(), irc?.gateway.close()]),
+        Math.min(3000, left() / 2),
+        log,
+        "closing connections",
+      );
       admission.destroyAll();
       server.closeAllConnections();
       await within(listenerClosed, Math.min(1000, left() / 4), log, "closing the listener");
@@ -404,6 +434,7 @@ export async function createHub(
     health,
     metricsUrl: metricsServer?.url,
     admission,
+    irc,
     log,
     close,
   };

@@ -72,6 +72,7 @@ export const events = {
       username: z.string(),
       reason: z.enum(["left", "kicked", "banned"]),
       by: z.string().optional().describe("who kicked or banned"),
+      message: z.string().optional().describe("the reason the kicker or banner gave"),
     })
     .describe("Someone left or was removed from a room you are in."),
   "role.changed": z

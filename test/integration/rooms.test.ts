@@ -298,6 +298,7 @@ describe("room.kick", () => {
       username: "r-cat",
       reason: "kicked",
       by: "r-ann",
+      message: "too loud",
     });
     expect(await cat.nextEvent("kicked", (e) => e.room === room)).toEqual({
       ev: "kicked",

@@ -280,6 +280,7 @@ export class Rooms {
       username: member.username,
       reason: how.reason,
       ...(how.by !== undefined && { by: how.by }),
+      ...(how.note !== undefined && { message: how.note }),
     });
     if (how.reason !== "left" && how.by !== undefined) {
       await notify(bus, [member.userId], {

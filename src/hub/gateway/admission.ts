@@ -89,7 +89,7 @@ export class Admission {
   attach(server: Server): void {
     server.maxConnections = Math.ceil(this.options.maxConnections * 1.1) + 64;
     // First among the listeners, so a refused socket is gone before TLS allocates anything for it.
-    server.prependListener("connection", (socket: Socket) => this.onSocket(socket));
+    server.prependListener("connection", (socket: Socket) => this.admitSocket(socket));
     // Upgrades never get here ("upgrade" is another event); after a response, keep-alive's own
     // timeout replaces this one.
     server.on("request", (req: IncomingMessage) => req.setTimeout(HTTP_IDLE_MS, () => req.destroy()));
@@ -99,18 +99,22 @@ export class Admission {
     return !this.options.limitLoopback && isLoopback(address);
   }
 
-  private onSocket(socket: Socket): void {
+  /**
+   * The TCP-level check of a new socket (the WebSocket port's and the IRC ports'): false when it was
+   * refused and destroyed. Sockets of every port count together per address.
+   */
+  admitSocket(socket: Socket): boolean {
     const address = normalizeAddress(socket.remoteAddress ?? "unknown");
     if (this.closing) {
       this.refused.closing++;
       socket.destroy();
-      return;
+      return false;
     }
     if (!this.options.trustedProxies.has(address) && !this.exempt(address)) {
       const refusal = this.check(this.tcp, address);
       if (refusal) {
         socket.destroy();
-        return;
+        return false;
       }
     }
     this.tcp.set(address, (this.tcp.get(address) ?? 0) + 1);
@@ -119,6 +123,28 @@ export class Admission {
       this.sockets.delete(socket);
       decrement(this.tcp, address);
     });
+    return true;
+  }
+
+  /**
+   * The global cap for a connection that needs no HTTP upgrade (an IRC client): counted with the
+   * WebSocket connections. Returns its release, or undefined when the hub is full or shutting down.
+   */
+  admitStream(): (() => void) | undefined {
+    if (this.closing) {
+      this.refused.closing++;
+      return undefined;
+    }
+    if (this.upgraded >= this.options.maxConnections) {
+      this.refused.global++;
+      return undefined;
+    }
+    this.upgraded++;
+    let released = false;
+    return () => {
+      if (!released) this.upgraded--;
+      released = true;
+    };
   }
 
   /** The per-address cap and rate; counts and logs a refusal. */

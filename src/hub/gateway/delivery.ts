@@ -247,15 +247,21 @@ export class Delivery {
    * waited, in order, without those the replay already wrote. Call it once the transport has written
    * its answer to the login or resume.
    */
-  async catchUp(sink: DeliverySink, resume?: { cursors?: Record<string, number> }): Promise<void> {
+  async catchUp(
+    sink: DeliverySink,
+    resume?: { cursors?: Record<string, number> },
+    /** A transport that frames a replay itself (IRC wraps it in batches) writes it here, in order. */
+    writeReplay?: (missed: readonly SequencedEvent[]) => void,
+  ): Promise<void> {
     const bound = this.bySink.get(sink);
     if (!bound) return;
     try {
       const { last, missed } = await this.source.catchUp(bound.userId, resume);
       if (bound.closed) return;
       let written = 0;
+      if (writeReplay && missed.length > 0) writeReplay(missed);
       for (const item of missed) {
-        sink.write(Outgoing.of(item.event, item.conv, item.seq));
+        if (!writeReplay) sink.write(Outgoing.of(item.event, item.conv, item.seq));
         this.advance(bound, item.conv, item.seq);
         written++;
       }

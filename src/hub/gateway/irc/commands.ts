@@ -1,0 +1,996 @@
+/**
+ * The command table (after ergo's irc/commands.go): for each IRC command, how many parameters it
+ * needs, whether it needs a registered connection, and its handler. The dispatcher (gateway.ts) checks
+ * the first two, so no handler repeats them; handlers translate to domain calls and back.
+ */
+import { randomBytes } from "node:crypto";
+import { CAPACITY_MAX, CAPACITY_MIN, HISTORY_MAX, USERNAME_RE } from "../../../protocol/limits.js";
+import type { Message, Room } from "../../../protocol/model.js";
+import type { Authenticated } from "../../domain/accounts.js";
+import { DomainError } from "../../domain/errors.js";
+import { fold, roomCursor, type ConvId } from "../../ids.js";
+import type { SequencedEvent } from "../../domain/messages.js";
+import { userMask, USER_HOST, type IrcClient } from "./client.js";
+import { ircToMarkdown, markdownToIrc } from "./format.js";
+import type { IrcGateway } from "./gateway.js";
+import type { IrcMessage } from "./line.js";
+import { N } from "./numerics.js";
+import { sendHistory } from "./render.js";
+import { chathistory } from "./chathistory.js";
+
+export interface CommandContext {
+  gw: IrcGateway;
+  client: IrcClient;
+  msg: IrcMessage;
+  label: string | undefined;
+}
+
+interface CommandSpec {
+  min: number;
+  registered: boolean;
+  run(ctx: CommandContext): Promise<void> | void;
+}
+
+/** Capabilities offered (CAP LS); `sasl` lists its mechanisms with CAP LS 302. */
+export const CAPABILITIES = [
+  "account-tag",
+  "away-notify",
+  "batch",
+  "draft/chathistory",
+  "echo-message",
+  "labeled-response",
+  "message-tags",
+  "multi-prefix",
+  "sasl",
+  "server-time",
+  "userhost-in-names",
+] as const;
+const CAP_SET = new Set<string>(CAPABILITIES);
+
+/** SASL payloads are sent in chunks of 400 base64 bytes; more than this in total is refused. */
+const SASL_MAX_BYTES = 8192;
+
+function actorOf(client: IrcClient) {
+  if (!client.actor) throw new DomainError("UNAUTHENTICATED", "not logged in");
+  return client.actor;
+}
+
+function roomOf(channel: string): string | undefined {
+  return channel.startsWith("#") && channel.length > 1 ? channel.slice(1) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Registration: CAP, AUTHENTICATE, PASS, NICK, USER
+
+function cap(ctx: CommandContext): Promise<void> | void {
+  const { client, msg, gw } = ctx;
+  const sub = msg.params[0]!.toUpperCase();
+  const server = gw.options.serverName;
+  switch (sub) {
+    case "LS": {
+      if (!client.registered) client.capNegotiating = true;
+      const version = Number(msg.params[1] ?? "0");
+      if (version > client.capVersion) client.capVersion = version;
+      const list = CAPABILITIES.map((c) => (c === "sasl" && client.capVersion >= 302 ? "sasl=PLAIN" : c));
+      client.reply({ source: server, command: "CAP", params: [client.nick, "LS", list.join(" ")] });
+      return;
+    }
+    case "LIST":
+      client.reply({
+        source: server,
+        command: "CAP",
+        params: [client.nick, "LIST", [...client.caps].join(" ")],
+      });
+      return;
+    case "REQ": {
+      if (!client.registered) client.capNegotiating = true;
+      const wanted = (msg.params[1] ?? "").split(" ").filter((c) => c !== "");
+      const known = wanted.every((c) => CAP_SET.has(c.replace(/^-/, "")));
+      if (!known || wanted.length === 0) {
+        client.reply({ source: server, command: "CAP", params: [client.nick, "NAK", msg.params[1] ?? ""] });
+        return;
+      }
+      for (const c of wanted) {
+        if (c.startsWith("-")) client.caps.delete(c.slice(1));
+        else client.caps.add(c);
+      }
+      client.reply({ source: server, command: "CAP", params: [client.nick, "ACK", msg.params[1] ?? ""] });
+      return;
+    }
+    case "END":
+      if (client.registered) return;
+      client.capNegotiating = false;
+      return tryRegister(ctx);
+    default:
+      client.numeric(N.ERR_INVALIDCAPCMD, sub, "Invalid CAP command");
+  }
+}
+
+async function authenticate(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const arg = msg.params[0]!;
+  if (client.registered) {
+    client.numeric(N.ERR_SASLALREADY, "You have already authenticated");
+    return;
+  }
+  if (arg === "*") {
+    client.sasl = undefined;
+    client.numeric(N.ERR_SASLABORTED, "SASL authentication aborted");
+    return;
+  }
+  if (!client.sasl) {
+    if (arg.toUpperCase() !== "PLAIN") {
+      client.numeric(N.RPL_SASLMECHS, "PLAIN", "are available SASL mechanisms");
+      client.numeric(N.ERR_SASLFAIL, "SASL authentication failed");
+      return;
+    }
+    client.sasl = { mechanism: "PLAIN", chunks: "" };
+    client.reply({ command: "AUTHENTICATE", params: ["+"] });
+    return;
+  }
+  if (arg !== "+") client.sasl.chunks += arg;
+  if (client.sasl.chunks.length > SASL_MAX_BYTES) {
+    client.sasl = undefined;
+    client.numeric(N.ERR_SASLTOOLONG, "SASL message too long");
+    return;
+  }
+  // A chunk of exactly 400 bytes means more follows.
+  if (arg.length === 400) return;
+  const payload = Buffer.from(client.sasl.chunks, "base64").toString("utf8");
+  client.sasl = undefined;
+  const [authzid, authcid, password] = payload.split("\0");
+  if (authcid === undefined || password === undefined || (authzid && fold(authzid) !== fold(authcid))) {
+    client.numeric(N.ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN payload");
+    return;
+  }
+  try {
+    const auth = await gw.domain.accounts.login(
+      { username: authcid, password, device: "irc" },
+      client.address,
+      client.id,
+    );
+    client.pendingAuth = auth;
+    const name = auth.user.username;
+    client.numeric(
+      N.RPL_LOGGEDIN,
+      `${client.nick === "*" ? name : client.nick}!${name}@${USER_HOST}`,
+      name,
+      `You are now logged in as ${name}`,
+    );
+    client.numeric(N.RPL_SASLSUCCESS, "SASL authentication successful");
+  } catch (error) {
+    const code = error instanceof DomainError ? error.code : "INTERNAL";
+    if (code !== "BAD_CREDENTIALS" && code !== "RATE_LIMITED" && code !== "SUSPENDED")
+      gw.refuse(ctx, error, "*");
+    client.numeric(
+      N.ERR_SASLFAIL,
+      `SASL authentication failed${error instanceof DomainError ? `: ${error.message}` : ""}`,
+    );
+  }
+}
+
+function pass(ctx: CommandContext): void {
+  if (ctx.client.registered) return ctx.client.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister");
+  ctx.client.pass = ctx.msg.params[0]!;
+}
+
+function nick(ctx: CommandContext): Promise<void> | void {
+  const { client, msg } = ctx;
+  const wanted = msg.params[0] ?? "";
+  if (wanted === "") return client.numeric(N.ERR_NONICKNAMEGIVEN, "No nickname given");
+  if (client.registered) {
+    if (fold(wanted) === fold(client.nick)) return;
+    // A nickname is the Parley username: renaming is an account change (needs the password).
+    client.numeric(
+      N.ERR_NICKLOCKED,
+      wanted,
+      "Your nickname is your Parley username; rename the account from a Parley client (/rename)",
+    );
+    return;
+  }
+  if (/[\s,*?!@#:]/.test(wanted) || wanted.startsWith("$")) {
+    return client.numeric(N.ERR_ERRONEUSNICKNAME, wanted, "Erroneous nickname");
+  }
+  client.nick = wanted;
+  return tryRegister(ctx);
+}
+
+function user(ctx: CommandContext): Promise<void> | void {
+  const { client, msg } = ctx;
+  if (client.registered) return client.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister");
+  if (msg.params.length < 4 || msg.params[0] === "" || msg.params[3] === "") {
+    return client.numeric(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters");
+  }
+  client.ident = msg.params[0]!;
+  client.realname = msg.params[3]!;
+  return tryRegister(ctx);
+}
+
+/** Completes registration once NICK, USER and CAP END are in: logs in, welcomes, shows the rooms. */
+async function tryRegister(ctx: CommandContext): Promise<void> {
+  const { client, gw } = ctx;
+  if (client.registered || client.nick === "*" || client.ident === "" || client.capNegotiating) return;
+  let auth: Authenticated | undefined = client.pendingAuth;
+  if (!auth && client.pass !== undefined) {
+    // PASS username:password, or PASS password with the account named by NICK.
+    const colon = client.pass.indexOf(":");
+    const [username, password] =
+      colon > 0 ? [client.pass.slice(0, colon), client.pass.slice(colon + 1)] : [client.nick, client.pass];
+    try {
+      auth = await gw.domain.accounts.login({ username, password, device: "irc" }, client.address, client.id);
+    } catch (error) {
+      client.numeric(
+        N.ERR_PASSWDMISMATCH,
+        error instanceof DomainError ? error.message : "Password incorrect",
+      );
+      client.close("Bad password");
+      return;
+    }
+  }
+  if (!auth && gw.options.guests) {
+    auth = await guestLogin(ctx);
+    if (!auth) return;
+  }
+  if (!auth) {
+    client.notice(
+      "This hub needs a Parley account: log in with SASL PLAIN (or PASS username:password) using your Parley username and password",
+    );
+    client.numeric(
+      N.ERR_SASLFAIL,
+      "You must authenticate with SASL (or PASS username:password) to use this server",
+    );
+    client.close("Authentication required");
+    return;
+  }
+  client.pendingAuth = undefined;
+  client.nick = auth.user.username;
+  client.registered = true;
+  if (!(await gw.bind(client, auth))) return;
+  welcome(gw, client);
+  await startSession(gw, client);
+}
+
+/** `--irc-guests`: a NICK without credentials becomes a new account of that name (or its own again). */
+async function guestLogin(ctx: CommandContext): Promise<Authenticated | undefined> {
+  const { client, gw } = ctx;
+  const key = fold(client.nick);
+  if (!USERNAME_RE.test(key)) {
+    client.numeric(
+      N.ERR_ERRONEUSNICKNAME,
+      client.nick,
+      "Nicknames are Parley usernames: 3–32 of a-z, 0-9, _ and -",
+    );
+    client.nick = "*";
+    return undefined;
+  }
+  const inUse = () => {
+    client.numeric(
+      N.ERR_NICKNAMEINUSE,
+      client.nick,
+      "Nickname is in use (a Parley account: log in with SASL)",
+    );
+    client.nick = "*";
+    return undefined;
+  };
+  let password = gw.guestPasswords.get(key);
+  if (password !== undefined) {
+    for (const c of gw.clients.values())
+      if (c !== client && c.registered && fold(c.nick) === key) return inUse();
+  } else {
+    password = randomBytes(18).toString("base64url");
+    try {
+      await gw.domain.accounts.register({ username: client.nick, password }, client.address);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === "USERNAME_TAKEN") return inUse();
+      gw.refuse(ctx, error, client.nick);
+      client.close("Registration refused");
+      return undefined;
+    }
+    gw.guestPasswords.set(key, password);
+  }
+  try {
+    return await gw.domain.accounts.login(
+      { username: client.nick, password, device: "irc" },
+      client.address,
+      client.id,
+    );
+  } catch {
+    return inUse();
+  }
+}
+
+function welcome(gw: IrcGateway, client: IrcClient): void {
+  const { serverName, networkName, version } = gw.options;
+  client.numeric(N.RPL_WELCOME, `Welcome to the ${networkName} Parley hub, ${client.nick}`);
+  client.numeric(N.RPL_YOURHOST, `Your host is ${serverName}, running version ${version}`);
+  client.numeric(N.RPL_CREATED, `This server was created ${gw.startedAt.toISOString()}`);
+  client.numeric(N.RPL_MYINFO, serverName, version, "i", "bklov");
+  const isupport = [
+    "AWAYLEN=200",
+    "CASEMAPPING=ascii",
+    "CHANLIMIT=#:",
+    "CHANMODES=b,k,l,",
+    "CHANNELLEN=49",
+    "CHANTYPES=#",
+    `CHATHISTORY=${HISTORY_MAX}`,
+    "ELIST=",
+    "KICKLEN=500",
+    "MODES=4",
+    `MONITOR=${gw.options.monitorMax}`,
+    "MSGREFTYPES=msgid,timestamp",
+    `NETWORK=${networkName}`,
+    "NICKLEN=32",
+    "PREFIX=(qo)~@",
+    "STATUSMSG=",
+    "TARGMAX=JOIN:,PART:,KICK:1,PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1",
+    "TOPICLEN=500",
+    "UTF8ONLY",
+  ];
+  for (let i = 0; i < isupport.length; i += 12) {
+    client.numeric(N.RPL_ISUPPORT, ...isupport.slice(i, i + 12), "are supported by this server");
+  }
+  client.numeric(N.ERR_NOMOTD, "MOTD File is missing");
+}
+
+/**
+ * A session's start on IRC: every room the account is in shows as a joined channel, with its recent
+ * history as a replay batch; direct messages that arrived while the user was away follow (and are
+ * marked read). Delivery writes the replay and then the live events that waited, in order.
+ */
+async function startSession(gw: IrcGateway, client: IrcClient): Promise<void> {
+  const actor = actorOf(client);
+  const { rooms } = await gw.domain.rooms.list(actor, { joined: true, detail: true, limit: 200 });
+  const cursors: Record<string, number> = {};
+  for (const room of rooms as Room[]) {
+    await gw.showChannel(client, room.name, false, room);
+    cursors[roomCursor(room.name)] = Math.max(0, (room.lastSeq ?? 0) - gw.options.historyReplay);
+  }
+  await gw.delivery.catchUp(client, { cursors }, (missed) => writeReplay(gw, client, missed));
+}
+
+function writeReplay(gw: IrcGateway, client: IrcClient, missed: readonly SequencedEvent[]): void {
+  const byConv = new Map<ConvId, Message[]>();
+  for (const item of missed) {
+    if (item.event.ev !== "message") continue;
+    const list = byConv.get(item.conv);
+    if (list) list.push(item.event);
+    else byConv.set(item.conv, [item.event]);
+  }
+  for (const messages of byConv.values()) {
+    const first = messages[0]!;
+    const target = first.room !== undefined ? `#${first.room}` : first.user!;
+    sendHistory(gw, client, target, messages);
+    if (first.user !== undefined) {
+      // Direct messages shown now count as read: the next connection does not replay them again.
+      const seq = messages.at(-1)!.seq;
+      void gw.domain.messages.read(actorOf(client), { user: first.user, seq }).catch(() => {});
+    }
+  }
+}
+
+/** JOIN line, topic and names of a room this client is in; with `replay`, its recent history too. */
+export async function showChannel(
+  gw: IrcGateway,
+  client: IrcClient,
+  name: string,
+  replay: boolean,
+  room?: Room,
+): Promise<void> {
+  const actor = actorOf(client);
+  const info =
+    room ??
+    (
+      (await gw.domain.rooms.list(actor, { joined: true, detail: true, query: name, limit: 200 }))
+        .rooms as Room[]
+    ).find((r) => fold(r.name) === fold(name));
+  if (!info) return;
+  client.channels.set(fold(info.name), {
+    name: info.name,
+    topic: info.description ?? "",
+    locked: info.locked,
+    capacity: info.capacity,
+  });
+  client.reply({ source: client.mask, command: "JOIN", params: [`#${info.name}`] });
+  sendTopic(gw, client, info.name, true);
+  await sendNames(gw, client, info.name);
+  if (replay && gw.options.historyReplay > 0) {
+    const { messages } = await gw.domain.messages.roomHistory(actor, {
+      room: info.name,
+      limit: Math.min(HISTORY_MAX, gw.options.historyReplay),
+    });
+    sendHistory(gw, client, `#${info.name}`, messages);
+  }
+}
+
+function sendTopic(gw: IrcGateway, client: IrcClient, room: string, quietIfNone: boolean): void {
+  const view = client.channels.get(fold(room));
+  if (!view || view.topic === "") {
+    if (!quietIfNone) client.numeric(N.RPL_NOTOPIC, `#${room}`, "No topic is set");
+    return;
+  }
+  client.numeric(N.RPL_TOPIC, `#${view.name}`, markdownToIrc(view.topic));
+}
+
+async function sendNames(gw: IrcGateway, client: IrcClient, room: string): Promise<void> {
+  const { members } = await gw.domain.rooms.members(actorOf(client), { room });
+  const multi = client.has("multi-prefix");
+  const userhost = client.has("userhost-in-names");
+  const names = members.map((m) => {
+    const prefix = m.role === "owner" ? (multi ? "~@" : "~") : m.role === "admin" ? "@" : "";
+    return prefix + (userhost ? userMask(m.username) : m.username);
+  });
+  const channel = `#${client.channels.get(fold(room))?.name ?? room}`;
+  // 353 lines of at most ~400 bytes of names.
+  let line: string[] = [];
+  let size = 0;
+  for (const n of names) {
+    if (size + n.length + 1 > 400 && line.length > 0) {
+      client.numeric(N.RPL_NAMREPLY, "=", channel, line.join(" "));
+      line = [];
+      size = 0;
+    }
+    line.push(n);
+    size += n.length + 1;
+  }
+  if (line.length > 0) client.numeric(N.RPL_NAMREPLY, "=", channel, line.join(" "));
+  client.numeric(N.RPL_ENDOFNAMES, channel, "End of /NAMES list");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Channels
+
+async function join(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const actor = actorOf(client);
+  if (msg.params[0] === "0") {
+    for (const view of [...client.channels.values()]) await partOne(ctx, `#${view.name}`, undefined);
+    return;
+  }
+  const channels = msg.params[0]!.split(",");
+  const keys = (msg.params[1] ?? "").split(",");
+  for (const [i, channel] of channels.entries()) {
+    const room = roomOf(channel);
+    if (room === undefined) {
+      client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
+      continue;
+    }
+    const key = fold(room);
+    if (client.channels.has(key)) continue;
+    client.joining.add(key);
+    const started = (conv: ConvId, seq: number) => gw.delivery.follow(client, conv, seq);
+    try {
+      let history: Message[] = [];
+      let info: Room;
+      try {
+        const password = keys[i] !== undefined && keys[i] !== "" ? keys[i] : undefined;
+        const joined = await gw.domain.rooms.join(
+          actor,
+          { room, ...(password !== undefined && { password }) },
+          started,
+        );
+        history = joined.history.slice(-gw.options.historyReplay);
+        info = joined.room;
+      } catch (error) {
+        // IRC creates a channel by joining it.
+        if (!(error instanceof DomainError) || error.code !== "NO_SUCH_ROOM") throw error;
+        info = (await gw.domain.rooms.create(actor, { name: room }, started)).room;
+      }
+      await gw.showChannel(client, info.name, false, info);
+      if (gw.options.historyReplay > 0) sendHistory(gw, client, `#${info.name}`, history);
+    } catch (error) {
+      gw.refuse(ctx, error, channel);
+    } finally {
+      client.joining.delete(key);
+    }
+  }
+}
+
+async function partOne(ctx: CommandContext, channel: string, reason: string | undefined): Promise<void> {
+  const { client, gw } = ctx;
+  const room = roomOf(channel);
+  const view = room === undefined ? undefined : client.channels.get(fold(room));
+  if (room === undefined || !view) {
+    const exists =
+      room !== undefined &&
+      (await gw.domain.rooms.find(room).then(
+        () => true,
+        () => false,
+      ));
+    if (exists) client.numeric(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
+    else client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
+    return;
+  }
+  // Taken off first: the member.left (or room.deleted) event this causes is this command's own.
+  client.channels.delete(fold(room));
+  try {
+    await gw.domain.rooms.leave(actorOf(client), { room });
+    client.reply({
+      source: client.mask,
+      command: "PART",
+      params: [`#${view.name}`, ...(reason ? [reason] : [])],
+    });
+  } catch (error) {
+    client.channels.set(fold(room), view);
+    gw.refuse(ctx, error, channel);
+  }
+}
+
+async function part(ctx: CommandContext): Promise<void> {
+  for (const channel of ctx.msg.params[0]!.split(",")) await partOne(ctx, channel, ctx.msg.params[1]);
+}
+
+/** A channel command's room, or a 442 (403 when it does not exist) and undefined when not on it. */
+async function joinedRoom(gw: IrcGateway, client: IrcClient, channel: string): Promise<string | undefined> {
+  const room = roomOf(channel);
+  const view = room === undefined ? undefined : client.channels.get(fold(room));
+  if (!view) {
+    const exists =
+      room !== undefined &&
+      (await gw.domain.rooms.find(room).then(
+        () => true,
+        () => false,
+      ));
+    if (exists) client.numeric(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
+    else client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
+    return undefined;
+  }
+  return view.name;
+}
+
+async function topic(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const room = await joinedRoom(gw, client, msg.params[0]!);
+  if (room === undefined) return;
+  if (msg.params.length < 2) return sendTopic(gw, client, room, false);
+  const text = msg.params[1]!;
+  await gw.domain.rooms.update(actorOf(client), {
+    room,
+    description: text === "" ? null : ircToMarkdown(text),
+  });
+}
+
+async function names(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const channel = (msg.params[0] ?? "").split(",")[0]!;
+  const room = roomOf(channel);
+  if (room !== undefined && client.isOn(room)) return sendNames(gw, client, room);
+  client.numeric(N.RPL_ENDOFNAMES, channel || "*", "End of /NAMES list");
+}
+
+async function kick(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const room = await joinedRoom(gw, client, msg.params[0]!);
+  if (room === undefined) return;
+  for (const target of msg.params[1]!.split(",")) {
+    try {
+      await gw.domain.rooms.kick(actorOf(client), {
+        room,
+        username: target,
+        ...(msg.params[2] && { reason: msg.params[2] }),
+      });
+    } catch (error) {
+      if (error instanceof DomainError && error.code === "NOT_MEMBER") {
+        client.numeric(N.ERR_USERNOTINCHANNEL, target, `#${room}`, "They aren't on that channel");
+      } else gw.refuse(ctx, error, `#${room}`);
+    }
+  }
+}
+
+async function mode(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const target = msg.params[0]!;
+  if (!target.startsWith("#")) {
+    if (fold(target) !== fold(client.nick))
+      return client.numeric(N.ERR_USERSDONTMATCH, "Can't change mode for other users");
+    if (msg.params.length > 1 && !/^[+-]?[iw]*$/.test(msg.params[1]!)) {
+      return client.numeric(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag");
+    }
+    return client.numeric(N.RPL_UMODEIS, "+");
+  }
+  const room = roomOf(target)!;
+  const view = client.channels.get(fold(room));
+  const actor = actorOf(client);
+  if (msg.params.length === 1) {
+    if (!view) return client.numeric(N.ERR_NOTONCHANNEL, target, "You're not on that channel");
+    const flags = `+nt${view.locked ? "k" : ""}${view.capacity !== undefined ? "l" : ""}`;
+    const args = [
+      ...(view.locked ? ["*"] : []),
+      ...(view.capacity !== undefined ? [String(view.capacity)] : []),
+    ];
+    client.numeric(N.RPL_CHANNELMODEIS, `#${view.name}`, flags, ...args);
+    return;
+  }
+  if (!view) return client.numeric(N.ERR_NOTONCHANNEL, target, "You're not on that channel");
+  const channel = `#${view.name}`;
+  const modes = msg.params[1]!;
+  const args = msg.params.slice(2);
+  let sign: "+" | "-" = "+";
+  for (const letter of modes) {
+    if (letter === "+" || letter === "-") {
+      sign = letter;
+      continue;
+    }
+    try {
+      switch (letter) {
+        case "b": {
+          const mask = args.shift();
+          if (mask === undefined) {
+            const { bans } = await gw.domain.rooms.bans(actor, { room: view.name });
+            for (const b of bans) {
+              client.numeric(
+                N.RPL_BANLIST,
+                channel,
+                `${b.username}!*@*`,
+                b.by,
+                String(Math.floor(b.at / 1000)),
+              );
+            }
+            client.numeric(N.RPL_ENDOFBANLIST, channel, "End of channel ban list");
+            break;
+          }
+          // Parley bans accounts: a mask names one by its nick part.
+          const username = mask.split("!")[0]!;
+          if (sign === "+") await gw.domain.rooms.ban(actor, { room: view.name, username });
+          else await gw.domain.rooms.unban(actor, { room: view.name, username });
+          client.reply({
+            source: client.mask,
+            command: "MODE",
+            params: [channel, `${sign}b`, `${username}!*@*`],
+          });
+          break;
+        }
+        case "o":
+        case "q": {
+          const username = args.shift();
+          if (username === undefined) {
+            client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+            break;
+          }
+          if (letter === "q") {
+            client.numeric(
+              N.ERR_CHANOPRIVSNEEDED,
+              channel,
+              "Ownership passes by succession; +q cannot be set",
+            );
+            break;
+          }
+          if (sign === "+") await gw.domain.rooms.promote(actor, { room: view.name, username });
+          else await gw.domain.rooms.demote(actor, { room: view.name, username });
+          break;
+        }
+        case "k": {
+          const key = args.shift();
+          if (sign === "+" && key === undefined) {
+            client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+            break;
+          }
+          // An IRC key is one word: JOIN could never send one with a space in it.
+          if (sign === "+" && (key!.trim() === "" || /[\s,]/.test(key!))) {
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", "*", "A channel key is one word");
+            break;
+          }
+          try {
+            await gw.domain.rooms.update(actor, { room: view.name, password: sign === "+" ? key! : null });
+          } catch (error) {
+            if (!(error instanceof DomainError) || error.code !== "INVALID_PARAMS") throw error;
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "k", "*", error.message);
+          }
+          break;
+        }
+        case "l": {
+          if (sign === "-") {
+            await gw.domain.rooms.update(actor, { room: view.name, capacity: null });
+            break;
+          }
+          const arg = args.shift();
+          if (arg === undefined) {
+            client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+            break;
+          }
+          const n = Number(arg);
+          if (!Number.isInteger(n) || n < CAPACITY_MIN || n > CAPACITY_MAX) {
+            const why = `A room's capacity is ${CAPACITY_MIN} to ${CAPACITY_MAX}`;
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "l", arg, why);
+            break;
+          }
+          await gw.domain.rooms.update(actor, { room: view.name, capacity: n });
+          break;
+        }
+        case "n":
+        case "t":
+          break; // always on: only members send, only admins set the topic
+        default:
+          client.numeric(N.ERR_UNKNOWNMODE, letter, "is an unknown mode char to me");
+      }
+    } catch (error) {
+      if (error instanceof DomainError && error.code === "NOT_MEMBER") {
+        client.numeric(N.ERR_USERNOTINCHANNEL, args[0] ?? "*", channel, "They aren't on that channel");
+      } else gw.refuse(ctx, error, channel);
+    }
+  }
+}
+
+async function list(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const only = msg.params[0]?.split(",").map((c) => fold(c.replace(/^#/, "")));
+  const { rooms } = await gw.domain.rooms.list(actorOf(client), { detail: true, limit: 200 });
+  client.numeric(N.RPL_LISTSTART, "Channel", "Users  Name");
+  for (const room of rooms as Room[]) {
+    if (only && !only.includes(fold(room.name))) continue;
+    const flags = room.locked ? "[+k] " : "";
+    client.numeric(
+      N.RPL_LIST,
+      `#${room.name}`,
+      String(room.members),
+      flags + markdownToIrc(room.description ?? ""),
+    );
+  }
+  client.numeric(N.RPL_LISTEND, "End of /LIST");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Messages
+
+async function privmsg(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const notice = msg.command === "NOTICE";
+  if (msg.params.length < 2 || msg.params[1] === "") {
+    if (!notice) {
+      if (msg.params.length < 1) client.numeric(N.ERR_NORECIPIENT, `No recipient given (${msg.command})`);
+      else client.numeric(N.ERR_NOTEXTTOSEND, "No text to send");
+    }
+    return;
+  }
+  let text = msg.params[1]!;
+  // CTCP: ACTION becomes an italic line; other CTCP requests have no Parley counterpart.
+  if (text.startsWith("\x01")) {
+    const inner = text.slice(1, text.endsWith("\x01") ? -1 : undefined);
+    if (!inner.startsWith("ACTION ")) return;
+    text = `\x1d${inner.slice(7)}\x1d`;
+  }
+  const body = ircToMarkdown(text);
+  const actor = actorOf(client);
+  for (const target of msg.params[0]!.split(",")) {
+    const room = roomOf(target);
+    const cid = `irc-${client.id}-${++client.nextCid}`;
+    client.pendingEchoes.set(cid, ctx.label);
+    try {
+      if (room !== undefined) {
+        if (!client.isOn(room)) {
+          client.pendingEchoes.delete(cid);
+          if (!notice)
+            client.numeric(N.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel (join it first)");
+          continue;
+        }
+        await gw.domain.messages.send(actor, { room, body, cid });
+      } else {
+        await gw.domain.messages.send(actor, { user: target, body, cid });
+        if (!notice) await tellAway(gw, client, target);
+      }
+    } catch (error) {
+      client.pendingEchoes.delete(cid);
+      gw.refuse(ctx, error, target);
+    }
+  }
+}
+
+/** RPL_AWAY for a DM to someone away on this node or offline (the message is kept for them). */
+async function tellAway(gw: IrcGateway, client: IrcClient, nick: string): Promise<void> {
+  const record = await gw.domain.accounts.findUser(nick);
+  const away = gw.localAway(record.id);
+  if (away !== undefined) return client.numeric(N.RPL_AWAY, record.username, away);
+  const view = await gw.domain.accounts.userView(record);
+  if (!view.online)
+    client.numeric(N.RPL_AWAY, record.username, "Offline; they will get your message when they connect");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Users: WHO, WHOIS, AWAY, MONITOR
+
+async function who(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const mask = msg.params[0]!;
+  const room = roomOf(mask);
+  const server = gw.options.serverName;
+  const row = (channel: string, username: string, online: boolean, prefix: string) => {
+    const who = gw.identOf(username);
+    client.numeric(
+      N.RPL_WHOREPLY,
+      channel,
+      who?.ident || username,
+      USER_HOST,
+      server,
+      username,
+      `${online ? "H" : "G"}${prefix}`,
+      `0 ${who?.realname || username}`,
+    );
+  };
+  if (room !== undefined) {
+    if (client.isOn(room)) {
+      const { members } = await gw.domain.rooms.members(actorOf(client), { room });
+      const channel = `#${client.channels.get(fold(room))!.name}`;
+      for (const m of members) {
+        const away = gw.awayByName(m.username) !== undefined;
+        const prefix = m.role === "owner" ? "~" : m.role === "admin" ? "@" : "";
+        row(channel, m.username, m.online && !away, prefix);
+      }
+    }
+  } else {
+    try {
+      const record = await gw.domain.accounts.findUser(mask);
+      const view = await gw.domain.accounts.userView(record);
+      row("*", record.username, view.online && gw.localAway(record.id) === undefined, "");
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  client.numeric(N.RPL_ENDOFWHO, mask, "End of WHO list");
+}
+
+async function whois(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const nick = msg.params[msg.params.length - 1]!;
+  try {
+    const record = await gw.domain.accounts.findUser(nick);
+    const view = await gw.domain.accounts.userView(record);
+    const name = record.username;
+    const who = gw.identOf(name);
+    client.numeric(
+      N.RPL_WHOISUSER,
+      name,
+      who?.ident || name,
+      USER_HOST,
+      "*",
+      who?.realname || view.displayName,
+    );
+    client.numeric(N.RPL_WHOISSERVER, name, gw.options.serverName, `${gw.options.networkName} Parley hub`);
+    // Guests (--irc-guests) have throwaway accounts: shown as not logged in.
+    if (!gw.guestPasswords.has(fold(name))) client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");
+    const away = gw.localAway(record.id);
+    if (away !== undefined) client.numeric(N.RPL_AWAY, name, away);
+    else if (!view.online) client.numeric(N.RPL_AWAY, name, "Offline; messages are kept for them");
+  } catch (error) {
+    if (!(error instanceof DomainError) || error.code !== "NO_SUCH_USER") throw error;
+    client.numeric(N.ERR_NOSUCHNICK, nick, "No such nick/channel");
+  }
+  client.numeric(N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list");
+}
+
+function away(ctx: CommandContext): void {
+  const { client, msg, gw } = ctx;
+  const text = msg.params[0] ?? "";
+  client.away = text === "" ? undefined : text.slice(0, 200);
+  if (client.away === undefined) client.numeric(N.RPL_UNAWAY, "You are no longer marked as being away");
+  else client.numeric(N.RPL_NOWAWAY, "You have been marked as being away");
+  // away-notify to the IRC clients on this node that share a channel with this one.
+  for (const other of gw.clients.values()) {
+    if (other === client || !other.registered || !other.has("away-notify")) continue;
+    if (![...other.channels.keys()].some((k) => client.channels.has(k))) continue;
+    other.send({
+      source: client.mask,
+      command: "AWAY",
+      params: client.away === undefined ? [] : [client.away],
+    });
+  }
+}
+
+async function monitor(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const sub = msg.params[0]!;
+  const targets = (msg.params[1] ?? "").split(",").filter((t) => t !== "");
+  switch (sub) {
+    case "+": {
+      const online: string[] = [];
+      const offline: string[] = [];
+      for (const [i, t] of targets.entries()) {
+        if (client.monitors.size >= gw.options.monitorMax && !client.monitors.has(fold(t))) {
+          client.numeric(
+            N.ERR_MONLISTFULL,
+            String(gw.options.monitorMax),
+            targets.slice(i).join(","),
+            "Monitor list is full",
+          );
+          break;
+        }
+        let status = false;
+        let name = t;
+        try {
+          const record = await gw.domain.accounts.findUser(t);
+          name = record.username;
+          status = (await gw.domain.accounts.userView(record)).online;
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+        }
+        client.monitors.set(fold(t), status);
+        (status ? online : offline).push(status ? userMask(name) : t);
+      }
+      if (online.length > 0) client.numeric(N.RPL_MONONLINE, online.join(","));
+      if (offline.length > 0) client.numeric(N.RPL_MONOFFLINE, offline.join(","));
+      return;
+    }
+    case "-":
+      for (const t of targets) client.monitors.delete(fold(t));
+      return;
+    case "C":
+    case "c":
+      client.monitors.clear();
+      return;
+    case "L":
+    case "l":
+      if (client.monitors.size > 0) client.numeric(N.RPL_MONLIST, [...client.monitors.keys()].join(","));
+      client.numeric(N.RPL_ENDOFMONLIST, "End of MONITOR list");
+      return;
+    case "S":
+    case "s": {
+      const on = [...client.monitors].filter(([, s]) => s).map(([k]) => userMask(k));
+      const off = [...client.monitors].filter(([, s]) => !s).map(([k]) => k);
+      if (on.length > 0) client.numeric(N.RPL_MONONLINE, on.join(","));
+      if (off.length > 0) client.numeric(N.RPL_MONOFFLINE, off.join(","));
+      return;
+    }
+    default:
+      client.numeric(N.ERR_UNKNOWNCOMMAND, "MONITOR", "Unknown MONITOR subcommand");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+async function userhost(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const found: string[] = [];
+  for (const nick of msg.params.slice(0, 5)) {
+    try {
+      const record = await gw.domain.accounts.findUser(nick);
+      const ident = gw.identOf(record.username)?.ident || record.username;
+      const away = gw.localAway(record.id) !== undefined;
+      found.push(`${record.username}=${away ? "-" : "+"}${ident}@${USER_HOST}`);
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+    }
+  }
+  client.numeric(N.RPL_USERHOST, found.join(" "));
+}
+
+function ping(ctx: CommandContext): void {
+  const server = ctx.gw.options.serverName;
+  ctx.client.reply({ source: server, command: "PONG", params: [server, ctx.msg.params[0]!] });
+}
+
+function quit(ctx: CommandContext): void {
+  ctx.client.closing = "quit";
+  ctx.client.close(`Closing link (${ctx.msg.params[0] ?? "Quit"})`);
+}
+
+const cmd = (min: number, registered: boolean, run: CommandSpec["run"]): CommandSpec => ({
+  min,
+  registered,
+  run,
+});
+
+export const COMMANDS: Record<string, CommandSpec> = {
+  CAP: cmd(1, false, cap),
+  AUTHENTICATE: cmd(1, false, authenticate),
+  PASS: cmd(1, false, pass),
+  NICK: cmd(0, false, nick),
+  USER: cmd(1, false, user),
+  PING: cmd(1, false, ping),
+  PONG: cmd(0, false, () => {}),
+  QUIT: cmd(0, false, quit),
+  JOIN: cmd(1, true, join),
+  PART: cmd(1, true, part),
+  TOPIC: cmd(1, true, topic),
+  NAMES: cmd(0, true, names),
+  KICK: cmd(2, true, kick),
+  MODE: cmd(1, true, mode),
+  LIST: cmd(0, true, list),
+  PRIVMSG: cmd(0, true, privmsg),
+  NOTICE: cmd(0, true, privmsg),
+  TAGMSG: cmd(1, true, () => {}),
+  CHATHISTORY: cmd(1, true, chathistory),
+  WHO: cmd(1, true, who),
+  WHOIS: cmd(1, true, whois),
+  AWAY: cmd(0, true, away),
+  MONITOR: cmd(1, true, monitor),
+  USERHOST: cmd(1, true, userhost),
+  MOTD: cmd(0, true, (ctx) => ctx.client.numeric(N.ERR_NOMOTD, "MOTD File is missing")),
+};

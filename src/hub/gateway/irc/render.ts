@@ -1,0 +1,309 @@
+/**
+ * Parley events → IRC lines, per connection (each has its own capabilities and channels). What has no
+ * IRC form (read markers, settings, devices, direct-chat requests) is not shown.
+ */
+import type { AnyEvent } from "../../../protocol/events.js";
+import type { Message } from "../../../protocol/model.js";
+import { fold } from "../../ids.js";
+import type { IrcClient } from "./client.js";
+import { userMask } from "./client.js";
+import { markdownToIrc } from "./format.js";
+import type { IrcGateway } from "./gateway.js";
+import { MAX_BODY_BYTES, splitUtf8, type OutMessage } from "./line.js";
+
+type Tags = Array<[string, string | undefined]>;
+
+/** The message id IRC clients see: the seq first, so CHATHISTORY can page from it without a lookup. */
+export function msgidOf(m: { seq: number; id: string }): string {
+  return `${m.seq}-${m.id}`;
+}
+
+/** The seq inside a msgid made by `msgidOf`, if it is one. */
+export function seqOfMsgid(msgid: string): number | undefined {
+  const m = /^(\d+)-/.exec(msgid);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Tags of a message for this client: server-time, msgid, account-tag, as negotiated. */
+export function messageTags(
+  client: IrcClient,
+  m: { ts: number; seq: number; id: string; from: string },
+): Tags {
+  const tags: Tags = [];
+  if (client.has("server-time")) tags.push(["time", new Date(m.ts).toISOString()]);
+  if (client.has("message-tags")) tags.push(["msgid", msgidOf(m)]);
+  if (client.has("account-tag")) tags.push(["account", m.from]);
+  return tags;
+}
+
+/**
+ * A Parley message as the PRIVMSG lines this client gets: one per line of the body, each cut to fit
+ * IRC's 512 bytes. `command` is NOTICE for nothing today; kept so a future notice kind maps here.
+ */
+export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []): OutMessage[] {
+  const me = client.username;
+  const fromMe = me !== undefined && fold(m.from) === fold(me);
+  const target = m.room !== undefined ? `#${m.room}` : fromMe ? m.user! : me!;
+  const source = userMask(m.from);
+  const tags = [...extraTags, ...messageTags(client, m)];
+  let text = m.deleted ? "(message deleted)" : m.e2e ? SEALED_TEXT : markdownToIrc(m.body);
+  // IRC has no threads: a reply says whom it answers, with the start of the original.
+  if (m.quote && !m.deleted) {
+    const quoted = m.quote.deleted ? "a deleted message" : `"${markdownToIrc(m.quote.text)}"`;
+    text = `(re ${m.quote.from}: ${quoted}) ${text}`;
+  }
+  if (m.file && !m.deleted) text = `${text}${text ? " " : ""}[file: ${m.file.name}, ${m.file.size} bytes]`;
+  // Room for the prefix, command and target within the 512 bytes.
+  const room = MAX_BODY_BYTES - (source.length + target.length + 24);
+  const out: OutMessage[] = [];
+  for (const line of text.split("\n")) {
+    for (const piece of splitUtf8(line, room)) {
+      if (piece === "" && text !== "") continue;
+      out.push({
+        tags: out.length === 0 ? tags : tags.filter(([k]) => k !== "msgid"),
+        source,
+        command: "PRIVMSG",
+        params: [target, piece],
+      });
+    }
+  }
+  return out;
+}
+
+/** What an IRC client shows for a message of an end-to-end encrypted room: it holds no device keys. */
+export const SEALED_TEXT = "[sealed: end-to-end encrypted, open it in a Parley client]";
+
+/**
+ * An edit, deletion or reaction as a plain-text NOTICE from the server, in the channel (or the query)
+ * the message is in: every IRC client shows it. The draft tags (`draft/message-redaction`,
+ * `+draft/react`) would need the original message's msgid, which these events do not carry.
+ */
+function changeNotice(
+  gw: IrcGateway,
+  client: IrcClient,
+  event: { room?: string | undefined; conv?: string | undefined; muted?: boolean | undefined },
+  text: string,
+): void {
+  let target: string;
+  let source = gw.options.serverName;
+  if (event.room !== undefined) {
+    if (!client.isOn(event.room)) return;
+    target = `#${event.room}`;
+  } else if (event.conv?.startsWith("dm:") && client.username !== undefined) {
+    // In the query with the other party, as IRC clients file a notice from them to you.
+    source = gw.maskOf(event.conv.slice(3));
+    target = client.username;
+  } else return;
+  if (event.muted) return;
+  const room = MAX_BODY_BYTES - (source.length + target.length + 24);
+  client.send({ source, command: "NOTICE", params: [target, splitUtf8(`* ${text}`, room)[0] ?? ""] });
+}
+
+/** Sends messages as a `chathistory` batch when the client has `batch`, else one by one. */
+export function sendHistory(
+  gw: IrcGateway,
+  client: IrcClient,
+  target: string,
+  messages: readonly Message[],
+): void {
+  if (messages.length === 0 && !client.has("batch")) return;
+  const batched = client.has("batch");
+  const id = batched ? `h${++client.nextBatch}` : undefined;
+  if (id)
+    client.reply({
+      source: gw.options.serverName,
+      command: "BATCH",
+      params: [`+${id}`, "chathistory", target],
+    });
+  for (const m of messages) {
+    for (const line of messageLines(client, m, id ? [["batch", id]] : [])) client.reply(line);
+  }
+  if (id) client.reply({ source: gw.options.serverName, command: "BATCH", params: [`-${id}`] });
+}
+
+export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent): void {
+  if (!client.registered || !client.username) return;
+  const me = client.username;
+  const server = gw.options.serverName;
+  const isMe = (name: string) => fold(name) === fold(me);
+  switch (event.ev) {
+    case "message": {
+      const cid = event.cid;
+      if (cid !== undefined && client.pendingEchoes.has(cid)) {
+        // This connection's own message: shown only with echo-message, tagged with its command's label.
+        const label = client.pendingEchoes.get(cid);
+        client.pendingEchoes.delete(cid);
+        if (!client.has("echo-message")) return;
+        const lines = messageLines(client, event);
+        if (label !== undefined && client.collector?.label === label) {
+          for (const l of lines) client.collector.lines.push(l);
+        } else {
+          lines.forEach((l, i) =>
+            client.send(
+              label !== undefined && i === 0 ? { ...l, tags: [["label", label], ...(l.tags ?? [])] } : l,
+            ),
+          );
+        }
+        return;
+      }
+      if (event.room !== undefined && !client.isOn(event.room)) return;
+      for (const l of messageLines(client, event)) client.send(l);
+      return;
+    }
+    case "member.joined": {
+      const key = fold(event.room);
+      if (isMe(event.username)) {
+        // Joined on another device: show the channel here too. A JOIN of this connection is its own.
+        if (client.joining.has(key) || client.channels.has(key)) return;
+        void gw
+          .showChannel(client, event.room, true)
+          .catch((error: unknown) =>
+            gw.log.warn({ err: error, conn: client.id }, "irc: showing a joined channel failed"),
+          );
+        return;
+      }
+      if (!client.channels.has(key)) return;
+      client.send({ source: gw.maskOf(event.username), command: "JOIN", params: [`#${event.room}`] });
+      // away-notify: someone away (on this node) joining is shown as away at once.
+      const away = gw.awayByName(event.username);
+      if (away !== undefined && client.has("away-notify")) {
+        client.send({ source: gw.maskOf(event.username), command: "AWAY", params: [away] });
+      }
+      return;
+    }
+    case "member.left": {
+      const key = fold(event.room);
+      if (!client.channels.has(key)) return;
+      const channel = `#${event.room}`;
+      if (event.reason === "left") {
+        client.send({ source: userMask(event.username), command: "PART", params: [channel] });
+      } else {
+        const by = event.by ?? server;
+        client.send({
+          source: event.by ? userMask(by) : server,
+          command: "KICK",
+          params: [channel, event.username, event.message ?? by],
+        });
+      }
+      if (isMe(event.username)) client.channels.delete(key);
+      return;
+    }
+    case "kicked":
+    case "banned":
+      // The member.left event already showed it; the reason text is added as a notice.
+      if (event.reason) client.notice(`${event.by} ${event.ev} you from #${event.room}: ${event.reason}`);
+      return;
+    case "role.changed": {
+      if (!client.isOn(event.room)) return;
+      const mode = event.role === "owner" ? "+q" : event.role === "admin" ? "+o" : "-o";
+      client.send({
+        source: event.by ? userMask(event.by) : server,
+        command: "MODE",
+        params: [`#${event.room}`, mode, event.username],
+      });
+      return;
+    }
+    case "room.updated": {
+      const key = fold(event.room.name);
+      const view = client.channels.get(key);
+      if (!view) return;
+      const channel = `#${event.room.name}`;
+      const source = event.by ? userMask(event.by) : server;
+      const topic = event.room.description ?? "";
+      if (topic !== view.topic) {
+        view.topic = topic;
+        client.reply({ source, command: "TOPIC", params: [channel, markdownToIrc(topic)] });
+      }
+      if (event.room.locked !== view.locked) {
+        view.locked = event.room.locked;
+        client.send({
+          source,
+          command: "MODE",
+          params: [channel, view.locked ? "+k" : "-k", ...(view.locked ? ["*"] : [])],
+        });
+      }
+      if (event.room.capacity !== view.capacity) {
+        view.capacity = event.room.capacity;
+        const cap = view.capacity;
+        client.send({
+          source,
+          command: "MODE",
+          params: cap === undefined ? [channel, "-l"] : [channel, "+l", String(cap)],
+        });
+      }
+      return;
+    }
+    case "room.deleted": {
+      const key = fold(event.room);
+      if (!client.channels.has(key)) return;
+      client.channels.delete(key);
+      client.send({
+        source: server,
+        command: "KICK",
+        params: [`#${event.room}`, me, "The room was deleted"],
+      });
+      return;
+    }
+    case "user.renamed": {
+      if (isMe(event.from)) {
+        client.send({ source: client.mask, command: "NICK", params: [event.to] });
+        client.nick = event.to;
+        client.username = event.to;
+        return;
+      }
+      client.send({ source: userMask(event.from), command: "NICK", params: [event.to] });
+      const key = fold(event.from);
+      if (client.monitors.has(key)) {
+        const status = client.monitors.get(key);
+        client.monitors.delete(key);
+        client.monitors.set(fold(event.to), status);
+      }
+      return;
+    }
+    case "presence": {
+      const key = fold(event.username);
+      if (client.monitors.has(key) && client.monitors.get(key) !== event.online) {
+        client.monitors.set(key, event.online);
+        client.send({
+          source: server,
+          command: event.online ? "730" : "731",
+          params: [client.nick, event.online ? userMask(event.username) : event.username],
+        });
+      }
+      // An offline member stays in the channel (Parley keeps memberships): away-notify shows it as away.
+      if (client.has("away-notify")) {
+        client.send({
+          source: userMask(event.username),
+          command: "AWAY",
+          params: event.online ? [] : ["Offline (messages are kept for them)"],
+        });
+      }
+      return;
+    }
+    case "message.edited": {
+      const first = markdownToIrc(event.body).split("\n", 1)[0] ?? "";
+      changeNotice(gw, client, event, `${event.from} edited a message: ${first}`);
+      return;
+    }
+    case "message.deleted":
+      changeNotice(gw, client, event, `${event.by} deleted a message`);
+      return;
+    case "reaction":
+      changeNotice(
+        gw,
+        client,
+        event,
+        event.on ? `${event.user} reacted ${event.emoji}` : `${event.user} took back ${event.emoji}`,
+      );
+      return;
+    case "session.ended":
+    case "user.updated":
+    case "settings.changed":
+    case "read.changed":
+    case "p2p.request":
+    case "p2p.answered":
+    case "p2p.cancelled":
+    case "devices.changed":
+      return;
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * The IRC gateway through raw plain and TLS sockets against a real hub: registration, the room ↔
+ * channel mapping both ways with a WebSocket client, offline DMs, moderation modes, history, and bad
+ * input and limits (issue 14). Users are shared by the file; each test uses rooms of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PASSWORD, registerAndLogin, type TestClient } from "../helpers/client.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+import { IrcTestClient } from "../helpers/irc.js";
+import type { RunningHub } from "../../src/hub/server.js";
+
+let hub: TestHub & { hub: RunningHub };
+let ircPort: number;
+let ircTlsPort: number;
+let web: TestClient;
+const open: IrcTestClient[] = [];
+
+beforeAll(async () => {
+  hub = await startHub({ config: { rateLimits: false, ircPort: 0, ircTlsPort: 0, ircHistoryReplay: 20 } });
+  ircPort = hub.hub.irc!.port!;
+  ircTlsPort = hub.hub.irc!.tlsPort!;
+  web = await registerAndLogin(hub.url, "i-web");
+  for (const u of ["i-ann", "i-bob", "i-cat", "i-dan"]) {
+    await hub.hub.domain.accounts.register({ username: u, password: PASSWORD }, "127.0.0.1");
+  }
+});
+afterAll(async () => {
+  await Promise.all(open.map((c) => c.close()));
+  await web?.close();
+  await hub?.stop();
+});
+
+let rooms = 0;
+const roomName = (stem: string) => `${stem}-${++rooms}`;
+
+async function irc(username?: string, caps: string[] = [], tls = false): Promise<IrcTestClient> {
+  const c = await IrcTestClient.connect(tls ? ircTlsPort : ircPort, { tls });
+  open.push(c);
+  if (username) await c.saslLogin(username, PASSWORD, caps);
+  return c;
+}
+
+describe("registration", () => {
+  it("logs in with SASL PLAIN over TLS; the nick is the Parley username", async () => {
+    const c = await IrcTestClient.connect(ircTlsPort, { tls: true });
+    open.push(c);
+    c.send("CAP LS 302");
+    const ls = await c.expectCommand("CAP");
+    expect(ls.params[2]).toContain("sasl=PLAIN");
+    expect(ls.params[2]).toContain("draft/chathistory");
+    c.send("CAP REQ :sasl");
+    await c.expect((m) => m.command === "CAP" && m.params[1] === "ACK");
+    c.send("AUTHENTICATE PLAIN");
+    await c.expectCommand("AUTHENTICATE", "+");
+    c.send(`AUTHENTICATE ${Buffer.from(`\0I-ANN\0${PASSWORD}`).toString("base64")}`);
+    await c.expectCommand("900");
+    await c.expectCommand("903");
+    c.send("NICK whatever");
+    c.send("USER x 0 * :X");
+    c.send("CAP END");
+    const welcome = await c.expectCommand("001");
+    expect(welcome.params[0]).toBe("i-ann");
+    const isupport = [await c.expectCommand("005"), await c.expectCommand("005")];
+    expect(isupport.flatMap((m) => m.params).join(" ")).toContain("PREFIX=(qo)~@");
+  });
+
+  it("refuses a wrong SASL password with 904 and lets the client try again", async () => {
+    const c = await irc();
+    c.send("CAP REQ :sasl");
+    await c.expect((m) => m.command === "CAP");
+    c.send("AUTHENTICATE PLAIN");
+    await c.expectCommand("AUTHENTICATE", "+");
+    c.send(`AUTHENTICATE ${Buffer.from(`\0i-bob\0wrong password!`).toString("base64")}`);
+    await c.expectCommand("904");
+    c.send("AUTHENTICATE PLAIN");
+    await c.expectCommand("AUTHENTICATE", "+");
+    c.send(`AUTHENTICATE ${Buffer.from(`\0i-bob\0${PASSWORD}`).toString("base64")}`);
+    await c.expectCommand("903");
+  });
+
+  it("accepts PASS username:password from clients without SASL", async () => {
+    const c = await irc();
+    c.send(`PASS :i-bob:${PASSWORD}`);
+    c.send("NICK i-bob");
+    c.send("USER b 0 * :B");
+    expect((await c.expectCommand("001")).params[0]).toBe("i-bob");
+  });
+
+  it("refuses a client that does not log in, saying how, then closes", async () => {
+    const c = await irc();
+    c.send("NICK stranger");
+    c.send("USER s 0 * :S");
+    const notice = await c.expectCommand("NOTICE");
+    expect(notice.params[1]).toMatch(/SASL/);
+    await c.expectCommand("904");
+    await c.expectCommand("ERROR");
+  });
+
+  it("refuses a nick change with ERR_NICKLOCKED", async () => {
+    const c = await irc("i-cat");
+    c.send("NICK other");
+    const m = await c.expectCommand("902");
+    expect(m.params[2]).toMatch(/rename/);
+  });
+
+  it("answers commands before registration with 451", async () => {
+    const c = await irc();
+    c.send("JOIN #x");
+    await c.expectCommand("451");
+  });
+});
+
+describe("channels", () => {
+  it("chats both ways with a WebSocket client, converting formatting", async () => {
+    const room = roomName("chat");
+    await web.call("room.create", { name: room });
+    const ann = await irc("i-ann", ["server-time", "message-tags", "account-tag"]);
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("JOIN", `#${room}`);
+    const names = await ann.expectCommand("353");
+    expect(names.params[3]!.split(" ").sort()).toEqual(["i-ann", "~i-web"]);
+    await ann.expectCommand("366");
+    await web.nextEvent("member.joined", (e) => e.username === "i-ann");
+
+    await web.call("msg.send", { room, body: "hello **world** and `code`", cid: "w1" });
+    const got = await ann.expect((m) => m.command === "PRIVMSG" && m.params[0] === `#${room}`);
+    expect(got.params[1]).toBe("hello \x02world\x02 and \x11code\x11");
+    expect(got.tags.get("account")).toBe("i-web");
+    expect(got.tags.get("time")).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(got.tags.get("msgid")).toBeTruthy();
+
+    ann.send(`PRIVMSG #${room} :from \x02irc\x02 with \x1ditalics\x1d\x0304 and colour`);
+    const ev = await web.nextEvent("message", (m) => m.from === "i-ann");
+    expect(ev.body).toBe("from **irc** with *italics* and colour");
+  });
+
+  it("shows replies with their quote, and edits, reactions and deletions as notices", async () => {
+    const room = roomName("changes");
+    await web.call("room.create", { name: room });
+    const cat = await irc("i-cat");
+    cat.send(`JOIN #${room}`);
+    await cat.expectCommand("366");
+    const sent = await web.call("msg.send", { room, body: "the **first** line\nand more", cid: "c1" });
+    await cat.expect((m) => m.command === "PRIVMSG" && m.params[1] === "the \x02first\x02 line");
+    await web.call("msg.send", { room, body: "an answer", cid: "c2", replyTo: sent.id });
+    const reply = await cat.expect((m) => m.command === "PRIVMSG" && m.params[1]!.endsWith("an answer"));
+    expect(reply.params[1]).toBe('(re i-web: "the \x02first\x02 line") an answer');
+    const notice = (text: string) =>
+      cat.expect((m) => m.command === "NOTICE" && m.params[0] === `#${room}` && m.params[1] === text);
+    await web.call("msg.edit", { messageId: sent.id, body: "the *new* line", cid: "e1" });
+    await notice("* i-web edited a message: the \x1dnew\x1d line");
+    await web.call("msg.react", { messageId: sent.id, emoji: "👍", on: true, cid: "r1" });
+    await notice("* i-web reacted 👍");
+    await web.call("msg.react", { messageId: sent.id, emoji: "👍", on: false, cid: "r2" });
+    await notice("* i-web took back 👍");
+    await web.call("msg.delete", { messageId: sent.id, cid: "d1" });
+    await notice("* i-web deleted a message");
+    // History shows the tombstone and the reply's quote saying so.
+    cat.send(`CHATHISTORY LATEST #${room} * 10`);
+    await cat.expect((m) => m.command === "PRIVMSG" && m.params[1] === "(message deleted)");
+    await cat.expect(
+      (m) => m.command === "PRIVMSG" && m.params[1] === "(re i-web: a deleted message) an answer",
+    );
+  });
+
+  it("joins a password room with its key, and is refused without", async () => {
+    const room = roomName("locked");
+    await web.call("room.create", { name: room, password: "open sesame" });
+    const bob = await irc("i-bob");
+    bob.send(`JOIN #${room}`);
+    await bob.expectCommand("475");
+    bob.send(`JOIN #${room} wrongkey`);
+    await bob.expectCommand("475");
+    bob.send(`JOIN #${room} :open sesame`);
+    await bob.expectCommand("JOIN", `#${room}`);
+  });
+
+  it("creates a channel on JOIN, shows topic, modes and kicks", async () => {
+    const room = roomName("mod");
+    const ann = await irc("i-ann", ["multi-prefix"]);
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("JOIN", `#${room}`);
+    expect((await ann.expectCommand("353")).params[3]).toBe("~@i-ann");
+    const dan = await irc("i-dan");
+    dan.send(`JOIN #${room}`);
+    await dan.expectCommand("366");
+    await ann.expect((m) => m.command === "JOIN" && m.source?.startsWith("i-dan!") === true);
+
+    ann.send(`TOPIC #${room} :the \x02topic\x02`);
+    const topic = await dan.expectCommand("TOPIC", `#${room}`);
+    expect(topic.params[1]).toBe("the \x02topic\x02");
+
+    ann.send(`MODE #${room} +o i-dan`);
+    await dan.expectCommand("MODE", `#${room}`, "+o", "i-dan");
+    ann.send(`MODE #${room} +l 5`);
+    await dan.expectCommand("MODE", `#${room}`, "+l", "5");
+    ann.send(`MODE #${room} +k :two words`);
+    await ann.expectCommand("696");
+    ann.send(`MODE #${room} +l 1`);
+    await ann.expectCommand("696");
+    ann.send(`MODE #${room} +k secret`);
+    await dan.expectCommand("MODE", `#${room}`, "+k");
+    dan.send(`MODE #${room}`);
+    const modes = await dan.expectCommand("324");
+    expect(modes.params[2]).toBe("+ntkl");
+
+    // An admin may not kick the owner: the domain decides, the gateway says 482.
+    dan.send(`KICK #${room} i-ann :no`);
+    await dan.expectCommand("482");
+    ann.send(`KICK #${room} i-dan :bye`);
+    const kick = await dan.expectCommand("KICK", `#${room}`, "i-dan");
+    expect(kick.source).toMatch(/^i-ann!/);
+    dan.send(`PRIVMSG #${room} :still here?`);
+    await dan.expectCommand("404");
+
+    ann.send(`MODE #${room} +b i-dan`);
+    await ann.expectCommand("MODE", `#${room}`, "+b", "i-dan!*@*");
+    dan.send(`JOIN #${room} secret`);
+    await dan.expectCommand("474");
+    ann.send(`MODE #${room} b`);
+    const ban = await ann.expectCommand("367");
+    expect(ban.params[2]).toBe("i-dan!*@*");
+  });
+
+  it("replays recent history in a chathistory batch on JOIN, and answers CHATHISTORY", async () => {
+    const room = roomName("hist");
+    await web.call("room.create", { name: room });
+    for (let i = 1; i <= 5; i++) await web.call("msg.send", { room, body: `old ${i}`, cid: `h${room}${i}` });
+    const cat = await irc("i-cat", ["batch", "server-time", "message-tags"]);
+    cat.send(`JOIN #${room}`);
+    const start = await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
+    const id = start.params[0]!.slice(1);
+    const lines: string[] = [];
+    for (;;) {
+      const m = await cat.expect(
+        (x) => x.command === "PRIVMSG" || (x.command === "BATCH" && x.params[0] === `-${id}`),
+      );
+      if (m.command === "BATCH") break;
+      expect(m.tags.get("batch")).toBe(id);
+      lines.push(m.params[1]!);
+    }
+    expect(lines).toEqual(["old 1", "old 2", "old 3", "old 4", "old 5"]);
+
+    cat.send(`CHATHISTORY LATEST #${room} * 2`);
+    await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
+    const a = await cat.expectCommand("PRIVMSG");
+    const b = await cat.expectCommand("PRIVMSG");
+    expect([a.params[1], b.params[1]]).toEqual(["old 4", "old 5"]);
+    cat.send(`CHATHISTORY BEFORE #${room} msgid=${a.tags.get("msgid")} 10`);
+    await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
+    expect((await cat.expectCommand("PRIVMSG")).params[1]).toBe("old 1");
+    const texts = async () => {
+      const start = await cat.expect((m) => m.command === "BATCH" && m.params[1] === "chathistory");
+      const out: string[] = [];
+      for (;;) {
+        const m = await cat.expect(
+          (x) =>
+            x.command === "PRIVMSG" ||
+            (x.command === "BATCH" && x.params[0] === `-${start.params[0]!.slice(1)}`),
+        );
+        if (m.command === "BATCH") return out;
+        out.push(m.params[1]!);
+      }
+    };
+    const second = (await cat.sync()).length; // drain
+    void second;
+    cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 3`);
+    expect(await texts()).toEqual(["old 3", "old 4", "old 5"]);
+    cat.send(
+      `CHATHISTORY BETWEEN #${room} msgid=${b.tags.get("msgid")} timestamp=2000-01-01T00:00:00.000Z 2`,
+    );
+    expect(await texts()).toEqual(["old 3", "old 4"]);
+    cat.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2100-01-01T00:00:00.000Z 10");
+    await cat.expect((m) => m.command === "CHATHISTORY" && m.params[1] === `#${room}`);
+  });
+
+  it("lists rooms and answers WHO and WHOIS", async () => {
+    const room = roomName("list");
+    await web.call("room.create", { name: room, description: "a listed room" });
+    const bob = await irc("i-bob");
+    bob.send("LIST");
+    const entry = await bob.expect((m) => m.command === "322" && m.params[1] === `#${room}`);
+    expect(entry.params[3]).toBe("a listed room");
+    bob.send("WHOIS i-web");
+    const whois = await bob.expectCommand("311");
+    expect(whois.params[1]).toBe("i-web");
+    await bob.expectCommand("330");
+    await bob.expectCommand("318");
+    bob.send("WHOIS nobody-here");
+    await bob.expectCommand("401");
+  });
+});
+
+describe("direct messages and presence", () => {
+  it("delivers a DM sent while the IRC user was offline when they connect", async () => {
+    await web.call("msg.send", { user: "i-dan", body: "while you were *away*", cid: "dm-off-1" });
+    const dan = await irc("i-dan", ["batch"]);
+    // The replay is part of the welcome (saslLogin waited for it).
+    const line = dan.lines.find((l) => l.includes("PRIVMSG i-dan :while you were"));
+    expect(line).toMatch(/^\S+ :i-web!\S+ PRIVMSG i-dan :while you were /);
+    expect(line!.endsWith("while you were \x1daway\x1d")).toBe(true);
+    // Shown once: it is marked read, so the next connection does not replay it.
+    await dan.close();
+    const again = await irc("i-dan");
+    const lines = await again.sync();
+    expect(lines.some((l) => l.command === "PRIVMSG" && l.params[1]?.includes("while you were"))).toBe(false);
+  });
+
+  it("sends DMs both ways; echo-message with labeled-response tags the echo", async () => {
+    const ann = await irc("i-ann", ["echo-message", "labeled-response", "message-tags", "batch"]);
+    ann.send("@label=abc PRIVMSG i-web :hi from irc");
+    const echo = await ann.expect((m) => m.command === "PRIVMSG" && m.params[0] === "i-web");
+    expect(echo.tags.get("label")).toBe("abc");
+    const ev = await web.nextEvent("message", (m) => m.body === "hi from irc");
+    expect(ev.user).toBe("i-ann");
+    await web.call("msg.send", { user: "i-ann", body: "hi back", cid: "dm-back" });
+    const back = await ann.expect((m) => m.command === "PRIVMSG" && m.params[1] === "hi back");
+    expect(back.params[0]).toBe("i-ann");
+    ann.send("@label=xyz PING x");
+    const pong = await ann.expectCommand("PONG");
+    expect(pong.tags.get("label")).toBe("xyz");
+  });
+
+  it("MONITOR reports who is online and who comes online", async () => {
+    const bob = await irc("i-bob");
+    await hub.hub.domain.accounts.register({ username: "i-eve", password: PASSWORD }, "127.0.0.1");
+    bob.send("MONITOR + i-eve,nobody-x");
+    await bob.expect((m) => m.command === "731" && m.params[1] === "i-eve,nobody-x");
+    const eve = await irc("i-eve");
+    await bob.expect((m) => m.command === "730" && m.params[1]!.startsWith("i-eve!"));
+    await eve.close();
+    await bob.expect((m) => m.command === "731" && m.params[1] === "i-eve");
+  });
+});
+
+describe("bad input and limits", () => {
+  it("answers each garbage line with a numeric and stays up", async () => {
+    const c = await irc("i-bob");
+    c.send(Buffer.from([0x50, 0x52, 0x49, 0x56, 0x4d, 0x53, 0x47, 0x20, 0xff, 0xfe, 0x0d, 0x0a]));
+    await c.expect((m) => m.command === "FAIL" && m.params[1] === "INVALID_UTF8");
+    c.send(`PRIVMSG #x :${"a".repeat(600)}`);
+    await c.expectCommand("417");
+    c.send(`@${"t=".padEnd(9000, "v")} PING x`);
+    await c.expectCommand("417");
+    c.send("FROBNICATE now");
+    await c.expectCommand("421", "i-bob", "FROBNICATE");
+    c.send("KICK");
+    await c.expectCommand("461");
+    c.send("@=bad PING x");
+    await c.expectCommand("421");
+    c.send("JOIN #Not/Valid!");
+    await c.expect((m) => m.command === "476" || m.command === "403");
+    c.send("PRIVMSG nobody-at-all :hi");
+    await c.expectCommand("401");
+    await c.sync();
+  });
+
+  it("closes a client that sends too many bad lines", async () => {
+    const c = await irc();
+    for (let i = 0; i < 25; i++) c.send(`${i}${i} bad`);
+    await c.expect((m) => m.command === "ERROR" && /bad lines/.test(m.params[0]!));
+  });
+
+  it("survives a line without end and resyncs", async () => {
+    const c = await irc("i-cat");
+    c.send(Buffer.alloc(20_000, 0x61));
+    c.send("\r\nPING after");
+    await c.expectCommand("417");
+    await c.expect((m) => m.command === "PONG" && m.params[1] === "after");
+  });
+});
