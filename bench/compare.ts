@@ -7,6 +7,7 @@
  *   npm run bench:compare -- [--quick] [--only fanout,idle] [--servers parley,parley-tls,inspircd,bare]
  *                            [--scenarios a,b] [--repeat 3] [--naive] [--workers 1] [--dist]
  *
+ * parley-metrics (not in the default set) is the plaintext hub with --metrics-port: the cost of metrics.
  * --repeat  runs per scenario and server, interleaved (default 3, 1 with --quick); the tables show the
  *           median run, the JSON has every run
  * --naive   also run the bare server's slower modes: `bare-naive` (one `ws.send()` per recipient) and
@@ -82,6 +83,17 @@ async function start(name: string, tpl: Template | undefined): Promise<Server> {
         dataDir: copyTemplate(tpl!),
         preferDist: values.dist ?? false,
         gcProbe: true,
+      });
+    case "parley-metrics":
+      // The plaintext hub with Prometheus metrics on (their own listener, an ephemeral port): beside
+      // `parley` it measures what metrics cost the hot path.
+      return startParley({
+        insecure: true,
+        name,
+        dataDir: copyTemplate(tpl!),
+        preferDist: values.dist ?? false,
+        gcProbe: true,
+        args: ["--metrics-port", "0"],
       });
     case "parley-base":
       if (!baseline) throw new Error("parley-base needs --baseline DIR");
