@@ -8,81 +8,28 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { CLI, ROOT, startHub, type TestHub } from "../helpers/hub.js";
-import { STARTUP_MS, Terminal, haveTmux } from "./tmux.js";
+import { startHub, type TestHub } from "../helpers/hub.js";
+import { terminalKit } from "./terminal-kit.js";
+import { haveTmux } from "./tmux.js";
 
 const WIDTH = 100;
 const HEIGHT = 30;
 
 let hub: TestHub;
 let work: string;
-const terminals: Terminal[] = [];
 
-function chat(name: string, env: Record<string, string> = {}): Terminal {
-  const term = Terminal.open({
-    name,
-    command: [process.execPath, "--import", "tsx", CLI, "chat", hub.url, "--no-color"],
-    cwd: ROOT,
-    workDir: work,
-    width: WIDTH,
-    height: HEIGHT,
-    env: {
-      PARLEY_CONFIG_DIR: join(work, `config-${name}`),
-      TERM: "xterm-256color",
-      PARLEY_P2P_LISTEN: "127.0.0.1",
-      // Addresses to anyone accepted: these tests are about the paths (the default keeps them for
-      // verified contacts; the verification test below uses it).
-      PARLEY_P2P_ADDRESSES: "all",
-      ...env,
-    },
-  });
-  terminals.push(term);
-  return term;
-}
-
-async function register(term: Terminal, username: string, password: string): Promise<void> {
-  await term.waitFor("Press l to log in or r to register", { timeoutMs: STARTUP_MS });
-  term.press("r");
-  await term.waitFor("Username:");
-  term.line(username);
-  await term.waitFor(/^ Password: ?$/m);
-  term.line(password);
-  await term.waitFor("Password again:");
-  term.line(password);
-  await term.waitFor("First name");
-  term.press("Enter");
-  await term.waitFor("Last name");
-  term.press("Enter");
-  await term.waitFor(`Welcome, ${username}.`);
-}
-
-/** The message pane's text with wrapped lines joined (the pane is right of the sidebar's bar). */
-function paneText(screen: string): string {
-  return screen
-    .split("\n")
-    .slice(1, HEIGHT - 4)
-    .map((r) => {
-      const bar = r.indexOf("│");
-      return bar === -1 ? "" : r.slice(bar + 1).trim();
-    })
-    .join(" ")
-    .replace(/\s+/g, " ");
-}
-
-function sees(term: Terminal, phrase: string | RegExp): Promise<string> {
-  return term.waitFor((screen) =>
-    typeof phrase === "string" ? paneText(screen).includes(phrase) : phrase.test(paneText(screen)),
-  );
-}
-
-/** The status line: the row that starts with the connection state. */
-function statusLine(term: Terminal): string {
-  return term.rows().find((r) => /^ \[(online|connecting|reconnecting|offline)/.test(r)) ?? "";
-}
-
-function statusShows(term: Terminal, text: string): Promise<string> {
-  return term.waitFor(() => statusLine(term).includes(text));
-}
+const { chat, register, sees, statusShows, closeAll } = terminalKit({
+  width: WIDTH,
+  height: HEIGHT,
+  hubUrl: () => hub.url,
+  workDir: () => work,
+  env: {
+    PARLEY_P2P_LISTEN: "127.0.0.1",
+    // Addresses to anyone accepted: these tests are about the paths (the default keeps them for
+    // verified contacts).
+    PARLEY_P2P_ADDRESSES: "all",
+  },
+});
 
 describe.skipIf(!haveTmux())("end-to-end encrypted rooms in parley chat (tmux)", () => {
   beforeAll(async () => {
@@ -91,7 +38,7 @@ describe.skipIf(!haveTmux())("end-to-end encrypted rooms in parley chat (tmux)",
   });
 
   afterAll(async () => {
-    for (const t of terminals) t.close();
+    closeAll();
     await hub?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });

@@ -67,8 +67,10 @@ export function terminalKit(opts: KitOptions) {
       .replace(/\s+/g, " ");
   }
 
-  function sees(term: Terminal, phrase: string): Promise<string> {
-    return term.waitFor((screen) => paneText(screen).includes(phrase));
+  function sees(term: Terminal, phrase: string | RegExp): Promise<string> {
+    return term.waitFor((screen) =>
+      typeof phrase === "string" ? paneText(screen).includes(phrase) : phrase.test(paneText(screen)),
+    );
   }
 
   /** The status line: the row that starts with the connection state. */
