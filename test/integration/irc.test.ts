@@ -289,6 +289,25 @@ describe("channels", () => {
     bob.send("WHOIS nobody-here");
     await bob.expectCommand("401");
   });
+
+  it("WHO with a mask lists the users sharing a channel with the asker, and no one else", async () => {
+    const room = roomName("whomask");
+    const bob = await irc("i-bob");
+    const cat = await irc("i-cat");
+    for (const c of [bob, cat]) {
+      c.send(`JOIN #${room}`);
+      await c.expectCommand("366");
+    }
+    bob.send("WHO i-*");
+    const nicks: string[] = [];
+    for (;;) {
+      const m = await bob.expect((x) => x.command === "352" || x.command === "315");
+      if (m.command === "315") break;
+      nicks.push(m.params[5]!);
+    }
+    // i-web is online but shares no channel with bob.
+    expect(nicks.sort()).toEqual(["i-bob", "i-cat"]);
+  });
 });
 
 describe("direct messages and presence", () => {

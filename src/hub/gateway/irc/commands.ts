@@ -787,6 +787,14 @@ async function tellAway(gw: IrcGateway, client: IrcClient, nick: string): Promis
 // ---------------------------------------------------------------------------------------------------
 // Users: WHO, WHOIS, AWAY, MONITOR
 
+/** An IRC mask (`*` any run, `?` one character) as a case-insensitive whole-string RegExp. */
+function globRegExp(mask: string): RegExp {
+  const body = [...mask]
+    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`, "iu");
+}
+
 async function who(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const mask = msg.params[0]!;
@@ -814,6 +822,21 @@ async function who(ctx: CommandContext): Promise<void> {
         const prefix = m.role === "owner" ? "~" : m.role === "admin" ? "@" : "";
         row(channel, m.username, m.online && !away, prefix);
       }
+    }
+  } else if (/[*?]/.test(mask)) {
+    // A mask matches the users who share a channel with the asker, and the asker (as most servers
+    // without +i lookups do): the same rooms.members calls as WHO #channel, nothing listed beyond.
+    const re = globRegExp(mask);
+    const seen = new Map<string, boolean>();
+    if (client.username) seen.set(client.username, client.away === undefined);
+    for (const view of client.channels.values()) {
+      const { members } = await gw.domain.rooms.members(actorOf(client), { room: view.name });
+      for (const m of members) seen.set(m.username, m.online && gw.awayByName(m.username) === undefined);
+    }
+    for (const [username, here] of seen) {
+      const who = gw.identOf(username);
+      const fields = [username, who?.ident || username, USER_HOST, who?.realname || username];
+      if (fields.some((f) => re.test(f))) row("*", username, here, "");
     }
   } else {
     try {
