@@ -103,6 +103,12 @@ describe("registration", () => {
     expect(m.params[2]).toMatch(/rename/);
   });
 
+  it("answers AUTHENTICATE after registration with 462: the account is fixed for the connection", async () => {
+    const c = await irc("i-cat");
+    c.send("AUTHENTICATE PLAIN");
+    await c.expectCommand("462");
+  });
+
   it("answers commands before registration with 451", async () => {
     const c = await irc();
     c.send("JOIN #x");
@@ -292,21 +298,26 @@ describe("channels", () => {
 
   it("WHO with a mask lists the users sharing a channel with the asker, and no one else", async () => {
     const room = roomName("whomask");
-    const bob = await irc("i-bob");
-    const cat = await irc("i-cat");
+    // Fresh accounts: the shared ones are in rooms of other tests.
+    for (const u of ["w-eve", "w-fay", "w-gus"]) {
+      await hub.hub.domain.accounts.register({ username: u, password: PASSWORD }, "127.0.0.1");
+    }
+    const bob = await irc("w-eve");
+    const cat = await irc("w-fay");
+    await irc("w-gus");
     for (const c of [bob, cat]) {
       c.send(`JOIN #${room}`);
       await c.expectCommand("366");
     }
-    bob.send("WHO i-*");
+    bob.send("WHO w-*");
     const nicks: string[] = [];
     for (;;) {
       const m = await bob.expect((x) => x.command === "352" || x.command === "315");
       if (m.command === "315") break;
       nicks.push(m.params[5]!);
     }
-    // i-web is online but shares no channel with bob.
-    expect(nicks.sort()).toEqual(["i-bob", "i-cat"]);
+    // w-gus is online but shares no channel with w-eve.
+    expect(nicks.sort()).toEqual(["w-eve", "w-fay"]);
   });
 });
 

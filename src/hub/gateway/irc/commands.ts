@@ -110,7 +110,9 @@ async function authenticate(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const arg = msg.params[0]!;
   if (client.registered) {
-    client.numeric(N.ERR_SASLALREADY, "You have already authenticated");
+    // The connection's account is fixed at registration (the nick is its username), so SASL after
+    // registration (re-authentication) is answered as IRC answers any re-registration.
+    client.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister (log in again on a new connection)");
     return;
   }
   if (arg === "*") {
@@ -128,10 +130,17 @@ async function authenticate(ctx: CommandContext): Promise<void> {
     client.reply({ command: "AUTHENTICATE", params: ["+"] });
     return;
   }
-  if (arg !== "+") client.sasl.chunks += arg;
-  if (client.sasl.chunks.length > SASL_MAX_BYTES) {
+  if (arg.length > 400) {
+    // One AUTHENTICATE line carries at most 400 bytes (the spec's 905).
     client.sasl = undefined;
     client.numeric(N.ERR_SASLTOOLONG, "SASL message too long");
+    return;
+  }
+  if (arg !== "+") client.sasl.chunks += arg;
+  if (client.sasl.chunks.length > SASL_MAX_BYTES) {
+    // A payload that keeps coming is a failed attempt (904), as soon as it passes the limit.
+    client.sasl = undefined;
+    client.numeric(N.ERR_SASLFAIL, "SASL authentication failed: payload too long");
     return;
   }
   // A chunk of exactly 400 bytes means more follows.
