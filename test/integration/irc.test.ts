@@ -109,6 +109,13 @@ describe("registration", () => {
     await c.expectCommand("462");
   });
 
+  it("labels the refusal of an unknown command (labeled-response)", async () => {
+    const c = await irc("i-cat", ["labeled-response"]);
+    c.send("@label=x1 NO_SUCH_COMMAND");
+    const m = await c.expectCommand("421");
+    expect(m.tags.get("label")).toBe("x1");
+  });
+
   it("answers commands before registration with 451", async () => {
     const c = await irc();
     c.send("JOIN #x");

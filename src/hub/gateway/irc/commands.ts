@@ -331,7 +331,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     "NICKLEN=32",
     "PREFIX=(qo)~@",
     "STATUSMSG=",
-    "TARGMAX=JOIN:,PART:,KICK:1,PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1",
+    `TARGMAX=JOIN:,PART:,KICK:${KICK_TARGETS},PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1`,
     "TOPICLEN=500",
     "UTF8ONLY",
   ];
@@ -566,11 +566,20 @@ async function names(ctx: CommandContext): Promise<void> {
   client.numeric(N.RPL_ENDOFNAMES, channel || "*", "End of /NAMES list");
 }
 
+/** Users one KICK may name (ISUPPORT TARGMAX); more are dropped, as the spec allows. */
+const KICK_TARGETS = 4;
+
 async function kick(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
-  const room = await joinedRoom(gw, client, msg.params[0]!);
-  if (room === undefined) return;
-  for (const target of msg.params[1]!.split(",")) {
+  // `KICK #a u1,u2` kicks both from #a; `KICK #a,#b u1,u2` pairs channels and users (RFC 2812 3.2.8).
+  const channels = msg.params[0]!.split(",");
+  const users = msg.params[1]!.split(",").slice(0, KICK_TARGETS);
+  if (channels.length > 1 && channels.length !== users.length) {
+    return client.numeric(N.ERR_NEEDMOREPARAMS, "KICK", "Give one channel, or one channel per user");
+  }
+  for (const [i, target] of users.entries()) {
+    const room = await joinedRoom(gw, client, channels.length === 1 ? channels[0]! : channels[i]!);
+    if (room === undefined) continue;
     try {
       await gw.domain.rooms.kick(actorOf(client), {
         room,

@@ -225,6 +225,17 @@ export class IrcGateway {
       return;
     }
     const msg = parsed.message;
+    // The label covers every reply to the line, the refusals below included (labeled-response).
+    const label = client.has("labeled-response") ? msg.tags.get("label") : undefined;
+    if (label !== undefined) client.collector = { label, lines: [] };
+    try {
+      await this.dispatch(client, msg, label);
+    } finally {
+      if (label !== undefined) this.endLabel(client);
+    }
+  }
+
+  private async dispatch(client: IrcClient, msg: IrcMessage, label: string | undefined): Promise<void> {
     const spec = COMMANDS[msg.command];
     if (!spec) {
       if (client.registered) client.numeric(N.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command");
@@ -240,15 +251,11 @@ export class IrcGateway {
       client.numeric(N.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters");
       return;
     }
-    const label = client.has("labeled-response") ? msg.tags.get("label") : undefined;
-    if (label !== undefined) client.collector = { label, lines: [] };
     const ctx: CommandContext = { gw: this, client, msg, label };
     try {
       await spec.run(ctx);
     } catch (error) {
       this.refuse(ctx, error, msg.params[0] ?? "*");
-    } finally {
-      if (label !== undefined) this.endLabel(client);
     }
   }
 
