@@ -177,6 +177,9 @@ export class IrcGateway {
     socket.on("error", (error) =>
       this.log.debug({ conn: client.id, err: error.message }, "irc: socket error"),
     );
+    // A close of the hub's own (QUIT, timeout, too slow) ends the connection for everyone else as
+    // soon as its last line is written, not when the peer closes its side (up to 2 s later).
+    socket.on("finish", () => void this.closed(client));
     socket.on("close", () => {
       clearTimeout(registration);
       release?.();
@@ -184,8 +187,9 @@ export class IrcGateway {
     });
   }
 
+  /** Unbinds a connection; runs once, at whichever of `finish`/`close` comes first. */
   private async closed(client: IrcClient): Promise<void> {
-    this.clients.delete(client.id);
+    if (!this.clients.delete(client.id)) return;
     this.log.info({ conn: client.id }, "irc: connection closed");
     const actor = client.actor;
     if (!actor) return;
