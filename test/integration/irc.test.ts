@@ -279,6 +279,8 @@ describe("channels", () => {
     void second;
     cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 3`);
     expect(await texts()).toEqual(["old 3", "old 4", "old 5"]);
+    cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 1`);
+    expect(await texts()).toEqual(["old 4"]);
     cat.send(
       `CHATHISTORY BETWEEN #${room} msgid=${b.tags.get("msgid")} timestamp=2000-01-01T00:00:00.000Z 2`,
     );
