@@ -103,6 +103,19 @@ describe("registration", () => {
     expect(m.params[2]).toMatch(/rename/);
   });
 
+  it("answers AUTHENTICATE after registration with 462: the account is fixed for the connection", async () => {
+    const c = await irc("i-cat");
+    c.send("AUTHENTICATE PLAIN");
+    await c.expectCommand("462");
+  });
+
+  it("labels the refusal of an unknown command (labeled-response)", async () => {
+    const c = await irc("i-cat", ["labeled-response"]);
+    c.send("@label=x1 NO_SUCH_COMMAND");
+    const m = await c.expectCommand("421");
+    expect(m.tags.get("label")).toBe("x1");
+  });
+
   it("answers commands before registration with 451", async () => {
     const c = await irc();
     c.send("JOIN #x");
@@ -266,6 +279,8 @@ describe("channels", () => {
     void second;
     cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 3`);
     expect(await texts()).toEqual(["old 3", "old 4", "old 5"]);
+    cat.send(`CHATHISTORY AROUND #${room} msgid=${a.tags.get("msgid")} 1`);
+    expect(await texts()).toEqual(["old 4"]);
     cat.send(
       `CHATHISTORY BETWEEN #${room} msgid=${b.tags.get("msgid")} timestamp=2000-01-01T00:00:00.000Z 2`,
     );
@@ -288,6 +303,30 @@ describe("channels", () => {
     await bob.expectCommand("318");
     bob.send("WHOIS nobody-here");
     await bob.expectCommand("401");
+  });
+
+  it("WHO with a mask lists the users sharing a channel with the asker, and no one else", async () => {
+    const room = roomName("whomask");
+    // Fresh accounts: the shared ones are in rooms of other tests.
+    for (const u of ["w-eve", "w-fay", "w-gus"]) {
+      await hub.hub.domain.accounts.register({ username: u, password: PASSWORD }, "127.0.0.1");
+    }
+    const bob = await irc("w-eve");
+    const cat = await irc("w-fay");
+    await irc("w-gus");
+    for (const c of [bob, cat]) {
+      c.send(`JOIN #${room}`);
+      await c.expectCommand("366");
+    }
+    bob.send("WHO w-*");
+    const nicks: string[] = [];
+    for (;;) {
+      const m = await bob.expect((x) => x.command === "352" || x.command === "315");
+      if (m.command === "315") break;
+      nicks.push(m.params[5]!);
+    }
+    // w-gus is online but shares no channel with w-eve.
+    expect(nicks.sort()).toEqual(["w-eve", "w-fay"]);
   });
 });
 

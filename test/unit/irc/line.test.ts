@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   LineSplitter,
-  MAX_TAGS_BYTES,
+  MAX_CLIENT_TAGS_BYTES,
   buildLine,
   parseLine,
   splitUtf8,
@@ -68,10 +68,10 @@ describe("parseLine", () => {
     expect(parseLine(b(fits + "x"))).toEqual({ ok: false, problem: { kind: "too-long", part: "body" } });
   });
 
-  it("accepts tags up to 8191 bytes and refuses more", () => {
+  it("accepts a client's tags up to 4096 bytes (4094 of data) and refuses more", () => {
     const tag = (n: number) => "@a=" + "v".repeat(n - 4) + " ";
-    expect(parseLine(b(tag(MAX_TAGS_BYTES) + "PING x")).ok).toBe(true);
-    expect(parseLine(b(tag(MAX_TAGS_BYTES + 1) + "PING x"))).toEqual({
+    expect(parseLine(b(tag(MAX_CLIENT_TAGS_BYTES) + "PING x")).ok).toBe(true);
+    expect(parseLine(b(tag(MAX_CLIENT_TAGS_BYTES + 1) + "PING x"))).toEqual({
       ok: false,
       problem: { kind: "too-long", part: "tags" },
     });

@@ -80,7 +80,9 @@ export async function chathistory(ctx: CommandContext): Promise<void> {
           messages = recent.filter((m) => isAfter(m, ref)).slice(0, limit);
           break;
         case "AROUND": {
-          const before = recent.filter((m) => isBefore(m, ref)).slice(-Math.floor(limit / 2));
+          // slice(-0) would be the whole list: AROUND 1 is the message itself, nothing before it.
+          const half = Math.floor(limit / 2);
+          const before = half === 0 ? [] : recent.filter((m) => isBefore(m, ref)).slice(-half);
           const rest = recent.filter((m) => !isBefore(m, ref)).slice(0, limit - before.length);
           messages = [...before, ...rest];
           break;

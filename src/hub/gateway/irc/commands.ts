@@ -110,7 +110,9 @@ async function authenticate(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const arg = msg.params[0]!;
   if (client.registered) {
-    client.numeric(N.ERR_SASLALREADY, "You have already authenticated");
+    // The connection's account is fixed at registration (the nick is its username), so SASL after
+    // registration (re-authentication) is answered as IRC answers any re-registration.
+    client.numeric(N.ERR_ALREADYREGISTERED, "You may not reregister (log in again on a new connection)");
     return;
   }
   if (arg === "*") {
@@ -128,10 +130,17 @@ async function authenticate(ctx: CommandContext): Promise<void> {
     client.reply({ command: "AUTHENTICATE", params: ["+"] });
     return;
   }
-  if (arg !== "+") client.sasl.chunks += arg;
-  if (client.sasl.chunks.length > SASL_MAX_BYTES) {
+  if (arg.length > 400) {
+    // One AUTHENTICATE line carries at most 400 bytes (the spec's 905).
     client.sasl = undefined;
     client.numeric(N.ERR_SASLTOOLONG, "SASL message too long");
+    return;
+  }
+  if (arg !== "+") client.sasl.chunks += arg;
+  if (client.sasl.chunks.length > SASL_MAX_BYTES) {
+    // A payload that keeps coming is a failed attempt (904), as soon as it passes the limit.
+    client.sasl = undefined;
+    client.numeric(N.ERR_SASLFAIL, "SASL authentication failed: payload too long");
     return;
   }
   // A chunk of exactly 400 bytes means more follows.
@@ -322,7 +331,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     "NICKLEN=32",
     "PREFIX=(qo)~@",
     "STATUSMSG=",
-    "TARGMAX=JOIN:,PART:,KICK:1,PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1",
+    `TARGMAX=JOIN:,PART:,KICK:${KICK_TARGETS},PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1`,
     "TOPICLEN=500",
     "UTF8ONLY",
   ];
@@ -557,11 +566,20 @@ async function names(ctx: CommandContext): Promise<void> {
   client.numeric(N.RPL_ENDOFNAMES, channel || "*", "End of /NAMES list");
 }
 
+/** Users one KICK may name (ISUPPORT TARGMAX); more are dropped, as the spec allows. */
+const KICK_TARGETS = 4;
+
 async function kick(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
-  const room = await joinedRoom(gw, client, msg.params[0]!);
-  if (room === undefined) return;
-  for (const target of msg.params[1]!.split(",")) {
+  // `KICK #a u1,u2` kicks both from #a; `KICK #a,#b u1,u2` pairs channels and users (RFC 2812 3.2.8).
+  const channels = msg.params[0]!.split(",");
+  const users = msg.params[1]!.split(",").slice(0, KICK_TARGETS);
+  if (channels.length > 1 && channels.length !== users.length) {
+    return client.numeric(N.ERR_NEEDMOREPARAMS, "KICK", "Give one channel, or one channel per user");
+  }
+  for (const [i, target] of users.entries()) {
+    const room = await joinedRoom(gw, client, channels.length === 1 ? channels[0]! : channels[i]!);
+    if (room === undefined) continue;
     try {
       await gw.domain.rooms.kick(actorOf(client), {
         room,
@@ -787,6 +805,14 @@ async function tellAway(gw: IrcGateway, client: IrcClient, nick: string): Promis
 // ---------------------------------------------------------------------------------------------------
 // Users: WHO, WHOIS, AWAY, MONITOR
 
+/** An IRC mask (`*` any run, `?` one character) as a case-insensitive whole-string RegExp. */
+function globRegExp(mask: string): RegExp {
+  const body = [...mask]
+    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[\\^$.|+()[\]{}]/g, "\\$&")))
+    .join("");
+  return new RegExp(`^${body}$`, "iu");
+}
+
 async function who(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const mask = msg.params[0]!;
@@ -814,6 +840,21 @@ async function who(ctx: CommandContext): Promise<void> {
         const prefix = m.role === "owner" ? "~" : m.role === "admin" ? "@" : "";
         row(channel, m.username, m.online && !away, prefix);
       }
+    }
+  } else if (/[*?]/.test(mask)) {
+    // A mask matches the users who share a channel with the asker, and the asker (as most servers
+    // without +i lookups do): the same rooms.members calls as WHO #channel, nothing listed beyond.
+    const re = globRegExp(mask);
+    const seen = new Map<string, boolean>();
+    if (client.username) seen.set(client.username, client.away === undefined);
+    for (const view of client.channels.values()) {
+      const { members } = await gw.domain.rooms.members(actorOf(client), { room: view.name });
+      for (const m of members) seen.set(m.username, m.online && gw.awayByName(m.username) === undefined);
+    }
+    for (const [username, here] of seen) {
+      const who = gw.identOf(username);
+      const fields = [username, who?.ident || username, USER_HOST, who?.realname || username];
+      if (fields.some((f) => re.test(f))) row("*", username, here, "");
     }
   } else {
     try {

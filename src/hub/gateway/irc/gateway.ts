@@ -177,6 +177,9 @@ export class IrcGateway {
     socket.on("error", (error) =>
       this.log.debug({ conn: client.id, err: error.message }, "irc: socket error"),
     );
+    // A close of the hub's own (QUIT, timeout, too slow) ends the connection for everyone else as
+    // soon as its last line is written, not when the peer closes its side (up to 2 s later).
+    socket.on("finish", () => void this.closed(client));
     socket.on("close", () => {
       clearTimeout(registration);
       release?.();
@@ -184,8 +187,9 @@ export class IrcGateway {
     });
   }
 
+  /** Unbinds a connection; runs once, at whichever of `finish`/`close` comes first. */
   private async closed(client: IrcClient): Promise<void> {
-    this.clients.delete(client.id);
+    if (!this.clients.delete(client.id)) return;
     this.log.info({ conn: client.id }, "irc: connection closed");
     const actor = client.actor;
     if (!actor) return;
@@ -225,6 +229,17 @@ export class IrcGateway {
       return;
     }
     const msg = parsed.message;
+    // The label covers every reply to the line, the refusals below included (labeled-response).
+    const label = client.has("labeled-response") ? msg.tags.get("label") : undefined;
+    if (label !== undefined) client.collector = { label, lines: [] };
+    try {
+      await this.dispatch(client, msg, label);
+    } finally {
+      if (label !== undefined) this.endLabel(client);
+    }
+  }
+
+  private async dispatch(client: IrcClient, msg: IrcMessage, label: string | undefined): Promise<void> {
     const spec = COMMANDS[msg.command];
     if (!spec) {
       if (client.registered) client.numeric(N.ERR_UNKNOWNCOMMAND, msg.command, "Unknown command");
@@ -240,15 +255,11 @@ export class IrcGateway {
       client.numeric(N.ERR_NEEDMOREPARAMS, msg.command, "Not enough parameters");
       return;
     }
-    const label = client.has("labeled-response") ? msg.tags.get("label") : undefined;
-    if (label !== undefined) client.collector = { label, lines: [] };
     const ctx: CommandContext = { gw: this, client, msg, label };
     try {
       await spec.run(ctx);
     } catch (error) {
       this.refuse(ctx, error, msg.params[0] ?? "*");
-    } finally {
-      if (label !== undefined) this.endLabel(client);
     }
   }
 

@@ -2,13 +2,17 @@
  * IRC lines on the wire: splitting a byte stream into lines, parsing one line, and building one.
  * Pure (no sockets), so its tests feed raw bytes.
  *
- * Limits (modern.ircdocs.horse, IRCv3 message-tags): the tag section may take up to 8191 bytes
- * (including the leading `@` and the space after it), the rest of the line 512 bytes including CR LF.
+ * Limits (modern.ircdocs.horse, IRCv3 message-tags): a client's tag section may take up to 4096 bytes
+ * (4094 of tag data, the leading `@` and the space after it; 8191 is the whole section once a server
+ * adds its own tags, so the splitter reads that far before refusing), the rest of the line 512 bytes
+ * including CR LF.
  * A longer line is refused as a whole (the caller answers ERR_INPUTTOOLONG) and the stream resyncs at
  * the next LF; nothing is ever truncated and parsed, so half a command never runs.
  */
 
 export const MAX_TAGS_BYTES = 8191;
+/** A client's tag section at most, `@` and the space included (IRCv3 message-tags: 4094 of data). */
+export const MAX_CLIENT_TAGS_BYTES = 4096;
 export const MAX_BODY_BYTES = 512;
 /** Bytes a line may take at most before it is refused unread (tags + body + CR LF). */
 export const MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_BODY_BYTES;
@@ -108,7 +112,7 @@ export function parseLine(bytes: Buffer): ParsedLine {
   if (bytes[0] === 0x40 /* @ */) {
     const space = bytes.indexOf(0x20);
     tagsEnd = space === -1 ? bytes.length : space + 1;
-    if (tagsEnd > MAX_TAGS_BYTES) return { ok: false, problem: { kind: "too-long", part: "tags" } };
+    if (tagsEnd > MAX_CLIENT_TAGS_BYTES) return { ok: false, problem: { kind: "too-long", part: "tags" } };
   }
   // The body's 512 bytes include the CR LF the splitter took off.
   if (bytes.length - tagsEnd + 2 > MAX_BODY_BYTES) {
