@@ -24,7 +24,7 @@ import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { copyTemplate, createTemplate, type Template } from "./lib/accounts.js";
+import { BENCH_PASSWORD, copyTemplate, createTemplate, type Template } from "./lib/accounts.js";
 import { fmtInt, fmtRatio, metaLines, runMeta, table, writeResults, type Cell } from "./lib/report.js";
 import { fanoutScenarios, fanoutTable, idleTable, sizes, type FanoutScenario } from "./lib/scenarios.js";
 import {
@@ -82,6 +82,16 @@ async function start(name: string, tpl: Template | undefined): Promise<Server> {
         dataDir: copyTemplate(tpl!),
         preferDist: values.dist ?? false,
         gcProbe: true,
+      });
+    case "parley-irc":
+      // The same hub with its IRC gateway: the generator speaks IRC to it as to InspIRCd, logging in to
+      // the template's accounts with PASS (rooms are created over the WebSocket first, then JOINed).
+      return startParley({
+        insecure: true,
+        dataDir: copyTemplate(tpl!),
+        preferDist: values.dist ?? false,
+        gcProbe: true,
+        ircPassword: BENCH_PASSWORD,
       });
     case "parley-base":
       if (!baseline) throw new Error("parley-base needs --baseline DIR");
