@@ -4,9 +4,13 @@
  * scenario so that every ratio is taken minutes apart at most. Prints the ratios Parley/InspIRCd and
  * Parley/bare and checks the issue's targets. Writes bench/results/compare-*.md and .json.
  *
- *   npm run bench:compare -- [--quick] [--only fanout,idle] [--servers parley,parley-tls,inspircd,bare]
+ *   npm run bench:compare -- [--quick] [--only fanout,idle]
+ *                            [--servers parley,parley-tls,parley-irc,inspircd,bare]
  *                            [--scenarios a,b] [--repeat 3] [--naive] [--workers 1] [--dist]
  *
+ * --servers parley-irc  also the plaintext hub's IRC gateway (`--irc-port`), driven by the same IRC load
+ *           generator as InspIRCd (clients log in with PASS to the template's accounts); fan-out only, not
+ *           in the default set (each run's 1,000 password logins add minutes; docs/performance.md)
  * --repeat  runs per scenario and server, interleaved (default 3, 1 with --quick); the tables show the
  *           median run, the JSON has every run
  * --naive   also run the bare server's slower modes: `bare-naive` (one `ws.send()` per recipient) and
@@ -160,6 +164,7 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
     rs.find((r) => r.scenario === sc.name && r.server === name);
   const p = get("parley");
   const tls = get("parley-tls");
+  const pirc = get("parley-irc");
   const irc = get("inspircd");
   const bare = get("bare");
   const clean = (r: Fanout | undefined): boolean =>
@@ -176,9 +181,11 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
       measure,
       p ? fmtInt(f(p)) : "–",
       tls ? fmtInt(f(tls)) : "–",
+      pirc ? fmtInt(f(pirc)) : "–",
       irc ? fmtInt(f(irc)) : "–",
       bare ? fmtInt(f(bare)) : "–",
       p && irc ? fmtRatio(f(p), f(irc)) : "–",
+      pirc && irc ? fmtRatio(f(pirc), f(irc)) : "–",
       p && bare ? fmtRatio(f(p), f(bare)) : "–",
       verdict ? sc.target : "",
       verdict && p ? (pass ? "pass" : "**miss**") : "",
@@ -196,9 +203,11 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
       "p99 ms",
       p ? p.latency.p99Ms : "–",
       tls ? tls.latency.p99Ms : "–",
+      pirc ? pirc.latency.p99Ms : "–",
       irc ? irc.latency.p99Ms : "–",
       bare ? bare.latency.p99Ms : "–",
       p && irc ? fmtRatio(p.latency.p99Ms, irc.latency.p99Ms) : "–",
+      pirc && irc ? fmtRatio(pirc.latency.p99Ms, irc.latency.p99Ms) : "–",
       p && bare ? fmtRatio(p.latency.p99Ms, bare.latency.p99Ms) : "–",
       sc.target,
       p ? (pass ? "pass" : "**miss**") : "–",
@@ -295,7 +304,8 @@ async function main(): Promise<void> {
       fanout.push(...medianRuns(allFanout, scenarios));
     }
     if (only.includes("idle")) {
-      for (const name of servers) {
+      // The idle workload's IRC clients do not log in: parley-irc is measured for fan-out only.
+      for (const name of servers.filter((s) => s !== "parley-irc")) {
         log(`idle ${size.idleConnections} on ${name}…`);
         const r = await withServer(name, tpl, (server) =>
           runIdle({ server, connections: size.idleConnections, ...(tpl ? { accounts: tpl.accounts } : {}) }),
@@ -315,9 +325,11 @@ async function main(): Promise<void> {
     "measure",
     "parley",
     "parley-tls",
+    "parley-irc",
     "inspircd",
     "bare",
     "parley/inspircd",
+    "parley-irc/inspircd",
     "parley/bare",
     "target",
     "parley",
