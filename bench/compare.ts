@@ -10,7 +10,8 @@
  *
  * --servers parley-irc  also the plaintext hub's IRC gateway (`--irc-port`), driven by the same IRC load
  *           generator as InspIRCd (clients log in with PASS to the template's accounts); fan-out only, not
- *           in the default set (each run's 1,000 password logins add minutes; docs/performance.md)
+ *           in the default set (its slower runs and 1,000 password logins per run add about half to the
+ *           fan-out's time; docs/performance.md)
  * --repeat  runs per scenario and server, interleaved (default 3, 1 with --quick); the tables show the
  *           median run, the JSON has every run
  * --naive   also run the bare server's slower modes: `bare-naive` (one `ws.send()` per recipient) and
