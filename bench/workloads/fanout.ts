@@ -199,7 +199,8 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
   const specs: ClientSpec[] = [];
   for (let i = 0; i < clients; i++) {
     const account = opts.accounts?.[i];
-    if ((opts.server.proto === "parley" || opts.server.parleyWs) && !account) throw new Error(`need ${clients} accounts`);
+    if ((opts.server.proto === "parley" || opts.server.parleyWs) && !account)
+      throw new Error(`need ${clients} accounts`);
     specs.push({
       index: i,
       room: Math.floor(i / roomSize),
