@@ -4,10 +4,15 @@
  * scenario so that every ratio is taken minutes apart at most. Prints the ratios Parley/InspIRCd and
  * Parley/bare and checks the issue's targets. Writes bench/results/compare-*.md and .json.
  *
- *   npm run bench:compare -- [--quick] [--only fanout,idle] [--servers parley,parley-tls,inspircd,bare]
+ *   npm run bench:compare -- [--quick] [--only fanout,idle]
+ *                            [--servers parley,parley-tls,parley-irc,inspircd,bare]
  *                            [--scenarios a,b] [--repeat 3] [--naive] [--workers 1] [--dist]
  *
  * parley-metrics (not in the default set) is the plaintext hub with --metrics-port: the cost of metrics.
+ * --servers parley-irc  also the plaintext hub's IRC gateway (`--irc-port`), driven by the same IRC load
+ *           generator as InspIRCd (clients log in with PASS to the template's accounts); fan-out only, not
+ *           in the default set (its slower runs and 1,000 password logins per run add about half to the
+ *           fan-out's time; docs/performance.md)
  * --repeat  runs per scenario and server, interleaved (default 3, 1 with --quick); the tables show the
  *           median run, the JSON has every run
  * --naive   also run the bare server's slower modes: `bare-naive` (one `ws.send()` per recipient) and
@@ -25,7 +30,7 @@ import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { copyTemplate, createTemplate, type Template } from "./lib/accounts.js";
+import { BENCH_PASSWORD, copyTemplate, createTemplate, type Template } from "./lib/accounts.js";
 import { fmtInt, fmtRatio, metaLines, runMeta, table, writeResults, type Cell } from "./lib/report.js";
 import { fanoutScenarios, fanoutTable, idleTable, sizes, type FanoutScenario } from "./lib/scenarios.js";
 import {
@@ -95,6 +100,16 @@ async function start(name: string, tpl: Template | undefined): Promise<Server> {
         gcProbe: true,
         args: ["--metrics-port", "0"],
       });
+    case "parley-irc":
+      // The same hub with its IRC gateway: the generator speaks IRC to it as to InspIRCd, logging in to
+      // the template's accounts with PASS (rooms are created over the WebSocket first, then JOINed).
+      return startParley({
+        insecure: true,
+        dataDir: copyTemplate(tpl!),
+        preferDist: values.dist ?? false,
+        gcProbe: true,
+        ircPassword: BENCH_PASSWORD,
+      });
     case "parley-base":
       if (!baseline) throw new Error("parley-base needs --baseline DIR");
       return startParley({
@@ -162,6 +177,7 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
     rs.find((r) => r.scenario === sc.name && r.server === name);
   const p = get("parley");
   const tls = get("parley-tls");
+  const pirc = get("parley-irc");
   const irc = get("inspircd");
   const bare = get("bare");
   const clean = (r: Fanout | undefined): boolean =>
@@ -178,9 +194,11 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
       measure,
       p ? fmtInt(f(p)) : "–",
       tls ? fmtInt(f(tls)) : "–",
+      pirc ? fmtInt(f(pirc)) : "–",
       irc ? fmtInt(f(irc)) : "–",
       bare ? fmtInt(f(bare)) : "–",
       p && irc ? fmtRatio(f(p), f(irc)) : "–",
+      pirc && irc ? fmtRatio(f(pirc), f(irc)) : "–",
       p && bare ? fmtRatio(f(p), f(bare)) : "–",
       verdict ? sc.target : "",
       verdict && p ? (pass ? "pass" : "**miss**") : "",
@@ -198,9 +216,11 @@ function ratioRows(sc: FanoutScenario, rs: Fanout[]): Cell[][] {
       "p99 ms",
       p ? p.latency.p99Ms : "–",
       tls ? tls.latency.p99Ms : "–",
+      pirc ? pirc.latency.p99Ms : "–",
       irc ? irc.latency.p99Ms : "–",
       bare ? bare.latency.p99Ms : "–",
       p && irc ? fmtRatio(p.latency.p99Ms, irc.latency.p99Ms) : "–",
+      pirc && irc ? fmtRatio(pirc.latency.p99Ms, irc.latency.p99Ms) : "–",
       p && bare ? fmtRatio(p.latency.p99Ms, bare.latency.p99Ms) : "–",
       sc.target,
       p ? (pass ? "pass" : "**miss**") : "–",
@@ -297,7 +317,8 @@ async function main(): Promise<void> {
       fanout.push(...medianRuns(allFanout, scenarios));
     }
     if (only.includes("idle")) {
-      for (const name of servers) {
+      // The idle workload's IRC clients do not log in: parley-irc is measured for fan-out only.
+      for (const name of servers.filter((s) => s !== "parley-irc")) {
         log(`idle ${size.idleConnections} on ${name}…`);
         const r = await withServer(name, tpl, (server) =>
           runIdle({ server, connections: size.idleConnections, ...(tpl ? { accounts: tpl.accounts } : {}) }),
@@ -317,9 +338,11 @@ async function main(): Promise<void> {
     "measure",
     "parley",
     "parley-tls",
+    "parley-irc",
     "inspircd",
     "bare",
     "parley/inspircd",
+    "parley-irc/inspircd",
     "parley/bare",
     "target",
     "parley",

@@ -1,6 +1,6 @@
 /**
  * One interface over the three protocols the fan-out workload speaks: Parley (over the raw WebSocket
- * client), IRC (InspIRCd) and the bare reference's frames. Each gives raw received payloads with one
+ * client), IRC (InspIRCd, or a Parley hub's IRC gateway) and the bare reference's frames. Each gives raw received payloads with one
  * clock read per socket read, and sends a batch of bodies in one write.
  */
 import type { MicroClock } from "./clock.js";
@@ -15,6 +15,11 @@ export interface ServerInfo {
   port: number;
   tls: boolean;
   fingerprint?: string;
+  /**
+   * IRC into a Parley hub (`parley-irc`): every client logs in with `PASS username:password`, this being
+   * the password of the template's accounts.
+   */
+  ircPassword?: string;
 }
 
 export interface ClientSpec {
@@ -111,7 +116,8 @@ async function openIrc(
   };
   conn.onLine = (line, now) => client.onPayload(line, now);
   conn.onClose = (reason) => client.onClose(reason);
-  await conn.register(`${spec.username}`, channel);
+  const pass = server.ircPassword === undefined ? undefined : `${spec.username}:${server.ircPassword}`;
+  await conn.register(`${spec.username}`, channel, 30_000, pass);
   return client;
 }
 

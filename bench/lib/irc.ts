@@ -1,5 +1,5 @@
 /**
- * A minimal IRC client for the load generator: registration (NICK/USER), JOIN, PRIVMSG, PING replies.
+ * A minimal IRC client for the load generator: registration (PASS/NICK/USER), JOIN, PRIVMSG, PING replies.
  * Lines are handed over as Buffer slices with one clock read per socket read, like the WebSocket client.
  */
 import net from "node:net";
@@ -50,15 +50,20 @@ export class IrcConn {
    * Registers and joins `channel` (if given); resolves on the welcome, or on the end of the NAMES list,
    * after which the channel's messages will arrive.
    */
-  async register(nick: string, channel?: string, timeoutMs = 30_000): Promise<void> {
+  async register(nick: string, channel?: string, timeoutMs = 30_000, pass?: string): Promise<void> {
     const welcome = this.waitFor((l) => / 001 /.test(l) || / 4\d\d /.test(l), timeoutMs);
-    this.send(`NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
+    // Waiting for the channel's end of NAMES from the start: a Parley hub shows the rooms an account is
+    // already in (the room's creator) right after 001, possibly in the same read, and ignores the JOIN.
+    // The end of NAMES, or a refusal naming the channel (not 422 "no MOTD" and the like).
+    const endOfNames = new RegExp(` (366|4\\d\\d) \\S+ ${channel ?? ""}( |$)`);
+    const joined = channel ? this.waitFor((l) => endOfNames.test(l), timeoutMs) : undefined;
+    joined?.catch(() => {}); // awaited below unless registration fails first
+    this.send(`${pass ? `PASS ${pass}\r\n` : ""}NICK ${nick}\r\nUSER ${nick} 0 * :${nick}\r\n`);
     const w = await welcome;
     if (!/ 001 /.test(w)) throw new Error(`IRC registration failed: ${w}`);
     if (!channel) return;
-    const joined = this.waitFor((l) => / 366 /.test(l) || / (4\d\d) /.test(l), timeoutMs);
     this.send(`JOIN ${channel}\r\n`);
-    const j = await joined;
+    const j = await joined!;
     if (!/ 366 /.test(j)) throw new Error(`IRC join failed: ${j}`);
   }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface Server {
-  /** "parley", "parley-tls", "bare", "inspircd". */
+  /** "parley", "parley-tls", "parley-irc", "bare", "inspircd". */
   name: string;
   proto: "parley" | "bare" | "irc";
   pid: number;
@@ -20,6 +20,10 @@ export interface Server {
   port: number;
   tls: boolean;
   fingerprint?: string;
+  /** IRC into a Parley hub: the accounts' password, sent as `PASS username:password`. */
+  ircPassword?: string;
+  /** IRC into a Parley hub: the same hub's WebSocket side, where the benchmark creates its rooms. */
+  parleyWs?: Pick<Server, "name" | "proto" | "host" | "port" | "tls" | "fingerprint">;
   dataDir?: string;
   /** With a GC probe (Parley hubs started with `gcProbe`): the hub's running GC totals now. */
   gcSample?: () => Promise<GcSample>;
@@ -130,6 +134,11 @@ export interface HubOptions {
   gcProbe?: boolean;
   /** Keep the hub's rate limits on (default: off, --no-rate-limits). */
   limits?: boolean;
+  /**
+   * Serve plain IRC too (`--irc-port 0`) and return the IRC side as the server under test (proto "irc",
+   * name parley-irc), logging in with `ircPassword`; the WebSocket side is `parleyWs`.
+   */
+  ircPassword?: string;
 }
 
 /** The hub command line: built output when asked and present, else the source through tsx. */
@@ -177,12 +186,17 @@ export async function startParley(opts: HubOptions): Promise<Server> {
     dataDir,
     ...(opts.insecure ? ["--insecure"] : []),
     ...benchHubFlags(opts.preferDist ?? true).filter((f) => !(opts.limits && f === "--no-rate-limits")),
+    ...(opts.ircPassword !== undefined ? ["--irc-port", "0"] : []),
     ...(opts.args ?? []),
   ];
+  const ircLine = /IRC: (\S+):(\d+) \(plain\)/;
   const { proc, stdout } = await spawnUntil(
     process.execPath,
     args,
-    (out) => /listening on \S+/.test(out) && (opts.insecure || /fingerprint: [0-9A-F:]+/.test(out)),
+    (out) =>
+      /listening on \S+/.test(out) &&
+      (opts.insecure || /fingerprint: [0-9A-F:]+/.test(out)) &&
+      (opts.ircPassword === undefined || ircLine.test(out)),
     probeFile ? { env: { PARLEY_GC_PROBE: probeFile } } : {},
   );
   const url = new URL(/listening on (\S+)/.exec(stdout)![1]!);
@@ -200,15 +214,31 @@ export async function startParley(opts: HubOptions): Promise<Server> {
         throw new Error("the hub's GC probe did not answer");
       }
     : undefined;
-  return {
+  const ws = {
     name: opts.name ?? (opts.insecure ? "parley" : "parley-tls"),
-    proto: "parley",
-    pid: proc.pid!,
-    ...(gcSample ? { gcSample } : {}),
+    proto: "parley" as const,
     host: url.hostname,
     port: Number(url.port),
     tls: url.protocol === "wss:",
     ...(fingerprint ? { fingerprint } : {}),
+  };
+  const irc = ircLine.exec(stdout);
+  const tested =
+    irc && opts.ircPassword !== undefined
+      ? {
+          name: opts.name ?? "parley-irc",
+          proto: "irc" as const,
+          host: irc[1]!,
+          port: Number(irc[2]),
+          tls: false,
+          ircPassword: opts.ircPassword,
+          parleyWs: ws,
+        }
+      : ws;
+  return {
+    ...tested,
+    pid: proc.pid!,
+    ...(gcSample ? { gcSample } : {}),
     dataDir,
     async stop() {
       proc.kill("SIGTERM");

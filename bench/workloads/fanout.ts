@@ -15,7 +15,7 @@ import { FanoutEngine, type FanoutSlice, type SliceStats } from "./fanout-engine
 import type { FromWorker, ToWorker } from "./fanout-worker.js";
 
 export interface FanoutOptions {
-  server: ServerInfo & Pick<Server, "pid" | "gcSample">;
+  server: ServerInfo & Pick<Server, "pid" | "gcSample" | "parleyWs">;
   clients: number;
   rooms: number;
   messages: number;
@@ -199,7 +199,8 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
   const specs: ClientSpec[] = [];
   for (let i = 0; i < clients; i++) {
     const account = opts.accounts?.[i];
-    if (opts.server.proto === "parley" && !account) throw new Error(`need ${clients} accounts`);
+    if ((opts.server.proto === "parley" || opts.server.parleyWs) && !account)
+      throw new Error(`need ${clients} accounts`);
     specs.push({
       index: i,
       room: Math.floor(i / roomSize),
@@ -208,10 +209,13 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
       ...(account ? { token: account.token } : {}),
     });
   }
-  if (opts.server.proto === "parley") {
+  // Parley rooms are created first by their owners (over the hub's WebSocket also for `parley-irc`): IRC
+  // creates a channel on JOIN, but many clients joining a room that does not exist yet would race.
+  const roomsVia = opts.server.proto === "parley" ? opts.server : opts.server.parleyWs;
+  if (roomsVia) {
     const names = Array.from({ length: opts.rooms }, (_, r) => roomName(prefix, r));
     await createRooms(
-      opts.server,
+      roomsVia,
       names.map((_, r) => opts.accounts![r * roomSize]!),
       names,
       epochMs,
@@ -229,6 +233,7 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
         port: opts.server.port,
         tls: opts.server.tls,
         ...(opts.server.fingerprint ? { fingerprint: opts.server.fingerprint } : {}),
+        ...(opts.server.ircPassword !== undefined ? { ircPassword: opts.server.ircPassword } : {}),
       },
       roomPrefix: prefix,
       clients: specs.filter((s) => s.index % slices === w),
@@ -237,8 +242,9 @@ export async function runFanout(opts: FanoutOptions): Promise<FanoutResult> {
       rate: opts.rate,
       totalClients: clients,
       epochMs,
-      // InspIRCd completes registrations on a one-second timer: set up many IRC clients at once.
-      setupConcurrency: opts.server.proto === "irc" ? 500 : 16,
+      // InspIRCd completes registrations on a one-second timer: set up many IRC clients at once. A Parley
+      // hub's IRC logins each verify a password (Argon2id): a few at a time, or they queue past timeouts.
+      setupConcurrency: opts.server.proto === "irc" && opts.server.ircPassword === undefined ? 500 : 16,
     };
     runners.push(opts.workers > 0 ? inWorker(slice) : inThread(slice));
   }

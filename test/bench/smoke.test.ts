@@ -5,15 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBareServer, type BareServer } from "../../bench/bare-server.js";
-import { createAccounts, type Account } from "../../bench/lib/accounts.js";
+import { BENCH_PASSWORD, createAccounts, type Account } from "../../bench/lib/accounts.js";
 import { decodeBodyAt, encodeBody, findBody } from "../../bench/lib/body.js";
 import { Histogram } from "../../bench/lib/histogram.js";
 import { runFanout } from "../../bench/workloads/fanout.js";
 import { runFiles } from "../../bench/workloads/files.js";
-import { startHub, type TestHub } from "../helpers/hub.js";
+import { startHub } from "../helpers/hub.js";
 
 describe("benchmark load generator (smoke)", () => {
-  let hub: TestHub;
+  let hub: Awaited<ReturnType<typeof startHub>>;
   let bare: BareServer;
   let accounts: Account[];
   let server: {
@@ -27,7 +27,7 @@ describe("benchmark load generator (smoke)", () => {
   };
 
   beforeAll(async () => {
-    hub = await startHub();
+    hub = await startHub({ config: { ircPort: 0 } });
     bare = await startBareServer(0);
     const url = new URL(hub.url);
     expect(url.protocol).toBe("wss:");
@@ -114,6 +114,35 @@ describe("benchmark load generator (smoke)", () => {
     expect(r.orderViolations).toBe(0);
     // 24 sends at 60/s take about 0.4 s; a burst would finish far sooner.
     expect(r.durationMs).toBeGreaterThanOrEqual(300);
+  });
+
+  it("delivers every message through the hub's IRC gateway exactly once and in order (parley-irc)", async () => {
+    // As bench:compare's parley-irc: rooms created over the WebSocket, IRC clients log in with PASS.
+    const r = await runFanout({
+      server: {
+        name: "parley-irc",
+        proto: "irc",
+        host: "127.0.0.1",
+        port: hub.hub.irc!.port!,
+        tls: false,
+        ircPassword: BENCH_PASSWORD,
+        parleyWs: server,
+        pid: process.pid,
+      },
+      clients: 6,
+      rooms: 2,
+      messages: 5,
+      rate: 0,
+      workers: 0,
+      accounts,
+      label: "smokeirc",
+    });
+    expect(r.expected).toBe(60);
+    expect(r.delivered).toBe(60);
+    expect(r.loss).toBe(0);
+    expect(r.orderViolations).toBe(0);
+    expect(r.misrouted).toBe(0);
+    expect(r.closedEarly).toBe(0);
   });
 
   it("drives the bare reference server from a worker thread", async () => {
