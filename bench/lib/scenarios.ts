@@ -207,7 +207,8 @@ export function loginTable(results: LoginResult[]): string {
   );
 }
 
-export function historyTable(results: HistoryResult[]): string {
+/** Paged reads (history pages, search results): the same columns for both workloads. */
+export function historyTable(results: Array<Omit<HistoryResult, "workload">>): string {
   return table(
     [
       "server",
@@ -239,34 +240,7 @@ export function historyTable(results: HistoryResult[]): string {
 }
 
 export function searchTable(results: SearchResult[]): string {
-  const overall = table(
-    [
-      "server",
-      "stored",
-      "page",
-      "requests",
-      "requests/s",
-      "p50 ms",
-      "p90 ms",
-      "p99 ms",
-      "max ms",
-      "wrong pages",
-      "server CPU",
-    ],
-    results.map((r) => [
-      r.server,
-      fmtInt(r.storedMessages),
-      r.pageSize,
-      r.requests,
-      fmtInt(r.requestsPerSec),
-      ms(r.latency.p50Ms),
-      ms(r.latency.p90Ms),
-      ms(r.latency.p99Ms),
-      ms(r.latency.maxMs),
-      r.wrongPages + (r.firstWrong ? ` (${r.firstWrong})` : ""),
-      r.serverCpu.toFixed(2),
-    ]),
-  );
+  const overall = historyTable(results);
   const byQuery = table(
     ["server", "query", "p50 ms", "p99 ms", "max ms"],
     results.flatMap((r) =>
