@@ -109,6 +109,21 @@ async function threeInARoom(url: string, room = "secret") {
   return { alice, bob, carol };
 }
 
+/** alice reaches the hub through a proxy that can rewrite what she is told; bob directly. Both are in
+ * the e2e room "secret" and have verified each other. */
+async function verifiedBehindLyingHub() {
+  const hub = await startHub({ insecure: true });
+  cleanups.push(() => hub.stop());
+  const lying = await startLyingHub(hub.url);
+  cleanups.push(() => lying.close());
+  const alice = await member(lying.url, "alice");
+  const bob = await member(hub.url, "bob");
+  await alice.client.createRoom({ name: "secret", e2e: true });
+  await bob.client.joinRoom("secret");
+  await verifyEachOther(alice, bob);
+  return { lying, alice, bob };
+}
+
 describe("end-to-end encrypted rooms", () => {
   it("three users exchange messages; neither the hub's traffic nor its files hold a word of them", async () => {
     const { hub, wire, url } = await hubWithWire();
@@ -398,15 +413,7 @@ describe("end-to-end encrypted rooms", () => {
   });
 
   it("a device the hub adds to a verified member is KEY CHANGED: never sealed to, and said so", async () => {
-    const hub = await startHub({ insecure: true });
-    cleanups.push(() => hub.stop());
-    const lying = await startLyingHub(hub.url);
-    cleanups.push(() => lying.close());
-    const alice = await member(lying.url, "alice");
-    const bob = await member(hub.url, "bob");
-    await alice.client.createRoom({ name: "secret", e2e: true });
-    await bob.client.joinRoom("secret");
-    await verifyEachOther(alice, bob);
+    const { lying, alice, bob } = await verifiedBehindLyingHub();
     // The hub slips an unsigned device of its own into bob's list, as alice is given it.
     const planted = await deviceWith();
     lying.rewrite = (frame: Frame) => {
@@ -444,15 +451,7 @@ describe("end-to-end encrypted rooms", () => {
   });
 
   it("a hub that swaps a verified member's encryption key (the signature no longer covers it) is refused", async () => {
-    const hub = await startHub({ insecure: true });
-    cleanups.push(() => hub.stop());
-    const lying = await startLyingHub(hub.url);
-    cleanups.push(() => lying.close());
-    const alice = await member(lying.url, "alice");
-    const bob = await member(hub.url, "bob");
-    await alice.client.createRoom({ name: "secret", e2e: true });
-    await bob.client.joinRoom("secret");
-    await verifyEachOther(alice, bob);
+    const { lying, alice, bob } = await verifiedBehindLyingHub();
     // alice has seen bob's device as it is …
     expect((await alice.e2e.members("secret")).find((d) => d.user === "bob")).toMatchObject({
       trust: "verified",
