@@ -624,9 +624,11 @@ describe("guests (--irc-guests) and --irc-prefixes o", () => {
     const store = guestHub.hub.domain.deps.store;
     const g = await guest("g-own");
     await g.expectCommand("001");
-    // A guest's nick is its own while it is connected.
+    // A guest's nick is its own while it is connected; an account's name is never a guest's.
     const twin = await guest("g-own");
     await twin.expectCommand("433");
+    const impostor = await guest("m-one");
+    await impostor.expectCommand("433");
     g.send("JOIN #gone");
     await g.expectCommand("366");
     const m = await member(["batch", "server-time", "message-tags"]);

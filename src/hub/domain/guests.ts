@@ -28,6 +28,13 @@ export function isGuest(record: UserRecord): boolean {
 }
 
 export class Guests {
+  /**
+   * Guests made by this node whose connection has not ended: in use even before their connection
+   * counts as online (between the account's creation and presence), so a second login of the same
+   * nick cannot take one for a leftover.
+   */
+  private readonly live = new Set<UserId>();
+
   constructor(
     private readonly deps: DomainDeps,
     private readonly accounts: Accounts,
@@ -43,7 +50,7 @@ export class Guests {
     const name = checkUsername(username);
     const existing = await store.getUserByName(name);
     if (existing) {
-      if (!isGuest(existing) || (await presence.isOnline(existing.id))) {
+      if (!isGuest(existing) || this.live.has(existing.id) || (await presence.isOnline(existing.id))) {
         fail("USERNAME_TAKEN", `the username ${name} is taken`);
       }
       await this.admin.removeAccount(GUEST_REAPER, existing, false);
@@ -62,12 +69,14 @@ export class Guests {
       if (error instanceof StoreConflictError) fail("USERNAME_TAKEN", `the username ${name} is taken`);
       throw error;
     }
+    this.live.add(record.id);
     log.info({ username: name, address, connId }, "guest account made");
     return this.accounts.startSession(record, connId, "irc-guest");
   }
 
   /** A guest's connection closed: once none is left on any node, the guest account is deleted. */
   async left(userId: UserId): Promise<void> {
+    this.live.delete(userId);
     const record = await this.deps.store.getUserById(userId);
     if (!record || !isGuest(record)) return;
     if (await this.deps.presence.isOnline(userId)) return;

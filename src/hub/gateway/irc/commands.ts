@@ -254,7 +254,11 @@ async function tryRegister(ctx: CommandContext): Promise<void> {
   client.pendingAuth = undefined;
   client.nick = auth.user.username;
   client.registered = true;
-  if (!(await gw.bind(client, auth))) return;
+  if (!(await gw.bind(client, auth))) {
+    // Closed while logging in: nothing will end this guest's account but this.
+    if (client.guest) await gw.domain.guests.left(auth.actor.userId);
+    return;
+  }
   welcome(gw, client);
   await startSession(gw, client);
 }
