@@ -47,6 +47,49 @@ export const SUBSET = ["pingpong.py", "away.py", "utf8.py", "list.py"];
 
 export const MARKERS = "not implementation-specific and not deprecated and not strict";
 
+/**
+ * Tests left out of every run (`--deselect`, printed when running) because they check something
+ * Parley's model rules out, so they cannot pass; each with the reason. Keep it to such tests: a
+ * failure that could be fixed belongs in the results, not here (docs/irc.md, "Conformance").
+ */
+export const DESELECTED: ReadonlyArray<{ test: string; reason: string }> = [
+  {
+    test: "whois.py::ServicesWhoisTestCase::testWhoisNumerics[normal]",
+    reason:
+      "the nick is the account's username: after SASL as `val` the nick is `val`, and `WHOIS nick2` finds no one",
+  },
+  {
+    test: "whois.py::ServicesWhoisTestCase::testWhoisNumerics[oper]",
+    reason: "as [normal] (the OPER part itself passes: whois.py WhoisTestCase::testWhoisNumerics[oper])",
+  },
+  {
+    test: "whois.py::ServicesWhoisTestCase::testWhoisAccount",
+    reason: "as above: the test needs a nick different from the account name",
+  },
+  {
+    test: "monitor.py::MonitorTestCase::testNickChange",
+    reason: "NICK after registration is refused (902): renaming is an account change that needs the password",
+  },
+  {
+    test: "kick.py::KickTestCase::testKickPrivileges",
+    reason:
+      "an admin (`@`) kicks the channel's creator: the creator is the room's owner, whom no admin may kick (shown `@` with --irc-prefixes o, still the owner)",
+  },
+  {
+    test: "names.py::NamesTestCase::testNames2812Secret",
+    reason:
+      "needs a secret channel (`MODE +s`, `@` in 353): every Parley room is listed (`LIST`, `rooms.list`)",
+  },
+  {
+    test: "multi_prefix.py::MultiPrefixTestCase::testMultiPrefix",
+    reason: "needs `MODE +v` (voice): Parley rooms have owner, admins and members, no voice",
+  },
+  {
+    test: "multi_prefix.py::MultiPrefixTestCase::testNoMultiPrefix",
+    reason: "needs `MODE +v` (voice), as above",
+  },
+];
+
 export function findIrctest(): string | undefined {
   const candidates = [
     process.env["IRCTEST_DIR"],
@@ -89,6 +132,7 @@ export function pytestArgs(files: readonly string[], extra: readonly string[] = 
     "parley_controller",
     "-m",
     MARKERS,
+    ...DESELECTED.flatMap(({ test }) => ["--deselect", `irctest/server_tests/${test}`]),
     ...extra,
   ];
 }
@@ -107,6 +151,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (why) {
     console.log(`irctest skipped: ${why}`);
     process.exit(0);
+  }
+  if (!subset) {
+    console.log(`irctest: ${DESELECTED.length} tests deselected (they check what Parley's model rules out):`);
+    for (const { test, reason } of DESELECTED) console.log(`  ${test}: ${reason}`);
   }
   const run = spawnSync("python3", pytestArgs(subset ? SUBSET : SELECTION, ["-rs", ...extra]), {
     cwd: ROOT,

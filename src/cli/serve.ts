@@ -195,6 +195,12 @@ export function serveCommand(): Command {
     )
     .addOption(
       new Option(
+        "--irc-prefixes <set>",
+        "IRC channel prefixes: qo (owner ~, admins @) or o (owner and admins @) [env PARLEY_IRC_PREFIXES] (default qo)",
+      ),
+    )
+    .addOption(
+      new Option(
         "--irc-server-name <name>",
         "server name IRC clients see replies come from [env PARLEY_IRC_SERVER_NAME] (default parley)",
       ),

@@ -174,6 +174,10 @@ export const hubConfigSchema = z.object({
     .max(200)
     .default(50)
     .describe("messages of each channel replayed to an IRC client on connect and on JOIN (0: none)"),
+  ircPrefixes: z
+    .enum(["qo", "o"])
+    .default("qo")
+    .describe("IRC channel prefixes: qo shows the room owner ~ and admins @; o shows both @"),
   ircServerName: z
     .string()
     .regex(/^[A-Za-z0-9.-]{1,63}$/)

@@ -339,6 +339,7 @@ export async function createHub(
       requestRate: rules.requests,
       guests: config.ircGuests,
       historyReplay: config.ircHistoryReplay,
+      prefixes: config.ircPrefixes,
       monitorMax: 100,
       ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
       ...(options.authTimeoutMs !== undefined && { registrationTimeoutMs: options.authTimeoutMs }),

@@ -1,5 +1,6 @@
 /** Events the hub pushes, by name. One table, so an event name is never a loose string elsewhere. */
 import { z } from "zod";
+import { QUIT_MESSAGE_MAX } from "./limits.js";
 import type { KnownEventName } from "./event-names.js";
 import {
   cancelledReasonSchema,
@@ -59,7 +60,18 @@ export const events = {
     })
     .describe("A reaction was added or removed (also replayed after `resume`)."),
   presence: z
-    .object({ username: z.string(), online: z.boolean(), reason: presenceReasonSchema })
+    .object({
+      username: z.string(),
+      online: z.boolean(),
+      reason: presenceReasonSchema,
+      message: z
+        .string()
+        .max(QUIT_MESSAGE_MAX)
+        .optional()
+        .describe(
+          "with reason `quit`: the user's parting words, when their last connection said some (IRC `QUIT :text`); one line, no control characters",
+        ),
+    })
     .describe("A user who shares a room or DM with you came online or went offline."),
   "user.updated": z.object({ user: userSchema }).describe("A user's profile changed."),
   "user.renamed": z.object({ from: z.string(), to: z.string() }).describe("A user changed username."),

@@ -39,6 +39,8 @@ export const PASSWORD_MAX = 1024;
 export const DISPLAY_NAME_MAX = 64;
 export const DESCRIPTION_MAX = 500;
 export const CID_MAX = 64;
+/** A quit message carried by a `presence` event (an IRC client's `QUIT :text`), in characters. */
+export const QUIT_MESSAGE_MAX = 200;
 export const CAPACITY_MIN = 2;
 export const CAPACITY_MAX = 10_000;
 

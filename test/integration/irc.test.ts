@@ -408,3 +408,269 @@ describe("bad input and limits", () => {
     await c.expect((m) => m.command === "PONG" && m.params[1] === "after");
   });
 });
+
+describe("labeled JOIN", () => {
+  it("sends a labeled JOIN's replies in one labeled batch and the history after it, outside", async () => {
+    const room = roomName("lab");
+    await web.call("room.create", { name: room });
+    for (let i = 1; i <= 2; i++) await web.call("msg.send", { room, body: `lab ${i}`, cid: `l${room}${i}` });
+    const cat = await irc("i-cat", ["batch", "labeled-response", "message-tags"]);
+    cat.send(`@label=j1 JOIN #${room},inv@lid`);
+    const lines = await cat.sync();
+    const start = lines[0]!;
+    expect([start.command, start.params[1], start.tags.get("label")]).toEqual([
+      "BATCH",
+      "labeled-response",
+      "j1",
+    ]);
+    const id = start.params[0]!.slice(1);
+    const end = lines.findIndex((m) => m.command === "BATCH" && m.params[0] === `-${id}`);
+    const inside = lines.slice(1, end);
+    expect(inside.every((m) => m.tags.get("batch") === id)).toBe(true);
+    expect(new Set(inside.map((m) => m.command))).toEqual(new Set(["JOIN", "353", "366", "403"]));
+    // The replay follows the labeled batch, as its own chathistory batch.
+    const after = lines.slice(end + 1);
+    expect(after[0]).toMatchObject({
+      command: "BATCH",
+      params: [expect.any(String), "chathistory", `#${room}`],
+    });
+    expect(after.filter((m) => m.command === "PRIVMSG").map((m) => m.params[1])).toEqual(["lab 1", "lab 2"]);
+
+    // A room with no history: no chathistory batch at all (an empty one is for CHATHISTORY).
+    const fresh = roomName("lab");
+    cat.send(`@label=j2 JOIN #${fresh}`);
+    const second = await cat.sync();
+    expect(second.some((m) => m.command === "BATCH" && m.params[1] === "chathistory")).toBe(false);
+    expect(second.some((m) => m.command === "JOIN" && m.params[0] === `#${fresh}`)).toBe(true);
+  });
+});
+
+describe("operators: OPER and KILL", () => {
+  beforeAll(async () => {
+    await hub.hub.domain.accounts.register({ username: "i-op", password: PASSWORD }, "127.0.0.1");
+    const op = await hub.hub.domain.deps.store.getUserByName("i-op");
+    await hub.hub.domain.deps.store.setServerAdmin(op!.id, true);
+  });
+
+  it("OPER with a server admin's name and password makes an operator; others get 464 or 491", async () => {
+    const room = roomName("oper");
+    const bob = await irc("i-bob");
+    bob.send("OPER i-op wrong-password");
+    await bob.expectCommand("464");
+    bob.send(`OPER i-ann :${PASSWORD}`);
+    await bob.expectCommand("491");
+    bob.send(`OPER i-op :${PASSWORD}`);
+    await bob.expectCommand("381");
+    await bob.expectCommand("MODE", "i-bob", "+o");
+    bob.send(`JOIN #${room}`);
+    await bob.expectCommand("366");
+
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    ann.send("WHO i-bob");
+    expect((await ann.expectCommand("352")).params[6]).toBe("H*");
+    ann.send(`WHO #${room}`);
+    const row = await ann.expect((m) => m.command === "352" && m.params[5] === "i-bob");
+    expect(row.params[6]).toBe("H*~");
+    ann.send("WHOIS i-bob");
+    const whois = await ann.expect((m) => m.command === "313" || m.command === "318");
+    expect(whois.command).toBe("313");
+    // Not an operator: no 313 for ann.
+    bob.send("WHOIS i-ann");
+    expect((await bob.expect((m) => m.command === "313" || m.command === "318")).command).toBe("318");
+    const audit = await hub.hub.domain.deps.store.listAudit({ limit: 20 });
+    expect(audit.some((e) => e.action === "oper" && e.actor === "i-op")).toBe(true);
+  });
+
+  it("KILL ends every connection of a user with the admin kick; members see the QUIT; 481 for non-operators", async () => {
+    await hub.hub.domain.accounts.register({ username: "i-kil", password: PASSWORD }, "127.0.0.1");
+    const room = roomName("kill");
+    const cat = await irc("i-cat");
+    cat.send(`JOIN #${room}`);
+    await cat.expectCommand("366");
+    const target = await irc("i-kil");
+    const second = await irc("i-kil");
+    target.send(`JOIN #${room}`);
+    await cat.expect((m) => m.command === "JOIN" && m.source?.startsWith("i-kil!") === true);
+
+    cat.send("KILL i-kil :go away");
+    await cat.expectCommand("481");
+    const bob = await irc("i-bob");
+    bob.send(`OPER i-op :${PASSWORD}`);
+    await bob.expectCommand("381");
+    bob.send("KILL i-kil :go away");
+    const error = await target.expectCommand("ERROR");
+    expect(error.params[0]).toContain("go away");
+    await second.expectCommand("ERROR");
+    const quit = await cat.expect((m) => m.command === "QUIT" && m.source?.startsWith("i-kil!") === true);
+    expect(quit.params[0]).toBeTruthy();
+    const audit = await hub.hub.domain.deps.store.listAudit({ limit: 20 });
+    expect(audit.some((e) => e.action === "kick" && e.target === "i-kil" && e.actor === "i-op")).toBe(true);
+  });
+
+  it("counts wrong OPER passwords as failed logins: the same limits stop guessing", async () => {
+    const limited = await startHub({ config: { ircPort: 0 } });
+    try {
+      const { domain } = limited.hub;
+      await domain.accounts.register({ username: "r-op", password: PASSWORD }, "10.0.0.1");
+      await domain.accounts.register({ username: "r-user", password: PASSWORD }, "10.0.0.2");
+      await domain.deps.store.setServerAdmin((await domain.deps.store.getUserByName("r-op"))!.id, true);
+      const c = await IrcTestClient.connect(limited.hub.irc!.port!);
+      open.push(c);
+      await c.saslLogin("r-user", PASSWORD);
+      c.send(`OPER r-op :${PASSWORD}`);
+      await c.expectCommand("381");
+      const answers: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        c.send("OPER r-op wrong-password");
+        answers.push((await c.expectCommand("464")).params[1]!);
+      }
+      expect(answers.at(-1)).toContain("too many");
+      // The right password is refused too while the account's brake holds.
+      c.send(`OPER r-op :${PASSWORD}`);
+      expect((await c.expect((m) => m.command === "464" || m.command === "381")).command).toBe("464");
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
+describe("QUIT", () => {
+  it("shows a QUIT with its message to channel members; the member JOINs again on coming back", async () => {
+    await hub.hub.domain.accounts.register({ username: "i-qui", password: PASSWORD }, "127.0.0.1");
+    const room = roomName("quit");
+    const qui = await irc("i-qui");
+    qui.send(`JOIN #${room}`);
+    await qui.expectCommand("366");
+    await web.call("room.join", { room });
+    const cat = await irc("i-cat", ["multi-prefix"]);
+    cat.send(`JOIN #${room}`);
+    expect((await cat.expectCommand("353")).params[3]!.split(" ")).toContain("~@i-qui");
+
+    qui.send("QUIT :see you \x02soon\x02");
+    await qui.expectCommand("ERROR");
+    const quit = await cat.expect((m) => m.command === "QUIT");
+    expect(quit.source).toBe("i-qui!i-qui@parley");
+    // Control characters are taken out by the domain (one clean line).
+    expect(quit.params[0]).toBe("Quit: see you  soon");
+    const presence = await web.nextEvent("presence", (e) => e.username === "i-qui" && !e.online);
+    expect(presence).toMatchObject({ reason: "quit", message: "see you  soon" });
+    // Still a member of the room, but not shown among the channel's (online) names.
+    cat.send(`NAMES #${room}`);
+    expect((await cat.expectCommand("353")).params[3]!.split(" ")).not.toContain("~@i-qui");
+    const members = await web.call("room.members", { room });
+    expect(members.members.map((m: { username: string }) => m.username)).toContain("i-qui");
+
+    await irc("i-qui");
+    await cat.expectCommand("JOIN", `#${room}`);
+    await cat.expectCommand("MODE", `#${room}`, "+q", "i-qui");
+    cat.send(`NAMES #${room}`);
+    expect((await cat.expectCommand("353")).params[3]!.split(" ")).toContain("~@i-qui");
+  });
+});
+
+describe("guests (--irc-guests) and --irc-prefixes o", () => {
+  let guestHub: TestHub & { hub: RunningHub };
+  beforeAll(async () => {
+    guestHub = await startHub({
+      config: { rateLimits: false, ircPort: 0, ircGuests: true, ircPrefixes: "o" },
+    });
+    await guestHub.hub.domain.accounts.register({ username: "m-one", password: PASSWORD }, "127.0.0.1");
+  });
+  afterAll(async () => {
+    await guestHub?.stop();
+  });
+
+  async function guest(nick: string): Promise<IrcTestClient> {
+    const c = await IrcTestClient.connect(guestHub.hub.irc!.port!);
+    open.push(c);
+    c.send(`NICK ${nick}`);
+    c.send(`USER ${nick} 0 * :${nick}`);
+    return c;
+  }
+
+  async function member(caps: string[] = []): Promise<IrcTestClient> {
+    const c = await IrcTestClient.connect(guestHub.hub.irc!.port!);
+    open.push(c);
+    await c.saslLogin("m-one", PASSWORD, caps);
+    return c;
+  }
+
+  it("shows owner and admins as @ with PREFIX=(o)@", async () => {
+    const g = await guest("g-pre");
+    await g.expectCommand("001");
+    const isupport = await g.expect(
+      (m) => m.command === "005" && m.params.some((p) => p.startsWith("PREFIX=")),
+    );
+    expect(isupport.params).toContain("PREFIX=(o)@");
+    g.send("CAP REQ :multi-prefix");
+    await g.expectCommand("CAP");
+    g.send("JOIN #pre");
+    expect((await g.expectCommand("353")).params[3]).toBe("@g-pre");
+    const m = await member();
+    m.send("JOIN #pre");
+    await m.expectCommand("366");
+    g.send("MODE #pre +o m-one");
+    await m.expectCommand("MODE", "#pre", "+o", "m-one");
+    m.send("NAMES #pre");
+    expect((await m.expectCommand("353")).params[3]!.split(" ").sort()).toEqual(["@g-pre", "@m-one"]);
+    m.send("WHO #pre");
+    const row = await m.expect((x) => x.command === "352" && x.params[5] === "g-pre");
+    expect(row.params[6]).toBe("H@");
+  });
+
+  it("deletes a guest with its last connection: rooms pass on, the nick is free, a new account inherits nothing", async () => {
+    const store = guestHub.hub.domain.deps.store;
+    const g = await guest("g-own");
+    await g.expectCommand("001");
+    // A guest's nick is its own while it is connected; an account's name is never a guest's.
+    const twin = await guest("g-own");
+    await twin.expectCommand("433");
+    const impostor = await guest("m-one");
+    await impostor.expectCommand("433");
+    g.send("JOIN #gone");
+    await g.expectCommand("366");
+    const m = await member(["batch", "server-time", "message-tags"]);
+    m.send("JOIN #gone");
+    await m.expectCommand("366");
+    g.send("PRIVMSG m-one :a word from a guest");
+    await m.expect((x) => x.command === "PRIVMSG" && x.params[1] === "a word from a guest");
+    const dmsBefore = await guestHub.hub.domain.messages.dmHistory(
+      { userId: (await store.getUserByName("m-one"))!.id, connId: "t", tokenHash: "t" },
+      { user: "g-own" },
+    );
+    expect(dmsBefore.messages).toHaveLength(1);
+
+    g.send("QUIT :bye");
+    await g.expectCommand("ERROR");
+    // QUIT settles before the ERROR: the account is gone, the room has passed on to m-one.
+    expect(await store.getUserByName("g-own")).toBeUndefined();
+    await m.expect((x) => x.command === "QUIT" && x.source?.startsWith("g-own!") === true);
+    await m.expectCommand("MODE", "#gone", "+o", "m-one");
+    const lines = await m.sync();
+    // No PART after the QUIT: the guest is in no nick list any more.
+    expect(lines.some((x) => x.command === "PART")).toBe(false);
+    const members = await guestHub.hub.domain.rooms.members(
+      { userId: (await store.getUserByName("m-one"))!.id, connId: "t", tokenHash: "t" },
+      { room: "gone" },
+    );
+    expect(members.members.map((x) => [x.username, x.role])).toEqual([["m-one", "owner"]]);
+
+    // The name again: as a guest, and then as an account, each a new user with no conversations.
+    const again = await guest("g-own");
+    await again.expectCommand("001");
+    again.send("QUIT");
+    await again.expectCommand("ERROR");
+    await guestHub.hub.domain.accounts.register({ username: "g-own", password: PASSWORD }, "127.0.0.1");
+    const account = await IrcTestClient.connect(guestHub.hub.irc!.port!);
+    open.push(account);
+    await account.saslLogin("g-own", PASSWORD, ["batch", "draft/chathistory", "message-tags"]);
+    account.send("CHATHISTORY LATEST m-one * 10");
+    const history = await account.sync();
+    expect(history.some((x) => x.command === "BATCH")).toBe(true);
+    expect(history.some((x) => x.command === "PRIVMSG")).toBe(false);
+    account.send("WHOIS g-own");
+    expect((await account.expect((x) => x.command === "330" || x.command === "318")).command).toBe("330");
+  });
+});

@@ -1,12 +1,16 @@
 /**
  * A hub for the irctest conformance suite (test/irctest/parley_controller.py starts one per test):
  * a temporary data folder, IRC on the port given, guests on (irctest's clients connect with a bare
- * NICK), rate limits off (the suite connects and sends faster than any person). It prints `ready`
- * once listening, then reads commands on stdin:
+ * NICK), `--irc-prefixes o` (the suite expects a channel's creator to be `@`), rate limits off (the
+ * suite connects and sends faster than any person), and the server admin `operuser` (password
+ * `operpassword`, as irctest's other controllers configure their operator) for the `OPER` tests. It
+ * prints `ready` once listening, then reads commands on stdin:
  *
  *   register <username> <password>   — creates an account for the suite's SASL tests. This is fixture
  *                                       set-up, written to the store directly: irctest's passwords
  *                                       ("sesame") are shorter than the hub's password rule allows.
+ *                                       A guest of that name that is still closing is waited for
+ *                                       (guests are deleted when their connection ends).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -36,6 +40,7 @@ const hub = await createHub(
     ircPort: Number(port),
     ...(tlsPort !== undefined && { ircTlsPort: Number(tlsPort) }),
     ircGuests: true,
+    ircPrefixes: "o",
     // The suite's tests expect this name (as its other controllers configure).
     ircServerName: "My.Little.Server",
     rateLimits: false,
@@ -43,6 +48,15 @@ const hub = await createHub(
   },
   { log: pino({ level: process.env["PARLEY_IRCTEST_LOG"] ?? "silent" }) },
 );
+// irctest's operator (its ergo controller's `opers` block): a server admin account.
+const { store } = hub.domain.deps;
+const oper = await store.createUser({
+  username: "operuser",
+  displayName: "operuser",
+  passwordHash: await hashPassword("operpassword"),
+  createdAt: Date.now(),
+});
+await store.setServerAdmin(oper.id, true);
 process.stdout.write("ready\n");
 
 // The suite stops a hub after every test: its data is thrown away, so no graceful drain.
@@ -57,15 +71,11 @@ for await (const line of createInterface({ input: process.stdin })) {
   const [command, username, password] = line.trim().split(/\s+/);
   if (command === "register" && username && password) {
     try {
-      // A guest of that name (the suite often connects before registering) becomes a real account.
-      const existing = await hub.domain.deps.store.getUserByName(username);
-      if (existing) {
-        await hub.domain.deps.store.setPasswordHash(existing.id, await hashPassword(password));
-        hub.irc?.gateway.guestPasswords.delete(existing.username.toLowerCase() as never);
-        process.stdout.write("ok\n");
-        continue;
+      // A guest of that name whose connection just closed is being deleted: wait for that (≤ 2 s).
+      for (let i = 0; i < 40 && (await store.getUserByName(username)); i++) {
+        await new Promise((ok) => setTimeout(ok, 50));
       }
-      await hub.domain.deps.store.createUser({
+      await store.createUser({
         username,
         displayName: username,
         passwordHash: await hashPassword(password),

@@ -65,7 +65,30 @@ export class Accounts {
   }
 
   async login(params: OpParams<"login">, address: string, connId: string): Promise<Authenticated> {
+    const record = await this.checkCredentials(params.username, params.password, address);
+    const auth = await this.startSession(record, connId, params.device);
+    this.deps.log.info({ username: record.username, address, connId }, "login");
+    return auth;
+  }
+
+  /** A new session of an account whose login was checked (a password, or a guest made now). */
+  async startSession(record: UserRecord, connId: string, device?: string): Promise<Authenticated> {
+    const session = await this.openSession(record.id, device);
+    return {
+      user: toUser(record, true),
+      session: session.info,
+      actor: { userId: record.id, connId, tokenHash: session.tokenHash },
+    };
+  }
+
+  /**
+   * A username and password, checked as a login checks them (the same guard: failures per address and
+   * per account, before any hashing): the account, or BAD_CREDENTIALS / RATE_LIMITED / SUSPENDED. Also
+   * what IRC's `OPER` is checked with (Admin.oper).
+   */
+  async checkCredentials(username: string, password: string, address: string): Promise<UserRecord> {
     const { store, limiters } = this.deps;
+    const params = { username, password };
     const record = await store.getUserByName(params.username);
     const accountKey = failureKey(record, params.username);
     const ok = await guardedCheck(
@@ -88,13 +111,7 @@ export class Accounts {
     await limiters.loginAccount.reset(accountKey);
     // Only after the password: a suspension is not revealed to someone guessing.
     refuseSuspended(record);
-    const session = await this.openSession(record.id, params.device);
-    this.deps.log.info({ username: record.username, address, connId }, "login");
-    return {
-      user: toUser(record, true),
-      session: session.info,
-      actor: { userId: record.id, connId, tokenHash: session.tokenHash },
-    };
+    return record;
   }
 
   private async openSession(userId: number, device?: string) {

@@ -17,7 +17,7 @@ import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { hashPassword } from "./passwords.js";
 import type { Rooms } from "./rooms.js";
-import { checkPassword } from "./validation.js";
+import { checkPassword, cleanLine } from "./validation.js";
 
 /** Who performs an admin action: a server admin's account, or the operator of the data folder. */
 export interface AdminActor {
@@ -36,6 +36,9 @@ export interface ConnectionDirectory {
 
 const DEFAULT_PAGE = 100;
 
+/** The longest reason an admin kick (IRC KILL) carries. */
+export const KICK_REASON_MAX = 200;
+
 export class Admin {
   directory: ConnectionDirectory = { connectionsOf: async () => [] };
 
@@ -49,9 +52,28 @@ export class Admin {
 
   /** The actor as an admin, or FORBIDDEN. Read from the store each time, so a revoke is immediate. */
   async authorize(actor: Actor): Promise<AdminActor> {
-    const record = await this.accounts.requireUser(actor.userId);
+    return this.authorizeUser(actor.userId);
+  }
+
+  /** A server admin's account as an admin actor, or FORBIDDEN (read from the store each time). */
+  async authorizeUser(userId: UserId): Promise<AdminActor> {
+    const record = await this.accounts.requireUser(userId);
     if (!record.serverAdmin) fail("FORBIDDEN", "only server admins of this hub may do this");
     return { userId: record.id, name: record.username };
+  }
+
+  /**
+   * IRC's `OPER name password`: the credentials of a server admin's account, checked as a login is
+   * (the same failure limits), make the connection act with that admin's authority. BAD_CREDENTIALS
+   * (or RATE_LIMITED, SUSPENDED) as for a login; FORBIDDEN for an account that is not a server admin.
+   * Written to the audit log. The authority is checked again at each use (`authorizeUser`).
+   */
+  async oper(p: { username: string; password: string }, address: string): Promise<AdminActor> {
+    const record = await this.accounts.checkCredentials(p.username, p.password, address);
+    if (!record.serverAdmin) fail("FORBIDDEN", `${record.username} is not a server admin of this hub`);
+    const by = { userId: record.id, name: record.username };
+    await this.audit(by, "oper", undefined, "IRC OPER");
+    return by;
   }
 
   /** Writes the audit entry (log line and store row). */
@@ -136,7 +158,15 @@ export class Admin {
   async deleteUser(by: AdminActor, p: OpParams<"admin.delete">): Promise<void> {
     const user = await this.accounts.findUser(p.username);
     if (user.id === by.userId) fail("FORBIDDEN", "you cannot delete your own account this way");
-    const erase = p.erase === true;
+    await this.removeAccount(by, user, p.erase === true);
+  }
+
+  /**
+   * Deletes an account (an admin's `admin.delete`, or a guest's end: guests.ts). The rooms it was in
+   * lose it with succession; DMs others had with it stay on their side (its name becomes "deleted
+   * user"); the name is free again, and a new account of that name is another user.
+   */
+  async removeAccount(by: AdminActor, user: UserRecord, erase: boolean): Promise<void> {
     // Connections first, so nothing the user does lands between the steps; then rooms with succession.
     await this.endSessions(user.id, "deleted");
     await this.rooms.removeEverywhere(user.id);
@@ -190,10 +220,12 @@ export class Admin {
     return { connections };
   }
 
-  async kick(by: AdminActor, p: OpParams<"admin.kick">): Promise<void> {
+  /** `reason` (IRC's KILL) is told to the user and kept in the audit log, cut to KICK_REASON_MAX. */
+  async kick(by: AdminActor, p: OpParams<"admin.kick">, reason?: string): Promise<void> {
     const user = await this.accounts.findUser(p.username);
-    await this.audit(by, "kick", user.username);
-    await this.endSessions(user.id, "kicked");
+    const why = reason === undefined ? "" : cleanLine(reason, KICK_REASON_MAX);
+    await this.audit(by, "kick", user.username, why === "" ? undefined : why);
+    await this.endSessions(user.id, "kicked", why === "" ? undefined : why);
   }
 
   async auditLog(_by: AdminActor, p: OpParams<"admin.audit">): Promise<OpResult<"admin.audit">> {

@@ -6,6 +6,7 @@ import { Audience } from "./audience.js";
 import type { DomainDeps } from "./context.js";
 import { E2eRooms } from "./e2e-rooms.js";
 import { Files } from "./files.js";
+import { Guests } from "./guests.js";
 import { MessageChanges } from "./message-changes.js";
 import { Messages } from "./messages.js";
 import { Search } from "./search.js";
@@ -24,6 +25,7 @@ export class Domain {
   readonly presence: Presences;
   readonly files: Files;
   readonly admin: Admin;
+  readonly guests: Guests;
   readonly e2e: E2eRooms;
 
   constructor(readonly deps: DomainDeps) {
@@ -41,5 +43,6 @@ export class Domain {
     this.presence = new Presences(deps, this.audience);
     this.e2e = new E2eRooms(deps, this.audience, this.rooms);
     this.admin = new Admin(deps, this.audience, this.accounts, this.rooms, this.files);
+    this.guests = new Guests(deps, this.accounts, this.admin);
   }
 }

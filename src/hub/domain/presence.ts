@@ -1,11 +1,12 @@
 /** Presence: who is online, and telling the people who share a room or DM when that changes. */
-import { SEARCH_MAX, ONLINE_MAX } from "../../protocol/limits.js";
+import { SEARCH_MAX, ONLINE_MAX, QUIT_MESSAGE_MAX } from "../../protocol/limits.js";
 import type { PresenceReason } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import type { UserId } from "../store/store.js";
 import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { notify } from "./notify.js";
+import { cleanLine } from "./validation.js";
 import { toUser } from "./views.js";
 
 export class Presences {
@@ -37,22 +38,28 @@ export class Presences {
     });
   }
 
-  /** An authenticated connection ended. */
-  async disconnected(actor: Actor, reason: PresenceReason): Promise<void> {
+  /**
+   * An authenticated connection ended. `message`: what the client said as it quit (IRC `QUIT :text`),
+   * passed on with reason `quit` when this was the user's last connection — made one clean line of at
+   * most QUIT_MESSAGE_MAX characters.
+   */
+  async disconnected(actor: Actor, reason: PresenceReason, message?: string): Promise<void> {
     const { last } = await this.deps.presence.disconnect(actor.userId, actor.connId);
-    if (last) await this.wentOffline(actor.userId, reason);
+    if (last) await this.wentOffline(actor.userId, reason, message);
   }
 
-  private async wentOffline(userId: UserId, reason: PresenceReason): Promise<void> {
+  private async wentOffline(userId: UserId, reason: PresenceReason, message?: string): Promise<void> {
     const { store, clock, bus } = this.deps;
     await store.setLastSeen(userId, clock.now());
     const user = await store.getUserById(userId);
     if (!user) return;
+    const words = reason === "quit" && message !== undefined ? cleanLine(message, QUIT_MESSAGE_MAX) : "";
     await notify(bus, await this.audience.related(userId), {
       ev: "presence",
       username: user.username,
       online: false,
       reason,
+      ...(words !== "" && { message: words }),
     });
   }
 

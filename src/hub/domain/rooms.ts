@@ -240,6 +240,18 @@ export class Rooms {
     return members.map((m) => toMember(m, online.has(m.userId)));
   }
 
+  /**
+   * The rooms the actor and `username` are both members of, with that user's role in each (what an IRC
+   * client is shown when that user comes back online: a JOIN per shared channel). Two store reads.
+   */
+  async shared(actor: Actor, username: string): Promise<Array<{ room: string; role: Role }>> {
+    const other = await this.accounts.findUser(username);
+    const mine = new Set((await this.deps.store.roomsOfUser(actor.userId)).map((r) => r.room.id));
+    return (await this.deps.store.roomsOfUser(other.id))
+      .filter((r) => mine.has(r.room.id))
+      .map((r) => ({ room: r.room.name, role: r.role }));
+  }
+
   async members(actor: Actor, params: OpParams<"room.members">): Promise<OpResult<"room.members">> {
     const room = await this.find(params.room);
     await this.requireMember(room, actor.userId);

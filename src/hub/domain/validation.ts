@@ -87,3 +87,13 @@ export function checkRoomPassword(value: string): string {
   }
   return value;
 }
+
+/**
+ * Free text of one line that is shown but not stored as a message (a QUIT message, a KILL reason):
+ * never refused, made safe — control characters become spaces, trimmed, cut to `max` characters.
+ */
+export function cleanLine(text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim();
+  return [...line].slice(0, max).join("").trim();
+}

@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import type { EndSessionsMessage } from "../../bus/bus.js";
 import type { LocalLimiter } from "../../bus/limiter.js";
 import type { Authenticated } from "../../domain/accounts.js";
+import type { AdminActor } from "../../domain/admin.js";
 import type { Actor } from "../../domain/context.js";
 import { fold, type NameKey } from "../../ids.js";
 import type { DeliverySink, Outgoing } from "../delivery.js";
@@ -52,6 +53,13 @@ export class IrcClient implements DeliverySink {
   readonly channels = new Map<NameKey, ChannelView>();
   /** Rooms this connection is joining right now (their JOIN line comes from the command). */
   readonly joining = new Set<NameKey>();
+  /**
+   * After a successful OPER: the server admin whose authority this connection acts with (checked
+   * again by the domain at each use). Kept by the connection, as IRC operator status is.
+   */
+  oper: AdminActor | undefined;
+  /** Users this connection was shown QUIT for and has not seen come back (folded names). */
+  readonly gone = new Set<NameKey>();
   /** AWAY message; kept on this node (Parley has no away state). */
   away: string | undefined;
   /** MONITOR list, folded, and the status each was last reported with. */
@@ -60,6 +68,12 @@ export class IrcClient implements DeliverySink {
   readonly pendingEchoes = new Map<string, string | undefined>();
   /** The replies of the labeled command being handled. */
   collector: LabelCollector | undefined;
+  /** What a labeled command sends once its labeled reply is out (a JOIN's history replay). */
+  afterReply: Array<() => void> = [];
+  /** A guest account (`--irc-guests`), deleted by the domain when its last connection closes. */
+  guest = false;
+  /** The text of the client's QUIT, passed on with the presence change. */
+  quitMessage: string | undefined;
   /** Set while the hub closes this connection on purpose (the presence reason). */
   closing: "timeout" | "logout" | "disconnect" | "quit" | undefined;
   /** Time of the last line received, for the keep-alive. */

@@ -3,11 +3,11 @@
  * needs, whether it needs a registered connection, and its handler. The dispatcher (gateway.ts) checks
  * the first two, so no handler repeats them; handlers translate to domain calls and back.
  */
-import { randomBytes } from "node:crypto";
 import { CAPACITY_MAX, CAPACITY_MIN, HISTORY_MAX, USERNAME_RE } from "../../../protocol/limits.js";
 import type { Message, Room } from "../../../protocol/model.js";
 import type { Authenticated } from "../../domain/accounts.js";
 import { DomainError } from "../../domain/errors.js";
+import { isGuest } from "../../domain/guests.js";
 import { fold, roomCursor, type ConvId } from "../../ids.js";
 import type { SequencedEvent } from "../../domain/messages.js";
 import { userMask, USER_HOST, type IrcClient } from "./client.js";
@@ -254,16 +254,22 @@ async function tryRegister(ctx: CommandContext): Promise<void> {
   client.pendingAuth = undefined;
   client.nick = auth.user.username;
   client.registered = true;
-  if (!(await gw.bind(client, auth))) return;
+  if (!(await gw.bind(client, auth))) {
+    // Closed while logging in: nothing will end this guest's account but this.
+    if (client.guest) await gw.domain.guests.left(auth.actor.userId);
+    return;
+  }
   welcome(gw, client);
   await startSession(gw, client);
 }
 
-/** `--irc-guests`: a NICK without credentials becomes a new account of that name (or its own again). */
+/**
+ * `--irc-guests`: a NICK without credentials becomes a guest account of that name, which the domain
+ * deletes when its last connection closes (guests.ts); a name in use gets 433.
+ */
 async function guestLogin(ctx: CommandContext): Promise<Authenticated | undefined> {
   const { client, gw } = ctx;
-  const key = fold(client.nick);
-  if (!USERNAME_RE.test(key)) {
+  if (!USERNAME_RE.test(fold(client.nick))) {
     client.numeric(
       N.ERR_ERRONEUSNICKNAME,
       client.nick,
@@ -272,39 +278,23 @@ async function guestLogin(ctx: CommandContext): Promise<Authenticated | undefine
     client.nick = "*";
     return undefined;
   }
-  const inUse = () => {
-    client.numeric(
-      N.ERR_NICKNAMEINUSE,
-      client.nick,
-      "Nickname is in use (a Parley account: log in with SASL)",
-    );
-    client.nick = "*";
-    return undefined;
-  };
-  let password = gw.guestPasswords.get(key);
-  if (password !== undefined) {
-    for (const c of gw.clients.values())
-      if (c !== client && c.registered && fold(c.nick) === key) return inUse();
-  } else {
-    password = randomBytes(18).toString("base64url");
-    try {
-      await gw.domain.accounts.register({ username: client.nick, password }, client.address);
-    } catch (error) {
-      if (error instanceof DomainError && error.code === "USERNAME_TAKEN") return inUse();
-      gw.refuse(ctx, error, client.nick);
-      client.close("Registration refused");
+  try {
+    const auth = await gw.domain.guests.login(client.nick, client.address, client.id);
+    client.guest = true;
+    return auth;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "USERNAME_TAKEN") {
+      client.numeric(
+        N.ERR_NICKNAMEINUSE,
+        client.nick,
+        "Nickname is in use (a Parley account: log in with SASL)",
+      );
+      client.nick = "*";
       return undefined;
     }
-    gw.guestPasswords.set(key, password);
-  }
-  try {
-    return await gw.domain.accounts.login(
-      { username: client.nick, password, device: "irc" },
-      client.address,
-      client.id,
-    );
-  } catch {
-    return inUse();
+    gw.refuse(ctx, error, client.nick);
+    client.close("Registration refused");
+    return undefined;
   }
 }
 
@@ -329,7 +319,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     "MSGREFTYPES=msgid,timestamp",
     `NETWORK=${networkName}`,
     "NICKLEN=32",
-    "PREFIX=(qo)~@",
+    gw.options.prefixes === "o" ? "PREFIX=(o)@" : "PREFIX=(qo)~@",
     "STATUSMSG=",
     `TARGMAX=JOIN:,PART:,KICK:${KICK_TARGETS},PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1`,
     "TOPICLEN=500",
@@ -420,12 +410,28 @@ function sendTopic(gw: IrcGateway, client: IrcClient, room: string, quietIfNone:
   client.numeric(N.RPL_TOPIC, `#${view.name}`, markdownToIrc(view.topic));
 }
 
+/** The members an IRC client is shown in a channel: those online, and itself. */
+function present<M extends { username: string; online: boolean }>(client: IrcClient, members: M[]): M[] {
+  const me = client.username === undefined ? undefined : fold(client.username);
+  return members.filter((m) => m.online || fold(m.username) === me);
+}
+
+/**
+ * A member's prefix in NAMES and WHO: with `--irc-prefixes qo` (the default) the owner is `~` (`~@`
+ * with multi-prefix) and admins `@`; with `o`, owner and admins are both `@`.
+ */
+export function rolePrefix(gw: IrcGateway, role: string, multi: boolean): string {
+  if (role === "owner") return gw.options.prefixes === "o" ? "@" : multi ? "~@" : "~";
+  return role === "admin" ? "@" : "";
+}
+
 async function sendNames(gw: IrcGateway, client: IrcClient, room: string): Promise<void> {
   const { members } = await gw.domain.rooms.members(actorOf(client), { room });
   const multi = client.has("multi-prefix");
   const userhost = client.has("userhost-in-names");
-  const names = members.map((m) => {
-    const prefix = m.role === "owner" ? (multi ? "~@" : "~") : m.role === "admin" ? "@" : "";
+  // Online members: one who goes offline is shown QUIT, and JOINs again on coming back (render.ts).
+  const names = present(client, members).map((m) => {
+    const prefix = rolePrefix(gw, m.role, multi);
     return prefix + (userhost ? userMask(m.username) : m.username);
   });
   const channel = `#${client.channels.get(fold(room))?.name ?? room}`;
@@ -827,7 +833,7 @@ async function who(ctx: CommandContext): Promise<void> {
       USER_HOST,
       server,
       username,
-      `${online ? "H" : "G"}${prefix}`,
+      `${online ? "H" : "G"}${gw.isOper(username) ? "*" : ""}${prefix}`,
       `0 ${who?.realname || username}`,
     );
   };
@@ -835,9 +841,9 @@ async function who(ctx: CommandContext): Promise<void> {
     if (client.isOn(room)) {
       const { members } = await gw.domain.rooms.members(actorOf(client), { room });
       const channel = `#${client.channels.get(fold(room))!.name}`;
-      for (const m of members) {
+      for (const m of present(client, members)) {
         const away = gw.awayByName(m.username) !== undefined;
-        const prefix = m.role === "owner" ? "~" : m.role === "admin" ? "@" : "";
+        const prefix = rolePrefix(gw, m.role, false);
         row(channel, m.username, m.online && !away, prefix);
       }
     }
@@ -849,7 +855,8 @@ async function who(ctx: CommandContext): Promise<void> {
     if (client.username) seen.set(client.username, client.away === undefined);
     for (const view of client.channels.values()) {
       const { members } = await gw.domain.rooms.members(actorOf(client), { room: view.name });
-      for (const m of members) seen.set(m.username, m.online && gw.awayByName(m.username) === undefined);
+      for (const m of present(client, members))
+        seen.set(m.username, m.online && gw.awayByName(m.username) === undefined);
     }
     for (const [username, here] of seen) {
       const who = gw.identOf(username);
@@ -885,8 +892,9 @@ async function whois(ctx: CommandContext): Promise<void> {
       who?.realname || view.displayName,
     );
     client.numeric(N.RPL_WHOISSERVER, name, gw.options.serverName, `${gw.options.networkName} Parley hub`);
+    if (gw.isOper(name)) client.numeric(N.RPL_WHOISOPERATOR, name, "is an IRC operator (a server admin)");
     // Guests (--irc-guests) have throwaway accounts: shown as not logged in.
-    if (!gw.guestPasswords.has(fold(name))) client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");
+    if (!isGuest(record)) client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");
     const away = gw.localAway(record.id);
     if (away !== undefined) client.numeric(N.RPL_AWAY, name, away);
     else if (!view.online) client.numeric(N.RPL_AWAY, name, "Offline; messages are kept for them");
@@ -992,14 +1000,65 @@ async function userhost(ctx: CommandContext): Promise<void> {
   client.numeric(N.RPL_USERHOST, found.join(" "));
 }
 
+/**
+ * `OPER name password`: the credentials of a Parley server admin (checked by the domain as a login is,
+ * with the same failure limits). The connection then shows as an operator (`*` in WHO, 313 in WHOIS)
+ * and may KILL with that admin's authority.
+ */
+async function oper(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  try {
+    client.oper = await gw.domain.admin.oper(
+      { username: msg.params[0]!, password: msg.params[1]! },
+      client.address,
+    );
+  } catch (error) {
+    const code = error instanceof DomainError ? error.code : undefined;
+    if (code === "FORBIDDEN") return client.numeric(N.ERR_NOOPERHOST, "No O-lines for your host");
+    if (code === "BAD_CREDENTIALS" || code === "RATE_LIMITED" || code === "SUSPENDED")
+      return client.numeric(N.ERR_PASSWDMISMATCH, `Password incorrect (${(error as DomainError).message})`);
+    throw error;
+  }
+  client.numeric(N.RPL_YOUREOPER, `You are now an IRC operator (server admin ${client.oper.name})`);
+  client.reply({ source: client.mask, command: "MODE", params: [client.nick, "+o"] });
+}
+
+/** `KILL nick [:reason]`: an operator ends every connection of a user (the admin kick, `admin.kick`). */
+async function kill(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  if (!client.oper) {
+    return client.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+  }
+  const nick = msg.params[0]!;
+  try {
+    // The admin's authority is checked again: a revoked admin's OPER ends here.
+    const by = await gw.domain.admin.authorizeUser(client.oper.userId!);
+    const reason = msg.params[1] ?? "";
+    await gw.domain.admin.kick(by, { username: nick }, `Killed by ${by.name}${reason ? `: ${reason}` : ""}`);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "FORBIDDEN") {
+      client.oper = undefined;
+      return client.numeric(N.ERR_NOPRIVILEGES, "Permission Denied- You are no longer a server admin");
+    }
+    gw.refuse(ctx, error, nick);
+  }
+}
+
 function ping(ctx: CommandContext): void {
   const server = ctx.gw.options.serverName;
   ctx.client.reply({ source: server, command: "PONG", params: [server, ctx.msg.params[0]!] });
 }
 
-function quit(ctx: CommandContext): void {
-  ctx.client.closing = "quit";
-  ctx.client.close(`Closing link (${ctx.msg.params[0] ?? "Quit"})`);
+/**
+ * `QUIT [:message]`: the connection ends (presence with reason `quit` and the message, a guest's
+ * account deleted) before the client is sent `ERROR` and closed, so what follows a QUIT is settled.
+ */
+async function quit(ctx: CommandContext): Promise<void> {
+  const { client, gw, msg } = ctx;
+  client.closing = "quit";
+  client.quitMessage = msg.params[0];
+  await gw.finish(client);
+  client.close(`Closing link (${msg.params[0] ?? "Quit"})`);
 }
 
 const cmd = (min: number, registered: boolean, run: CommandSpec["run"]): CommandSpec => ({
@@ -1033,5 +1092,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   AWAY: cmd(0, true, away),
   MONITOR: cmd(1, true, monitor),
   USERHOST: cmd(1, true, userhost),
+  OPER: cmd(2, true, oper),
+  KILL: cmd(1, true, kill),
   MOTD: cmd(0, true, (ctx) => ctx.client.numeric(N.ERR_NOMOTD, "MOTD File is missing")),
 };

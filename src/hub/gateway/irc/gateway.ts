@@ -15,7 +15,7 @@ import { LocalLimiter, type LimiterRule } from "../../bus/limiter.js";
 import type { Clock } from "../../clock.js";
 import type { Authenticated } from "../../domain/accounts.js";
 import type { Domain } from "../../domain/hub.js";
-import { fold, type NameKey, type UserId } from "../../ids.js";
+import { fold, type UserId } from "../../ids.js";
 import type { Admission } from "../admission.js";
 import { normalizeAddress } from "../client-address.js";
 import type { Delivery } from "../delivery.js";
@@ -37,6 +37,11 @@ export interface IrcGatewayOptions {
   requestRate: LimiterRule;
   /** Let clients without SASL/PASS in as a new account named by their NICK (docs/irc.md). */
   guests: boolean;
+  /**
+   * Channel prefixes (`--irc-prefixes`): `qo` shows the owner `~` and admins `@` (PREFIX=(qo)~@); `o`
+   * shows both `@` (PREFIX=(o)@), for clients and bots that know only `@`.
+   */
+  prefixes: IrcPrefixes;
   /** Messages replayed per channel when a session starts and on JOIN (0: none). */
   historyReplay: number;
   /** Largest MONITOR list. */
@@ -52,6 +57,8 @@ export interface IrcGatewayOptions {
   maxQueuedLines?: number;
 }
 
+export type IrcPrefixes = "qo" | "o";
+
 export const IRC_DEFAULTS = {
   historyReplay: 50,
   monitorMax: 100,
@@ -63,8 +70,6 @@ export class IrcGateway {
   readonly clients = new Map<string, IrcClient>();
   /** Local logged-in clients by user, for AWAY, MONITOR and WHOIS on this node. */
   readonly byUser = new Map<UserId, Set<IrcClient>>();
-  /** Guest accounts this node created (name → password), so a guest may come back under its nick. */
-  readonly guestPasswords = new Map<NameKey, string>();
   private readonly servers: Array<NetServer | TlsServer> = [];
   private readonly requestLimiter: LocalLimiter;
   private readonly keepAlive: NodeJS.Timeout;
@@ -179,16 +184,19 @@ export class IrcGateway {
     );
     // A close of the hub's own (QUIT, timeout, too slow) ends the connection for everyone else as
     // soon as its last line is written, not when the peer closes its side (up to 2 s later).
-    socket.on("finish", () => void this.closed(client));
+    socket.on("finish", () => void this.finish(client));
     socket.on("close", () => {
       clearTimeout(registration);
       release?.();
-      void this.closed(client);
+      void this.finish(client);
     });
   }
 
-  /** Unbinds a connection; runs once, at whichever of `finish`/`close` comes first. */
-  private async closed(client: IrcClient): Promise<void> {
+  /**
+   * Unbinds a connection and ends its session; runs once, at whichever of QUIT, `finish` and `close`
+   * comes first. A guest's account goes once its last connection has (guests.ts).
+   */
+  async finish(client: IrcClient): Promise<void> {
     if (!this.clients.delete(client.id)) return;
     this.log.info({ conn: client.id }, "irc: connection closed");
     const actor = client.actor;
@@ -201,9 +209,10 @@ export class IrcGateway {
     const reason: PresenceReason =
       client.closing === "quit" ? "quit" : client.closing === "timeout" ? "timeout" : "disconnect";
     try {
-      await this.domain.presence.disconnected(actor, reason);
+      await this.domain.presence.disconnected(actor, reason, client.quitMessage);
       // An IRC login's session belongs to its connection (the client never sees a token): end it.
       await this.domain.accounts.logout(actor);
+      if (client.guest) await this.domain.guests.left(actor.userId);
     } catch (error) {
       this.log.error({ err: error, conn: client.id }, "irc: presence update failed");
     }
@@ -235,7 +244,10 @@ export class IrcGateway {
     try {
       await this.dispatch(client, msg, label);
     } finally {
-      if (label !== undefined) this.endLabel(client);
+      if (label !== undefined) {
+        this.endLabel(client);
+        for (const send of client.afterReply.splice(0)) send();
+      }
     }
   }
 
@@ -353,6 +365,13 @@ export class IrcGateway {
         return { ident: c.ident, realname: c.realname };
     }
     return undefined;
+  }
+
+  /** Whether a user is connected to this node over IRC with a connection that did OPER. */
+  isOper(username: string): boolean {
+    const key = fold(username);
+    for (const c of this.clients.values()) if (c.oper && c.username && fold(c.username) === key) return true;
+    return false;
   }
 
   /** `nick!user@host` of a user. */

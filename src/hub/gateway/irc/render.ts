@@ -3,7 +3,7 @@
  * IRC form (read markers, settings, devices, direct-chat requests) is not shown.
  */
 import type { AnyEvent } from "../../../protocol/events.js";
-import type { Message } from "../../../protocol/model.js";
+import type { Message, PresenceReason } from "../../../protocol/model.js";
 import { fold } from "../../ids.js";
 import type { IrcClient } from "./client.js";
 import { userMask } from "./client.js";
@@ -99,14 +99,24 @@ function changeNotice(
   client.send({ source, command: "NOTICE", params: [target, splitUtf8(`* ${text}`, room)[0] ?? ""] });
 }
 
-/** Sends messages as a `chathistory` batch when the client has `batch`, else one by one. */
+/**
+ * Replays messages (on connect and JOIN) as a `chathistory` batch when the client has `batch`, else one
+ * by one. Nothing to replay sends nothing (no empty batch: that is for a CHATHISTORY request). Inside a
+ * labeled command the replay waits until the labeled reply is sent and follows it, outside its batch
+ * (as ergo does: a labeled-response batch holds the command's replies, not a nested history batch).
+ */
 export function sendHistory(
   gw: IrcGateway,
   client: IrcClient,
   target: string,
   messages: readonly Message[],
 ): void {
-  if (messages.length === 0 && !client.has("batch")) return;
+  if (messages.length === 0) return;
+  if (client.collector) {
+    const later = [...messages];
+    client.afterReply.push(() => sendHistory(gw, client, target, later));
+    return;
+  }
   const batched = client.has("batch");
   const id = batched ? `h${++client.nextBatch}` : undefined;
   if (id)
@@ -119,6 +129,42 @@ export function sendHistory(
     for (const line of messageLines(client, m, id ? [["batch", id]] : [])) client.reply(line);
   }
   if (id) client.reply({ source: gw.options.serverName, command: "BATCH", params: [`-${id}`] });
+}
+
+/** Users a connection saw QUIT, kept until they come back (bounded: cleared when full). */
+const GONE_MAX = 1000;
+
+/** The text of the QUIT others see when a user goes offline. */
+function quitText(event: { reason: PresenceReason; message?: string | undefined }): string {
+  switch (event.reason) {
+    case "quit":
+      return event.message ? `Quit: ${event.message}` : "Quit";
+    case "timeout":
+      return "Ping timeout";
+    case "logout":
+      return "Logged out";
+    default:
+      return "Connection closed";
+  }
+}
+
+/** A member back online: a JOIN (and their MODE, away-notify) in each channel this client shares with them. */
+async function showReturn(gw: IrcGateway, client: IrcClient, username: string): Promise<void> {
+  if (!client.actor) return;
+  const server = gw.options.serverName;
+  for (const { room, role } of await gw.domain.rooms.shared(client.actor, username)) {
+    const view = client.channels.get(fold(room));
+    if (!view) continue;
+    const channel = `#${view.name}`;
+    client.send({ source: userMask(username), command: "JOIN", params: [channel] });
+    const mode =
+      role === "owner" ? (gw.options.prefixes === "o" ? "+o" : "+q") : role === "admin" ? "+o" : "";
+    if (mode) client.send({ source: server, command: "MODE", params: [channel, mode, username] });
+    const away = gw.awayByName(username);
+    if (away !== undefined && client.has("away-notify")) {
+      client.send({ source: userMask(username), command: "AWAY", params: [away] });
+    }
+  }
 }
 
 export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent): void {
@@ -176,6 +222,8 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       if (!client.channels.has(key)) return;
       const channel = `#${event.room}`;
       if (event.reason === "left") {
+        // Someone this client saw QUIT is in no nick list here (a guest's account ends so).
+        if (client.gone.has(fold(event.username))) return;
         client.send({ source: userMask(event.username), command: "PART", params: [channel] });
       } else {
         const by = event.by ?? server;
@@ -195,7 +243,8 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       return;
     case "role.changed": {
       if (!client.isOn(event.room)) return;
-      const mode = event.role === "owner" ? "+q" : event.role === "admin" ? "+o" : "-o";
+      const owner = gw.options.prefixes === "o" ? "+o" : "+q";
+      const mode = event.role === "owner" ? owner : event.role === "admin" ? "+o" : "-o";
       client.send({
         source: event.by ? userMask(event.by) : server,
         command: "MODE",
@@ -270,14 +319,20 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
           params: [client.nick, event.online ? userMask(event.username) : event.username],
         });
       }
-      // An offline member stays in the channel (Parley keeps memberships): away-notify shows it as away.
-      if (client.has("away-notify")) {
-        client.send({
-          source: userMask(event.username),
-          command: "AWAY",
-          params: event.online ? [] : ["Offline (messages are kept for them)"],
-        });
+      if (isMe(event.username)) return;
+      // IRC shows a channel's online members: going offline is a QUIT, coming back a JOIN per shared
+      // channel (the member stays in the Parley room all along; NAMES lists online members).
+      if (!event.online) {
+        if (client.gone.size >= GONE_MAX) client.gone.clear();
+        client.gone.add(key);
+        client.send({ source: userMask(event.username), command: "QUIT", params: [quitText(event)] });
+        return;
       }
+      client.gone.delete(key);
+      if (client.channels.size === 0) return;
+      void showReturn(gw, client, event.username).catch((error: unknown) =>
+        gw.log.warn({ err: error, conn: client.id }, "irc: showing a returning member failed"),
+      );
       return;
     }
     case "message.edited": {
