@@ -159,6 +159,8 @@ export function roomChanges(before: Room | undefined, after: Room): string[] {
         : `Only admins and the owner of ${name} may set its topic now`,
     );
   }
-  // A new password on a room that already had one changes nothing visible but is still news.
-  return lines.length > 0 ? lines : [`${name} has a new password`];
+  // A new password on a room that already had one changes nothing visible but is still news; an update
+  // that changed nothing visible on a room without one (e.g. the topic lock set as it was) is not.
+  if (lines.length > 0 || !before?.locked || !after.locked) return lines;
+  return [`${name} has a new password`];
 }

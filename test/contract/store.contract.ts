@@ -370,6 +370,15 @@ export function describeStoreContract(
         const r = await room("topics", o.id);
         expect(r.topicLocked).toBe(true);
         expect(r.topicBy).toBeUndefined();
+        const described = await store.createRoom({
+          name: "described",
+          ownerId: o.id,
+          createdAt: T0,
+          description: "from the start",
+          topicBy: "tess",
+          topicAt: T0,
+        });
+        expect(described).toMatchObject({ description: "from the start", topicBy: "tess", topicAt: T0 });
         const set = await store.updateRoom(r.id, {
           description: "hello",
           topicBy: "tess",

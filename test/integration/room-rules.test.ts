@@ -69,6 +69,11 @@ describe("room.leave with a reason", () => {
 
 describe("topic lock", () => {
   it("is on by default: members may not set the topic; unlocked, any member may, and who/when is kept", async () => {
+    const { room: described } = await ann.call("room.create", {
+      name: roomName("topic-new"),
+      description: "hi",
+    });
+    expect(described).toMatchObject({ description: "hi", topicBy: "rr-ann", topicAt: described.createdAt });
     const room = await roomWith("topic", ann, bob);
     const { room: created } = await ann.call("room.update", { room, description: "first" });
     expect(created).toMatchObject({ topicLocked: true, topicBy: "rr-ann", topicAt: expect.any(Number) });

@@ -154,6 +154,7 @@ describe("noticesFor", () => {
     expect(roomChanges(room({ topicLocked: false }), room({ topicLocked: true }))).toEqual([
       "Only admins and the owner of #general may set its topic now",
     ]);
+    expect(roomChanges(room({ topicLocked: true }), room({ topicLocked: true }))).toEqual([]);
     expect(roomChanges(undefined, room())).toHaveLength(3);
   });
 });

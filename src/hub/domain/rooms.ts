@@ -156,11 +156,15 @@ export class Rooms {
     const wait = await this.deps.limiters.roomCreate.take(String(actor.userId));
     if (wait > 0) fail("RATE_LIMITED", "you are creating rooms too fast", { retryAfterMs: wait });
     try {
+      const createdAt = this.deps.clock.now();
+      const creator = description ? await this.requireActorName(actor) : undefined;
       const room = await this.deps.store.createRoom({
         name,
-        createdAt: this.deps.clock.now(),
+        createdAt,
         ownerId: actor.userId,
-        ...(description ? { description } : {}),
+        ...(description && creator !== undefined
+          ? { description, topicBy: creator, topicAt: createdAt }
+          : {}),
         ...(password !== undefined && { passwordHash: await hashPassword(password) }),
         ...(params.capacity !== undefined && { capacity: params.capacity }),
         ...(params.e2e === true && { e2e: true }),

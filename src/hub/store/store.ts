@@ -149,6 +149,9 @@ export interface RoomRecord {
 export interface NewRoom {
   name: string;
   description?: string;
+  /** With `description`: who set it (the creator) and when. */
+  topicBy?: string;
+  topicAt?: number;
   passwordHash?: string;
   capacity?: number;
   createdAt: number;

@@ -456,8 +456,9 @@ export class PgStore implements Store {
           "INSERT INTO conversations (kind) VALUES ('room') RETURNING id",
         );
         const { rows } = await client.query<{ id: number }>(
-          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at, e2e)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at, e2e, topic_by,
+             topic_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
           [
             room.name,
             conv.rows[0]!.id,
@@ -466,6 +467,8 @@ export class PgStore implements Store {
             room.capacity ?? null,
             room.createdAt,
             room.e2e === true,
+            room.topicBy ?? null,
+            room.topicAt ?? null,
           ],
         );
         const id = rows[0]!.id;

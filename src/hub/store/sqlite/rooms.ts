@@ -124,8 +124,10 @@ export class RoomRepo {
     );
     this.insertRoom = stmt<Record<string, unknown>, { id: number }>(
       db,
-      `INSERT INTO rooms (name, name_key, conv_id, description, password_hash, capacity, e2e, created_at)
-       VALUES (:name, :name_key, :conv_id, :description, :password_hash, :capacity, :e2e, :created_at)
+      `INSERT INTO rooms (name, name_key, conv_id, description, topic_by, topic_at, password_hash, capacity, e2e,
+         created_at)
+       VALUES (:name, :name_key, :conv_id, :description, :topic_by, :topic_at, :password_hash, :capacity, :e2e,
+         :created_at)
        RETURNING id`,
     );
     this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
@@ -255,6 +257,8 @@ export class RoomRepo {
             name_key: nameKey(room.name),
             conv_id: conv.id,
             description: room.description ?? null,
+            topic_by: room.topicBy ?? null,
+            topic_at: room.topicAt ?? null,
             password_hash: room.passwordHash ?? null,
             capacity: room.capacity ?? null,
             e2e: room.e2e ? 1 : 0,
