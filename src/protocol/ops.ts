@@ -311,7 +311,7 @@ export const ops = {
     result: z.object({ expiresAt: z.number().int().describe("when the invitation lapses if unused") }),
     auth: true,
     summary: `Invites a user: their next \`room.join\` within ${ROOM_INVITE_TTL_MS / 3_600_000} h passes the password and the capacity (once). Admins and owner; in a room without a password, any member. A room holds at most ${ROOM_INVITES_MAX} open invitations. The user gets \`invited\`.`,
-    errors: ["FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER", "ALREADY_MEMBER", "BANNED"],
+    errors: ["NO_SUCH_ROOM", "FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER", "ALREADY_MEMBER", "BANNED"],
   }),
   "room.members": op({
     params: z.object({ room: name }),
