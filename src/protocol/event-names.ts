@@ -18,6 +18,7 @@ export const EVENT_NAMES = [
   "room.deleted",
   "kicked",
   "banned",
+  "invited",
   "settings.changed",
   "read.changed",
   "p2p.request",

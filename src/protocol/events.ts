@@ -84,7 +84,10 @@ export const events = {
       username: z.string(),
       reason: z.enum(["left", "kicked", "banned"]),
       by: z.string().optional().describe("who kicked or banned"),
-      message: z.string().optional().describe("the reason the kicker or banner gave"),
+      message: z
+        .string()
+        .optional()
+        .describe("the reason given: by the member leaving (`left`), or by the kicker or banner"),
     })
     .describe("Someone left or was removed from a room you are in."),
   "role.changed": z
@@ -98,7 +101,7 @@ export const events = {
     .describe("A member's role changed."),
   "room.updated": z
     .object({ room: roomSchema, by: z.string().optional().describe("who changed it") })
-    .describe("A room's description, password or capacity changed."),
+    .describe("A room's description, password, capacity or topic lock changed."),
   "room.deleted": z.object({ room: z.string() }).describe("A room you were in no longer exists."),
   kicked: z
     .object({ room: z.string(), by: z.string(), reason: z.string().optional() })
@@ -106,6 +109,15 @@ export const events = {
   banned: z
     .object({ room: z.string(), by: z.string(), reason: z.string().optional() })
     .describe("You were banned from a room."),
+  invited: z
+    .object({
+      room: z.string(),
+      by: z.string().describe("who invited you"),
+      expiresAt: z.number().int().describe("join before this to use the invitation"),
+    })
+    .describe(
+      "You were invited to a room: `room.join` lets you in once, past its password and capacity, until `expiresAt`.",
+    ),
   "settings.changed": z
     .object({
       muted: z.object({ rooms: z.array(z.string()), users: z.array(z.string()) }),

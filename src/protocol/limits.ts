@@ -29,8 +29,14 @@ export const ROOMS_PAGE = 50;
 export const ROOMS_PAGE_MAX = 200;
 /** `users.online` lists at most this many (`users.search` finds anyone). */
 export const ONLINE_MAX = 1000;
-/** `room.bans` lists at most this many. */
+/** `room.bans` lists at most this many; a room holds at most this many name bans (`room.ban` with `byName`). */
 export const BANS_MAX = 1000;
+/** A reason given when leaving a room (`room.leave`): longer ones are cut, control characters dropped. */
+export const LEAVE_REASON_MAX = 300;
+/** How long an invitation to a room (`room.invite`) lets its user join past the password and the capacity. */
+export const ROOM_INVITE_TTL_MS = 24 * 3600 * 1000;
+/** Unexpired invitations one room may hold at once; more are refused until some are used or expire. */
+export const ROOM_INVITES_MAX = 100;
 
 export const USERNAME_RE = /^[a-z0-9_-]{3,32}$/;
 export const ROOM_NAME_RE = /^[a-z0-9_-]{1,48}$/;
@@ -41,7 +47,7 @@ export const DESCRIPTION_MAX = 500;
 export const CID_MAX = 64;
 /** A quit message carried by a `presence` event (an IRC client's `QUIT :text`), in characters. */
 export const QUIT_MESSAGE_MAX = 200;
-export const CAPACITY_MIN = 2;
+export const CAPACITY_MIN = 1;
 export const CAPACITY_MAX = 10_000;
 
 /** Files: HTTP path prefix (same host and port as WS_PATH), defaults and fixed timings. */

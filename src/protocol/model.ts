@@ -29,6 +29,12 @@ export const roomSchema = z.object({
   online: z.number().int().optional(),
   capacity: z.number().int().optional(),
   locked: z.boolean().describe("true when the room has a password"),
+  topicLocked: z
+    .boolean()
+    .optional()
+    .describe("true (the default) when only admins and the owner may set the description; false: any member"),
+  topicBy: z.string().optional().describe("who last set the description"),
+  topicAt: z.number().int().optional().describe("when the description was last set"),
   joined: z.boolean(),
   owner: z.string().optional(),
   createdAt: z.number().int().optional(),
@@ -57,6 +63,10 @@ export type Member = z.infer<typeof memberSchema>;
 
 export const banSchema = z.object({
   username: z.string(),
+  byName: z
+    .boolean()
+    .optional()
+    .describe("a name ban: no account had the name when banned; it keeps out whoever holds the name"),
   by: z.string(),
   at: z.number().int(),
   reason: z.string().optional(),

@@ -36,12 +36,15 @@ import {
   FILE_NAME_MAX,
   FILE_TYPE_MAX,
   HISTORY_MAX,
+  LEAVE_REASON_MAX,
   MESSAGE_SEARCH_PAGE_MAX,
   MESSAGE_SEARCH_QUERY_MAX,
   MAX_PEER_ENDPOINTS,
   ONLINE_MAX,
   ROOMS_PAGE,
   ROOMS_PAGE_MAX,
+  ROOM_INVITE_TTL_MS,
+  ROOM_INVITES_MAX,
 } from "./limits.js";
 
 const BODY_MAX = 100_000;
@@ -290,11 +293,25 @@ export const ops = {
     errors: ["NO_SUCH_ROOM", "WRONG_PASSWORD", "ROOM_FULL", "BANNED", "ALREADY_MEMBER"],
   }),
   "room.leave": op({
-    params: z.object({ room: name }),
+    params: z.object({
+      room: name,
+      reason: reason
+        .optional()
+        .describe(
+          `shown to the other members (\`member.left\` \`message\`); control characters dropped, cut to ${LEAVE_REASON_MAX} characters`,
+        ),
+    }),
     result: empty,
     auth: true,
     summary: "Leaves a room (owner leaving triggers succession; the last member leaving deletes it).",
     errors: ["NOT_MEMBER"],
+  }),
+  "room.invite": op({
+    params: z.object({ room: name, username: name }),
+    result: z.object({ expiresAt: z.number().int().describe("when the invitation lapses if unused") }),
+    auth: true,
+    summary: `Invites a user: their next \`room.join\` within ${ROOM_INVITE_TTL_MS / 3_600_000} h passes the password and the capacity (once). Admins and owner; in a room without a password, any member. A room holds at most ${ROOM_INVITES_MAX} open invitations. The user gets \`invited\`.`,
+    errors: ["NO_SUCH_ROOM", "FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER", "ALREADY_MEMBER", "BANNED"],
   }),
   "room.members": op({
     params: z.object({ room: name }),
@@ -329,11 +346,22 @@ export const ops = {
     errors: ["FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER"],
   }),
   "room.ban": op({
-    params: z.object({ room: name, username: name, reason: z.string().max(500).optional() }),
+    params: z.object({
+      room: name,
+      username: name,
+      reason: z.string().max(500).optional(),
+      byName: z
+        .boolean()
+        .optional()
+        .describe(
+          "when no account has this name, ban the name itself (instead of `NO_SUCH_USER`): whoever holds it later, ignoring case, cannot join",
+        ),
+    }),
     result: empty,
     auth: true,
-    summary: "Bans a user of lower rank (removing them if present).",
-    errors: ["FORBIDDEN", "NO_SUCH_USER"],
+    summary:
+      "Bans a user of lower rank (removing them if present). A ban of an account follows it through renames; a name ban (`byName`) keeps out whoever holds the name.",
+    errors: ["FORBIDDEN", "NO_SUCH_USER", "INVALID_USERNAME"],
   }),
   "room.unban": op({
     params: z.object({ room: name, username: name }),
@@ -369,10 +397,17 @@ export const ops = {
       description: z.string().max(2000).nullable().optional(),
       password: text.nullable().optional(),
       capacity: z.number().int().min(CAPACITY_MIN).max(CAPACITY_MAX).nullable().optional(),
+      topicLocked: z
+        .boolean()
+        .optional()
+        .describe(
+          "false lets any member set the description; true (the default) keeps it to admins and owner",
+        ),
     }),
     result: z.object({ room: roomSchema }),
     auth: true,
-    summary: "Changes description, password or capacity (null removes). Admins and owner.",
+    summary:
+      "Changes description, password, capacity or topic lock (null removes). Admins and owner; the description alone also any member when the topic is not locked.",
     errors: ["FORBIDDEN", "INVALID_PARAMS"],
   }),
   "room.delete": op({

@@ -56,7 +56,9 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
     case "member.left": {
       const what = { left: "left", kicked: "was kicked from", banned: "was banned from" }[ev.reason];
       if (ev.username === me) return [];
-      return [system(roomKey(ev.room), `${ev.username} ${what} #${ev.room}`)];
+      // A leaver's own words; a kick's or ban's reason goes to the one removed (kicked/banned).
+      const why = ev.reason === "left" ? because(ev.message) : "";
+      return [system(roomKey(ev.room), `${ev.username} ${what} #${ev.room}${why}`)];
     }
     case "role.changed": {
       const role = ev.role === "owner" ? "the owner" : `${ev.role === "admin" ? "an" : "a"} ${ev.role}`;
@@ -91,6 +93,17 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
           flash: true,
         },
       ];
+    case "invited": {
+      const until = new Date(ev.expiresAt).toISOString().slice(0, 16).replace("T", " ");
+      return [
+        {
+          view: STATUS_VIEW,
+          text: `${ev.by} invited you to #${ev.room}: /join ${ev.room} lets you in once (until ${until} UTC)`,
+          level: "info",
+          flash: true,
+        },
+      ];
+    }
     case "presence": {
       if (ev.username === me) return [];
       const text = ev.online
@@ -139,6 +152,15 @@ export function roomChanges(before: Room | undefined, after: Room): string[] {
         : `${name} has no member limit now`,
     );
   }
-  // A new password on a room that already had one changes nothing visible but is still news.
-  return lines.length > 0 ? lines : [`${name} has a new password`];
+  if (before && (before.topicLocked ?? true) !== (after.topicLocked ?? true)) {
+    lines.push(
+      after.topicLocked === false
+        ? `Any member of ${name} may set its topic now`
+        : `Only admins and the owner of ${name} may set its topic now`,
+    );
+  }
+  // A new password on a room that already had one changes nothing visible but is still news; an update
+  // that changed nothing visible on a room without one (e.g. the topic lock set as it was) is not.
+  if (lines.length > 0 || !before?.locked || !after.locked) return lines;
+  return [`${name} has a new password`];
 }

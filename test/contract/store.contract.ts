@@ -365,6 +365,99 @@ export function describeStoreContract(
         expect(ban?.reason).toBeUndefined();
       });
 
+      it("keeps the topic lock (on by default) and who set the topic when", async () => {
+        const o = await user("tess");
+        const r = await room("topics", o.id);
+        expect(r.topicLocked).toBe(true);
+        expect(r.topicBy).toBeUndefined();
+        const described = await store.createRoom({
+          name: "described",
+          ownerId: o.id,
+          createdAt: T0,
+          description: "from the start",
+          topicBy: "tess",
+          topicAt: T0,
+        });
+        expect(described).toMatchObject({ description: "from the start", topicBy: "tess", topicAt: T0 });
+        const set = await store.updateRoom(r.id, {
+          description: "hello",
+          topicBy: "tess",
+          topicAt: T0 + 5,
+          topicLocked: false,
+        });
+        expect(set).toMatchObject({
+          description: "hello",
+          topicBy: "tess",
+          topicAt: T0 + 5,
+          topicLocked: false,
+        });
+        expect(await store.getRoom("topics")).toEqual(set);
+        // A patch without them leaves them alone; null clears.
+        expect(await store.updateRoom(r.id, { capacity: 3 })).toMatchObject({
+          topicLocked: false,
+          topicBy: "tess",
+        });
+        const cleared = await store.updateRoom(r.id, {
+          description: null,
+          topicBy: null,
+          topicAt: null,
+          topicLocked: true,
+        });
+        expect(cleared.topicLocked).toBe(true);
+        expect(cleared.topicBy).toBeUndefined();
+        expect(cleared.topicAt).toBeUndefined();
+      });
+
+      it("bans a name, matched ignoring case against whoever holds it (accounts made later too)", async () => {
+        const o = await user("nora");
+        const r = await room("nb", o.id);
+        await store.addNameBan(r.id, "Later", o.id, T0 + 1, "troll");
+        await store.addNameBan(r.id, "later", o.id, T0 + 2);
+        const acct = await user("olga");
+        await store.addBan(r.id, acct.id, o.id, T0 + 3);
+        expect(await store.getBans(r.id)).toEqual([
+          { username: "later", byName: true, byUsername: "nora", at: T0 + 2 },
+          { userId: acct.id, username: "olga", byUsername: "nora", at: T0 + 3 },
+        ]);
+        const later = await user("LATER");
+        expect(await store.isBanned(r.id, later.id)).toBe(true);
+        expect(await store.isBanned(r.id, o.id)).toBe(false);
+        // Renamed away from the name, the account is free; another taking the name is not.
+        await store.renameUser(later.id, "earlier");
+        expect(await store.isBanned(r.id, later.id)).toBe(false);
+        expect(await store.removeNameBan(r.id, "LATER")).toBe(true);
+        expect(await store.removeNameBan(r.id, "later")).toBe(false);
+        expect((await store.getBans(r.id)).map((b) => b.username)).toEqual(["olga"]);
+        await store.addNameBan(r.id, "gone", o.id, T0);
+        await store.deleteRoom(r.id);
+        expect(await store.getBans(r.id)).toEqual([]);
+      });
+
+      it("stores invitations up to a cap, renews them, drops expired ones, and takes each once", async () => {
+        const o = await user("vera");
+        const [a, b, c] = [await user("walt"), await user("xena"), await user("yuri")];
+        const r = await room("inv", o.id);
+        const other = await room("inv2", o.id);
+        expect(await store.addInvite(r.id, a.id, T0 + 100, T0, 2)).toBe(true);
+        expect(await store.addInvite(r.id, b.id, T0 + 50, T0, 2)).toBe(true);
+        expect(await store.addInvite(r.id, c.id, T0 + 100, T0, 2)).toBe(false);
+        // A renewal takes no new place; another room has its own places.
+        expect(await store.addInvite(r.id, a.id, T0 + 200, T0, 2)).toBe(true);
+        expect(await store.addInvite(other.id, c.id, T0 + 100, T0, 2)).toBe(true);
+        // b's invitation has expired at T0 + 50: its place is free.
+        expect(await store.addInvite(r.id, c.id, T0 + 100, T0 + 50, 2)).toBe(true);
+        expect(await store.takeInvite(r.id, b.id, T0 + 50)).toBe(false);
+        expect(await store.takeInvite(r.id, a.id, T0 + 150)).toBe(true);
+        expect(await store.takeInvite(r.id, a.id, T0 + 150)).toBe(false);
+        // Expired when taken: false, and gone.
+        expect(await store.takeInvite(r.id, c.id, T0 + 100)).toBe(false);
+        expect(await store.addInvite(other.id, a.id, T0 + 100, T0, 5)).toBe(true);
+        await store.deleteUser(a.id, { erase: false, at: T0 });
+        expect(await store.takeInvite(other.id, a.id, T0)).toBe(false);
+        await store.deleteRoom(other.id);
+        expect(await store.takeInvite(other.id, c.id, T0)).toBe(false);
+      });
+
       it("deletes a room with its members, bans, messages, read markers and mutes; the name is free again", async () => {
         const o = await user("dana");
         const a = await user("eli");

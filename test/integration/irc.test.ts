@@ -209,7 +209,7 @@ describe("channels", () => {
     await dan.expectCommand("MODE", `#${room}`, "+l", "5");
     ann.send(`MODE #${room} +k :two words`);
     await ann.expectCommand("696");
-    ann.send(`MODE #${room} +l 1`);
+    ann.send(`MODE #${room} +l 0`);
     await ann.expectCommand("696");
     ann.send(`MODE #${room} +k secret`);
     await dan.expectCommand("MODE", `#${room}`, "+k");
@@ -327,6 +327,149 @@ describe("channels", () => {
     }
     // w-gus is online but shares no channel with w-eve.
     expect(nicks.sort()).toEqual(["w-eve", "w-fay"]);
+  });
+});
+
+describe("room rules (issue 14)", () => {
+  it("PART with a reason shows it to IRC members and on member.left", async () => {
+    const room = roomName("part");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    await web.call("room.join", { room });
+    const bob = await irc("i-bob");
+    bob.send(`JOIN #${room}`);
+    await bob.expectCommand("366");
+    bob.send(`PART #${room} :off to bed`);
+    expect((await bob.expectCommand("PART", `#${room}`)).params[1]).toBe("off to bed");
+    const seen = await ann.expect((m) => m.command === "PART" && m.source?.startsWith("i-bob!") === true);
+    expect(seen.params).toEqual([`#${room}`, "off to bed"]);
+    const left = await web.nextEvent("member.left", (e) => e.room === room && e.username === "i-bob");
+    expect(left.message).toBe("off to bed");
+  });
+
+  it("MODE -t lets members set the topic; +t takes it back; 333 says who set it", async () => {
+    const room = roomName("tlock");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    const dan = await irc("i-dan");
+    dan.send(`JOIN #${room}`);
+    await dan.expectCommand("366");
+    dan.send(`TOPIC #${room} :mine`);
+    await dan.expectCommand("482", "i-dan", `#${room}`);
+    dan.send(`MODE #${room} -t`);
+    await dan.expectCommand("482");
+
+    ann.send(`MODE #${room} -t`);
+    await dan.expectCommand("MODE", `#${room}`, "-t");
+    dan.send(`MODE #${room}`);
+    expect((await dan.expectCommand("324")).params[2]).toBe("+n");
+    dan.send(`TOPIC #${room} :mine`);
+    expect((await ann.expectCommand("TOPIC", `#${room}`)).params[1]).toBe("mine");
+
+    const cat = await irc("i-cat");
+    cat.send(`JOIN #${room}`);
+    expect((await cat.expectCommand("332")).params[2]).toBe("mine");
+    const who = await cat.expectCommand("333");
+    expect(who.params.slice(1, 3)).toEqual([`#${room}`, "i-dan"]);
+    expect(Number(who.params[3])).toBeGreaterThan(0);
+
+    ann.send(`MODE #${room} +t`);
+    await dan.expectCommand("MODE", `#${room}`, "+t");
+    dan.send(`TOPIC #${room} :again`);
+    await dan.expectCommand("482");
+  });
+
+  it("+v is a member's anyway: acknowledged for admins, 482 for members, 441 for outsiders", async () => {
+    const room = roomName("voice");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    const dan = await irc("i-dan");
+    dan.send(`JOIN #${room}`);
+    await dan.expectCommand("366");
+    ann.send(`MODE #${room} +v i-dan`);
+    await ann.expectCommand("MODE", `#${room}`, "+v", "i-dan");
+    dan.send(`MODE #${room} +v i-ann`);
+    await dan.expectCommand("482");
+    ann.send(`MODE #${room} +v i-cat`);
+    await ann.expectCommand("441", "i-ann", "i-cat");
+  });
+
+  it("INVITE: 341 to the inviter, INVITE (with account-tag) to the invitee, who joins once past +l", async () => {
+    const room = roomName("invite");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    ann.send(`MODE #${room} +l 1`);
+    await ann.expectCommand("MODE", `#${room}`, "+l", "1");
+    const cat = await irc("i-cat", ["account-tag"]);
+    cat.send(`JOIN #${room}`);
+    await cat.expectCommand("471");
+    ann.send(`INVITE i-cat #${room}`);
+    await ann.expectCommand("341", "i-ann", "i-cat", `#${room}`);
+    const invite = await cat.expectCommand("INVITE", "i-cat", `#${room}`);
+    expect(invite.source).toMatch(/^i-ann!/);
+    expect(invite.tags.get("account")).toBe("i-ann");
+    cat.send(`JOIN #${room}`);
+    await cat.expectCommand("JOIN", `#${room}`);
+
+    ann.send(`INVITE i-cat #${room}`);
+    await ann.expectCommand("443", "i-ann", "i-cat", `#${room}`);
+    ann.send(`INVITE nobody-by-that-name #${room}`);
+    await ann.expectCommand("401", "i-ann", "nobody-by-that-name");
+    const bob = await irc("i-bob");
+    bob.send(`INVITE i-dan #${room}`);
+    await bob.expectCommand("442");
+  });
+
+  it("INVITE to a channel with a key: admins only (482 for a member)", async () => {
+    const room = roomName("invkey");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    ann.send(`MODE #${room} +k sesame`);
+    await ann.expectCommand("MODE", `#${room}`, "+k");
+    const bob = await irc("i-bob");
+    bob.send(`JOIN #${room} sesame`);
+    await bob.expectCommand("366");
+    bob.send(`INVITE i-dan #${room}`);
+    await bob.expectCommand("482");
+    ann.send(`INVITE i-dan #${room}`);
+    await ann.expectCommand("341");
+    const dan = await irc("i-dan");
+    dan.send(`JOIN #${room}`);
+    await dan.expectCommand("JOIN", `#${room}`);
+  });
+
+  it("+b nick!*@* bans a name before any account has it; other masks get 696", async () => {
+    const room = roomName("nameban");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    ann.send(`MODE #${room} +b I-Newcomer!*@*`);
+    await ann.expectCommand("MODE", `#${room}`, "+b", "I-Newcomer!*@*");
+    ann.send(`MODE #${room} +b`);
+    expect((await ann.expectCommand("367")).params.slice(1, 4)).toEqual([
+      `#${room}`,
+      "I-Newcomer!*@*",
+      "i-ann",
+    ]);
+    await ann.expectCommand("368");
+    for (const mask of ["ne*!*@*", "i-newcomer!ident@*", "*!*@host.example"]) {
+      ann.send(`MODE #${room} +b ${mask}`);
+      expect((await ann.expectCommand("696")).params.slice(1, 4)).toEqual([`#${room}`, "b", mask]);
+    }
+
+    await hub.hub.domain.accounts.register({ username: "i-newcomer", password: PASSWORD }, "127.0.0.1");
+    const newcomer = await irc("i-newcomer");
+    newcomer.send(`JOIN #${room}`);
+    await newcomer.expectCommand("474");
+    ann.send(`MODE #${room} -b i-newcomer`);
+    await ann.expectCommand("MODE", `#${room}`, "-b", "i-newcomer!*@*");
+    newcomer.send(`JOIN #${room}`);
+    await newcomer.expectCommand("JOIN", `#${room}`);
   });
 });
 

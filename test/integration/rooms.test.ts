@@ -114,7 +114,7 @@ describe("room.create", () => {
     expect(members).toEqual([expect.objectContaining({ username: "r-ann", role: "owner", online: true })]);
   });
 
-  it("refuses a taken name ignoring case (ROOM_EXISTS), a bad name (INVALID_NAME) and capacity outside 2–10000", async () => {
+  it("refuses a taken name ignoring case (ROOM_EXISTS), a bad name (INVALID_NAME) and capacity outside 1–10000", async () => {
     const name = roomName("dup");
     await ann.call("room.create", { name });
     expect(await bob.codeOf("room.create", { name: name.toUpperCase() })).toBe("ROOM_EXISTS");
@@ -122,11 +122,11 @@ describe("room.create", () => {
     expect(await bob.codeOf("room.create", { name: "" })).toBe("INVALID_NAME");
     expect(await bob.codeOf("room.create", { name: "x".repeat(49) })).toBe("INVALID_NAME");
     expect(await bob.codeOf("room.create", { name: "émoji" })).toBe("INVALID_NAME");
-    expect(await bob.codeOf("room.create", { name: roomName("cap"), capacity: 1 })).toBe("INVALID_PARAMS");
+    expect(await bob.codeOf("room.create", { name: roomName("cap"), capacity: 0 })).toBe("INVALID_PARAMS");
     expect(await bob.codeOf("room.create", { name: roomName("cap"), capacity: 10_001 })).toBe(
       "INVALID_PARAMS",
     );
-    const reply = await bob.request("room.create", { name: roomName("cap"), capacity: 1 });
+    const reply = await bob.request("room.create", { name: roomName("cap"), capacity: 0 });
     expect(reply.ok ? "" : reply.error.message).toContain("capacity");
   });
 });
@@ -460,7 +460,7 @@ describe("room.update", () => {
     const room = await roomWith("upd-err", ann, bob);
     expect(await bob.codeOf("room.update", { room, description: "mine now" })).toBe("FORBIDDEN");
     expect(await eve.codeOf("room.update", { room, description: "mine now" })).toBe("FORBIDDEN");
-    expect(await ann.codeOf("room.update", { room, capacity: 1 })).toBe("INVALID_PARAMS");
+    expect(await ann.codeOf("room.update", { room, capacity: 0 })).toBe("INVALID_PARAMS");
     const [detail] = (await ann.call("rooms.list", { detail: true, query: room })).rooms;
     expect(detail).not.toHaveProperty("description");
   });

@@ -310,6 +310,31 @@ describe("slash commands", () => {
     expect(await run("/unban bob")).toHaveLength(1);
   });
 
+  it("/topiclock, /invite and /leave with a reason", async () => {
+    await run("/create club --password sesame-key");
+    await run("/topiclock off");
+    await until(() => texts().includes("Any member of #club may set its topic now"), "the topic lock notice");
+    expect(await run("/topiclock maybe")).toEqual([expect.stringContaining("/topiclock on|off")]);
+    const invited = new Promise<void>((resolve) =>
+      bob.on("event", (ev) => {
+        if (ev.ev === "invited" && ev.room === "club") resolve();
+      }),
+    );
+    expect(await run("/invite bob")).toEqual([
+      expect.stringMatching(
+        /^Invited bob to #club \(they may join once, until \d{4}-\d\d-\d\d \d\d:\d\d UTC\)$/,
+      ),
+    ]);
+    await invited;
+    await bob.joinRoom("club");
+    await bob.leaveRoom("club", "see you");
+    await until(() => texts().includes("bob left #club (see you)"), "bob's leave with a reason");
+    expect(await run("/leave #club bye all")).toEqual(
+      expect.arrayContaining(["You left #club", "#club was deleted"]),
+    );
+    await run("/join general");
+  });
+
   it("/leave goes back to the status view; /logout returns to the login screen", async () => {
     // Bob was banned, so alice was the last member: the room goes with her.
     expect(await run("/leave")).toEqual(

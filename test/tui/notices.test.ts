@@ -71,6 +71,24 @@ describe("noticesFor", () => {
     expect(left("left")).toBe("bob left #general");
     expect(left("kicked")).toBe("bob was kicked from #general");
     expect(left("banned")).toBe("bob was banned from #general");
+    const [withReason] = noticesFor(
+      { ev: "member.left", room: "general", username: "bob", reason: "left", message: "off to bed" },
+      emptyState,
+      "alice",
+    );
+    expect(withReason?.text).toBe("bob left #general (off to bed)");
+  });
+
+  it("tells you on the notice bar that you were invited, and how to use it", () => {
+    const expiresAt = Date.UTC(2026, 11, 4, 18, 30);
+    expect(noticesFor({ ev: "invited", room: "club", by: "alice", expiresAt }, emptyState, "bob")).toEqual([
+      {
+        view: "status",
+        text: "alice invited you to #club: /join club lets you in once (until 2026-12-04 18:30 UTC)",
+        level: "info",
+        flash: true,
+      },
+    ]);
   });
 
   it("tells you, on the notice bar, that you were kicked, banned or made owner", () => {
@@ -130,6 +148,13 @@ describe("noticesFor", () => {
     expect(roomChanges(room({ locked: true }), room({ locked: true }))).toEqual([
       "#general has a new password",
     ]);
+    expect(roomChanges(room(), room({ topicLocked: false }))).toEqual([
+      "Any member of #general may set its topic now",
+    ]);
+    expect(roomChanges(room({ topicLocked: false }), room({ topicLocked: true }))).toEqual([
+      "Only admins and the owner of #general may set its topic now",
+    ]);
+    expect(roomChanges(room({ topicLocked: true }), room({ topicLocked: true }))).toEqual([]);
     expect(roomChanges(undefined, room())).toHaveLength(3);
   });
 });

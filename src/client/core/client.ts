@@ -676,10 +676,10 @@ export class ParleyClient {
     }
   }
 
-  /** Leaves a room and drops it from state. */
-  async leaveRoom(room: string): Promise<void> {
+  /** Leaves a room (saying why, to the other members, when `reason` is given) and drops it from state. */
+  async leaveRoom(room: string, reason?: string): Promise<void> {
     const name = room.toLowerCase();
-    await this.request("room.leave", { room: name });
+    await this.request("room.leave", { room: name, ...(reason ? { reason } : {}) });
     this.forgetConversation(roomKey(name));
     this.setState(S.removeRoom(this.current, name));
   }

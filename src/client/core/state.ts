@@ -647,6 +647,8 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
     case "kicked":
     case "banned":
       return removeRoom(state, event.room);
+    case "invited":
+      return state;
     case "settings.changed":
       return applySettings(state, event);
     case "read.changed": {

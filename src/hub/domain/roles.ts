@@ -33,6 +33,28 @@ export function assertCanUpdate(actor: Role | undefined): void {
   if (!isModerator(actor)) fail("FORBIDDEN", "only admins and the owner may change the room");
 }
 
+/**
+ * Setting the description (topic): any member when the room's topic is not locked, else admins and the
+ * owner (as any other change of the room).
+ */
+export function assertCanSetTopic(actor: Role | undefined, topicLocked: boolean): void {
+  if (actor === undefined) fail("FORBIDDEN", "only members may set the topic");
+  if (topicLocked && !isModerator(actor)) {
+    fail("FORBIDDEN", "only admins and the owner may set the topic here (the topic is locked)");
+  }
+}
+
+/**
+ * Inviting: admins and the owner; in a room without a password also any member (an invitation there
+ * only lets someone past the capacity, which the room's members share anyway).
+ */
+export function assertCanInvite(actor: Role | undefined, hasPassword: boolean): void {
+  if (actor === undefined) fail("NOT_MEMBER", "only members may invite to a room");
+  if (hasPassword && !isModerator(actor)) {
+    fail("FORBIDDEN", "only admins and the owner may invite to a room with a password");
+  }
+}
+
 export function assertCanDelete(actor: Role | undefined): void {
   if (actor !== "owner") fail("FORBIDDEN", "only the owner may delete the room");
 }

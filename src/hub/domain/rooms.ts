@@ -1,5 +1,12 @@
 /** Rooms and moderation: create, join, leave with succession, kick, ban, roles, update, delete. */
-import { BANS_MAX, HISTORY_PAGE, ROOMS_PAGE } from "../../protocol/limits.js";
+import {
+  BANS_MAX,
+  HISTORY_PAGE,
+  LEAVE_REASON_MAX,
+  ROOMS_PAGE,
+  ROOM_INVITE_TTL_MS,
+  ROOM_INVITES_MAX,
+} from "../../protocol/limits.js";
 import type { Role } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
 import { fold } from "../ids.js";
@@ -7,6 +14,7 @@ import {
   StoreConflictError,
   type ConvId,
   type MemberRecord,
+  type RoomPatch,
   type RoomRecord,
   type UserId,
 } from "../store/store.js";
@@ -21,13 +29,22 @@ import { hashPassword, verifyPassword } from "./passwords.js";
 import {
   assertCanDelete,
   assertCanDemote,
+  assertCanInvite,
   assertCanModerate,
   assertCanPromote,
   assertCanSeeBans,
+  assertCanSetTopic,
   assertCanUpdate,
+  rank,
   successor,
 } from "./roles.js";
-import { checkDescription, checkRoomName, checkRoomPassword } from "./validation.js";
+import {
+  checkDescription,
+  checkRoomName,
+  checkRoomPassword,
+  checkUsername,
+  cleanReason,
+} from "./validation.js";
 import { toMember, toMessage, toRoom } from "./views.js";
 
 /**
@@ -139,11 +156,15 @@ export class Rooms {
     const wait = await this.deps.limiters.roomCreate.take(String(actor.userId));
     if (wait > 0) fail("RATE_LIMITED", "you are creating rooms too fast", { retryAfterMs: wait });
     try {
+      const createdAt = this.deps.clock.now();
+      const creator = description ? await this.requireActorName(actor) : undefined;
       const room = await this.deps.store.createRoom({
         name,
-        createdAt: this.deps.clock.now(),
+        createdAt,
         ownerId: actor.userId,
-        ...(description ? { description } : {}),
+        ...(description && creator !== undefined
+          ? { description, topicBy: creator, topicAt: createdAt }
+          : {}),
         ...(password !== undefined && { passwordHash: await hashPassword(password) }),
         ...(params.capacity !== undefined && { capacity: params.capacity }),
         ...(params.e2e === true && { e2e: true }),
@@ -168,7 +189,9 @@ export class Rooms {
     const room = await this.find(params.room);
     if (await this.roleOf(room, actor.userId)) fail("ALREADY_MEMBER", `you are already in ${room.name}`);
     if (await store.isBanned(room.id, actor.userId)) fail("BANNED", `you are banned from ${room.name}`);
-    if (room.passwordHash !== undefined) {
+    // An invitation lets its user in once, past the password and the capacity.
+    const invited = await store.takeInvite(room.id, actor.userId, clock.now());
+    if (room.passwordHash !== undefined && !invited) {
       if (params.password === undefined) fail("WRONG_PASSWORD", `${room.name} needs a password`);
       const { roomPasswordUser, roomPasswordRoom, roomPasswordClean } = this.deps.limiters;
       const [hash, password, user] = [room.passwordHash, params.password, String(actor.userId)];
@@ -183,8 +206,10 @@ export class Rooms {
       );
       if (!ok) fail("WRONG_PASSWORD", `wrong password for ${room.name}`);
     }
-    // An e2e room holds no more members than a message may be sealed to devices (each has one at least).
-    const capacity = room.e2e ? Math.min(room.capacity ?? Infinity, this.deps.e2eMaxDevices) : room.capacity;
+    // An e2e room holds no more members than a message may be sealed to devices (each has one at least):
+    // not even an invitation passes that.
+    const chosen = invited ? undefined : room.capacity;
+    const capacity = room.e2e ? Math.min(chosen ?? Infinity, this.deps.e2eMaxDevices) : chosen;
     const added = await store.addMember(room.id, actor.userId, "member", clock.now(), capacity);
     if (added === "full") fail("ROOM_FULL", `${room.name} is full (capacity ${capacity})`);
     if (added === "exists") fail("ALREADY_MEMBER", `you are already in ${room.name}`);
@@ -261,7 +286,39 @@ export class Rooms {
   async leave(actor: Actor, params: OpParams<"room.leave">): Promise<void> {
     const room = await this.find(params.room);
     const me = await this.requireMember(room, actor.userId);
-    await this.removeMember(room, me, { reason: "left" });
+    const note = cleanReason(params.reason, LEAVE_REASON_MAX);
+    await this.removeMember(room, me, { reason: "left", ...(note !== undefined && { note }) });
+  }
+
+  /**
+   * Invites a user: their next join, before the invitation expires, passes the password and the
+   * capacity (not a ban). Who may invite is `assertCanInvite`'s rule; a room holds at most
+   * ROOM_INVITES_MAX open invitations. A user who blocked the inviter is not told (as blocked DMs are
+   * not), but the invitation stands.
+   */
+  async invite(actor: Actor, params: OpParams<"room.invite">): Promise<OpResult<"room.invite">> {
+    const { store, clock } = this.deps;
+    const room = await this.find(params.room);
+    assertCanInvite(await this.roleOf(room, actor.userId), room.passwordHash !== undefined);
+    const user = await this.accounts.findUser(params.username);
+    if (await this.roleOf(room, user.id))
+      fail("ALREADY_MEMBER", `${user.username} is already in ${room.name}`);
+    if (await store.isBanned(room.id, user.id))
+      fail("BANNED", `${user.username} is banned from ${room.name}`);
+    const now = clock.now();
+    const expiresAt = now + ROOM_INVITE_TTL_MS;
+    if (!(await store.addInvite(room.id, user.id, expiresAt, now, ROOM_INVITES_MAX))) {
+      fail(
+        "FORBIDDEN",
+        `${room.name} has ${ROOM_INVITES_MAX} open invitations, the most a room may hold; try again when some are used or expire`,
+      );
+    }
+    const by = await this.requireActorName(actor);
+    this.deps.log.info({ room: room.name, by, target: user.username }, "user invited");
+    if (!(await store.isBlocked(actor.userId, user.id))) {
+      await notify(this.deps.bus, [user.id], { ev: "invited", room: room.name, by, expiresAt });
+    }
+    return { expiresAt };
   }
 
   /**
@@ -366,6 +423,9 @@ export class Rooms {
     const room = await this.find(params.room);
     const by = await this.requireActorName(actor);
     const actorRole = await this.roleOf(room, actor.userId);
+    if (params.byName === true && !(await store.getUserByName(params.username))) {
+      return this.banName(room, actor, by, actorRole, params);
+    }
     const { user, member: known } = await this.target(room, params.username);
     assertCanModerate(actorRole, known?.role, "ban");
     await store.addBan(room.id, user.id, actor.userId, clock.now(), params.reason);
@@ -388,15 +448,49 @@ export class Rooms {
     this.deps.log.info({ room: room.name, by, target: user.username }, "user banned");
   }
 
+  /**
+   * A name ban: no account holds the name, so the name itself is banned; whoever holds it at join time
+   * (ignoring case, accounts created later included) is kept out. At most BANS_MAX name bans a room.
+   */
+  private async banName(
+    room: RoomRecord,
+    actor: Actor,
+    by: string,
+    actorRole: Role | undefined,
+    params: OpParams<"room.ban">,
+  ): Promise<void> {
+    const { store, clock } = this.deps;
+    assertCanModerate(actorRole, undefined, "ban");
+    const name = checkUsername(params.username);
+    const existing = (await store.getBans(room.id)).filter((b) => b.byName === true);
+    if (existing.length >= BANS_MAX && !existing.some((b) => fold(b.username) === fold(name))) {
+      fail("FORBIDDEN", `${room.name} has ${BANS_MAX} name bans, the most a room may hold`);
+    }
+    await store.addNameBan(room.id, name, actor.userId, clock.now(), params.reason);
+    this.deps.log.info({ room: room.name, by, target: name }, "name banned");
+    // An account may have taken the name (and joined) since the look-up: it must not stay in.
+    const holder = await store.getUserByName(name);
+    const member = holder && (await store.getMember(room.id, holder.id));
+    if (member && rank(member.role) < rank(actorRole)) {
+      await this.removeMember(room, member, {
+        reason: "banned",
+        by,
+        ...(params.reason && { note: params.reason }),
+      });
+    }
+  }
+
+  /** Lifts the ban of the account of that name and the ban of the name itself, whichever there are. */
   async unban(actor: Actor, params: OpParams<"room.unban">): Promise<void> {
+    const { store } = this.deps;
     const room = await this.find(params.room);
     const actorRole = await this.roleOf(room, actor.userId);
     assertCanModerate(actorRole, undefined, "unban");
-    const user = await this.deps.store.getUserByName(params.username);
-    if (!user || !(await this.deps.store.removeBan(room.id, user.id))) {
-      fail("NOT_BANNED", `${params.username} is not banned from ${room.name}`);
-    }
-    this.deps.log.info({ room: room.name, by: actor.userId, target: user.username }, "user unbanned");
+    const user = await store.getUserByName(params.username);
+    const account = user !== undefined && (await store.removeBan(room.id, user.id));
+    const name = await store.removeNameBan(room.id, params.username);
+    if (!account && !name) fail("NOT_BANNED", `${params.username} is not banned from ${room.name}`);
+    this.deps.log.info({ room: room.name, by: actor.userId, target: params.username }, "user unbanned");
   }
 
   async bans(actor: Actor, params: OpParams<"room.bans">): Promise<OpResult<"room.bans">> {
@@ -406,6 +500,7 @@ export class Rooms {
     return {
       bans: bans.slice(0, BANS_MAX).map((b) => ({
         username: b.username,
+        ...(b.byName === true && { byName: true }),
         by: b.byUsername,
         at: b.at,
         ...(b.reason !== undefined && { reason: b.reason }),
@@ -450,11 +545,19 @@ export class Rooms {
 
   async update(actor: Actor, params: OpParams<"room.update">): Promise<OpResult<"room.update">> {
     const room = await this.find(params.room);
-    assertCanUpdate(await this.roleOf(room, actor.userId));
-    const patch: { description?: string | null; passwordHash?: string | null; capacity?: number | null } = {};
+    const role = await this.roleOf(room, actor.userId);
+    const topicOnly =
+      params.password === undefined && params.capacity === undefined && params.topicLocked === undefined;
+    if (topicOnly && params.description !== undefined) assertCanSetTopic(role, room.topicLocked);
+    else assertCanUpdate(role);
+    const by = await this.requireActorName(actor);
+    const patch: RoomPatch = {};
     if (params.description !== undefined) {
       patch.description = params.description === null ? null : checkDescription(params.description) || null;
+      patch.topicBy = patch.description === null ? null : by;
+      patch.topicAt = patch.description === null ? null : this.deps.clock.now();
     }
+    if (params.topicLocked !== undefined) patch.topicLocked = params.topicLocked;
     if (params.password !== undefined) {
       patch.passwordHash =
         params.password === null ? null : await hashPassword(checkRoomPassword(params.password));
@@ -462,7 +565,6 @@ export class Rooms {
     if (params.capacity !== undefined) patch.capacity = params.capacity;
     const updated = await this.deps.store.updateRoom(room.id, patch);
     const view = await this.detailedView(updated, actor);
-    const by = await this.requireActorName(actor);
     this.deps.log.info({ room: room.name, by }, "room updated");
     // The members' copy: the actor's read marker is theirs alone.
     const { readSeq: _readSeq, ...shared } = view;

@@ -81,6 +81,19 @@ export function checkDescription(value: string): string {
   return trimmed;
 }
 
+/**
+ * A free-text reason (leaving a room): every control character becomes a space, then trimmed and cut to
+ * `max` characters; undefined when nothing is left. Cleaned rather than refused: a reason is a courtesy,
+ * a leave must not fail over it.
+ */
+export function cleanReason(value: string | undefined, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  const cleaned = value.replace(new RegExp(FORBIDDEN_IN_NAME.source, "g"), " ").trim();
+  const chars = [...cleaned];
+  const cut = (chars.length > max ? chars.slice(0, max).join("") : cleaned).trim();
+  return cut === "" ? undefined : cut;
+}
+
 export function checkRoomPassword(value: string): string {
   if (value.length < 1 || value.length > PASSWORD_MAX) {
     fail("INVALID_PARAMS", `password: 1–${PASSWORD_MAX} characters`, { field: "password" });

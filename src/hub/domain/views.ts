@@ -30,11 +30,14 @@ export function toRoom(
     name: record.name,
     members: record.memberCount,
     locked: record.passwordHash !== undefined,
+    topicLocked: record.topicLocked,
     joined: extra.joined,
     createdAt: record.createdAt,
     lastSeq: record.lastSeq,
   };
   if (record.description !== undefined) room.description = record.description;
+  if (record.topicBy !== undefined) room.topicBy = record.topicBy;
+  if (record.topicAt !== undefined) room.topicAt = record.topicAt;
   if (record.capacity !== undefined) room.capacity = record.capacity;
   if (record.e2e) room.e2e = true;
   if (extra.online !== undefined) room.online = extra.online;

@@ -88,6 +88,7 @@ export const coreHandlers: HandlerTable = {
   "room.create": (ctx, p) => ctx.domain.rooms.create(ctx.actor, p, ctx.started),
   "room.join": (ctx, p) => ctx.domain.rooms.join(ctx.actor, p, ctx.started),
   "room.leave": (ctx, p) => ctx.domain.rooms.leave(ctx.actor, p),
+  "room.invite": (ctx, p) => ctx.domain.rooms.invite(ctx.actor, p),
   "room.members": (ctx, p) => ctx.domain.rooms.members(ctx.actor, p),
   "room.devices": (ctx, p) => ctx.domain.e2e.devices(ctx.actor, p),
   "room.history": (ctx, p) => ctx.domain.messages.roomHistory(ctx.actor, p),

@@ -131,6 +131,11 @@ export interface RoomRecord {
   description?: string;
   passwordHash?: string;
   capacity?: number;
+  /** Only admins and the owner may set the description (true by default); false: any member. */
+  topicLocked: boolean;
+  /** Who last set the description (their username then) and when. */
+  topicBy?: string;
+  topicAt?: number;
   createdAt: number;
   lastSeq: number;
   memberCount: number;
@@ -144,6 +149,9 @@ export interface RoomRecord {
 export interface NewRoom {
   name: string;
   description?: string;
+  /** With `description`: who set it (the creator) and when. */
+  topicBy?: string;
+  topicAt?: number;
   passwordHash?: string;
   capacity?: number;
   createdAt: number;
@@ -155,6 +163,10 @@ export interface RoomPatch {
   description?: string | null;
   passwordHash?: string | null;
   capacity?: number | null;
+  topicLocked?: boolean;
+  /** Set with `description`: who set it and when (null clears). */
+  topicBy?: string | null;
+  topicAt?: number | null;
 }
 
 export interface MemberRecord {
@@ -165,8 +177,12 @@ export interface MemberRecord {
 }
 
 export interface BanRecord {
-  userId: UserId;
+  /** The account banned; absent for a name ban. */
+  userId?: UserId;
+  /** The account's username, or the banned name as given. */
   username: string;
+  /** A name ban: it keeps out whichever account holds the name (ignoring case) at join time. */
+  byName?: true;
   byUsername: string;
   at: number;
   reason?: string;
@@ -404,7 +420,7 @@ export interface Store {
    */
   listRooms(prefix?: string, page?: RoomPage): Promise<RoomRecord[]>;
   updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord>;
-  /** Removes the room with its members, bans, messages, read markers and mutes. */
+  /** Removes the room with its members, bans, invitations, messages, read markers and mutes. */
   deleteRoom(id: RoomId): Promise<void>;
   /** Ordered by joinedAt, then join order: the first is the longest-standing. */
   getMembers(id: RoomId): Promise<MemberRecord[]>;
@@ -428,8 +444,22 @@ export interface Store {
   addBan(id: RoomId, userId: UserId, byUserId: UserId, at: number, reason?: string): Promise<void>;
   /** false when there was no ban. */
   removeBan(id: RoomId, userId: UserId): Promise<boolean>;
+  /** Account bans and name bans, oldest first. */
   getBans(id: RoomId): Promise<BanRecord[]>;
+  /** Banned by account, or by a name ban on the account's current username (ignoring case). */
   isBanned(id: RoomId, userId: UserId): Promise<boolean>;
+  /** Bans a name (kept as given, matched ignoring case); a second ban of the same name replaces the first. */
+  addNameBan(id: RoomId, name: string, byUserId: UserId, at: number, reason?: string): Promise<void>;
+  /** false when the name was not banned. */
+  removeNameBan(id: RoomId, name: string): Promise<boolean>;
+  /**
+   * Stores an invitation of `userId` until `expiresAt` (a second one renews it), dropping the room's
+   * invitations expired at `now` first. false, storing nothing, when the room already holds `max`
+   * unexpired invitations of other users. Atomic: two inviters cannot both take the last place.
+   */
+  addInvite(id: RoomId, userId: UserId, expiresAt: number, now: number, max: number): Promise<boolean>;
+  /** Uses up `userId`'s invitation: true when one unexpired at `now` was there (it is gone either way). */
+  takeInvite(id: RoomId, userId: UserId, now: number): Promise<boolean>;
 
   // conversations and messages
   /** The DM conversation between two users, created on first use when `create` is set. */
@@ -552,6 +582,10 @@ const STORE_METHODS = {
   removeBan: true,
   getBans: true,
   isBanned: true,
+  addNameBan: true,
+  removeNameBan: true,
+  addInvite: true,
+  takeInvite: true,
   getDmConversation: true,
   appendMessage: true,
   history: true,

@@ -62,7 +62,7 @@ export const moderationCommands: CommandSpec[] = [
       ctx.print(`Banned from #${room}:`);
       for (const b of bans) {
         ctx.print(
-          `  ${b.username} — by ${b.by}, ${new Date(b.at).toISOString().slice(0, 16).replace("T", " ")}${b.reason ? `: ${b.reason}` : ""}`,
+          `  ${b.username}${b.byName ? " (the name: whoever holds it)" : ""} — by ${b.by}, ${new Date(b.at).toISOString().slice(0, 16).replace("T", " ")}${b.reason ? `: ${b.reason}` : ""}`,
         );
       }
     },

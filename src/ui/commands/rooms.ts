@@ -2,7 +2,7 @@
 import { deleteMessage } from "./changes.js";
 import { HubError, roomKey } from "../../client/core/index.js";
 import type { Room } from "../../protocol/index.js";
-import { currentRoom, roomName } from "./targets.js";
+import { currentRoom, roomName, userName } from "./targets.js";
 import { CommandError, UsageError, type CommandSpec } from "./types.js";
 
 /** `/rooms` shows at most this many (fetched a page at a time). */
@@ -74,14 +74,37 @@ export const roomCommands: CommandSpec[] = [
   {
     name: "leave",
     aliases: ["part"],
-    usage: "/leave [ROOM]",
-    summary: "Leave a room (the current one by default).",
-    max: 1,
-    async run(ctx, { positional: [room] }) {
-      const name = room !== undefined ? roomName(room) : currentRoom(ctx);
-      await ctx.client.leaveRoom(name);
+    usage: "/leave [ROOM] [REASON]",
+    summary: "Leave a room (the current one by default), telling its members why if you like.",
+    details:
+      "The first word names the room when it starts with # or is a room you are in; anything else is the reason: /leave off to bed, /leave #books see you.",
+    args: { restFrom: 1 },
+    max: 2,
+    async run(ctx, { positional: [first, rest] }) {
+      const isRoom =
+        first !== undefined && (first.startsWith("#") || ctx.state.rooms[roomName(first)] !== undefined);
+      const name = isRoom ? roomName(first) : currentRoom(ctx);
+      const reason = isRoom ? rest : [first, rest].filter((p) => p !== undefined).join(" ");
+      await ctx.client.leaveRoom(name, reason || undefined);
       ctx.focus("status");
       ctx.print(`You left #${name}`);
+    },
+  },
+  {
+    name: "invite",
+    usage: "/invite USER [ROOM]",
+    summary:
+      "Invite a user to the current room (or ROOM): they may join once, past its password and member limit, within a day.",
+    details:
+      "Admins and the owner may invite; in a room without a password any member may. The user sees the invitation wherever they are logged in.",
+    min: 1,
+    max: 2,
+    async run(ctx, { positional: [user = "", room] }) {
+      const name = room !== undefined ? roomName(room) : currentRoom(ctx);
+      const username = userName(user);
+      const { expiresAt } = await ctx.client.call("room.invite", { room: name, username });
+      const until = new Date(expiresAt).toISOString().slice(0, 16).replace("T", " ");
+      ctx.print(`Invited ${username} to #${name} (they may join once, until ${until} UTC)`);
     },
   },
   {
@@ -167,6 +190,20 @@ export const roomCommands: CommandSpec[] = [
     async run(ctx) {
       const name = currentRoom(ctx);
       await ctx.client.call("room.update", { room: name, password: null });
+    },
+  },
+  {
+    name: "topiclock",
+    usage: "/topiclock on|off",
+    summary:
+      "Lock the current room's topic to admins and the owner (on, the default), or let any member set it (off).",
+    min: 1,
+    max: 1,
+    async run(ctx, { positional: [value = ""] }) {
+      const name = currentRoom(ctx);
+      const on = value.toLowerCase();
+      if (on !== "on" && on !== "off") throw new UsageError("/topiclock on|off");
+      await ctx.client.call("room.update", { room: name, topicLocked: on === "on" });
     },
   },
   {

@@ -72,7 +72,7 @@ function Header({ app }: { app: WebApp }): JSX.Element {
           </button>
           {room ? (
             <>
-              {room.myRole === "owner" || room.myRole === "admin" ? (
+              {room.myRole === "owner" || room.myRole === "admin" || room.info.topicLocked === false ? (
                 <button
                   type="button"
                   class="wide-only"

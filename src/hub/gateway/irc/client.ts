@@ -19,6 +19,11 @@ import { buildLine, type OutMessage } from "./line.js";
 export interface ChannelView {
   name: string;
   topic: string;
+  /** Who set the topic and when (RPL_TOPICWHOTIME), when known. */
+  topicBy: string | undefined;
+  topicAt: number | undefined;
+  /** `+t`: only admins and the owner set the topic. */
+  topicLocked: boolean;
   locked: boolean;
   capacity: number | undefined;
 }

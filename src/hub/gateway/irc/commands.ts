@@ -8,9 +8,10 @@ import type { Message, Room } from "../../../protocol/model.js";
 import type { Authenticated } from "../../domain/accounts.js";
 import { DomainError } from "../../domain/errors.js";
 import { isGuest } from "../../domain/guests.js";
+import { isModerator } from "../../domain/roles.js";
 import { fold, roomCursor, type ConvId } from "../../ids.js";
 import type { SequencedEvent } from "../../domain/messages.js";
-import { userMask, USER_HOST, type IrcClient } from "./client.js";
+import { userMask, USER_HOST, type ChannelView, type IrcClient } from "./client.js";
 import { ircToMarkdown, markdownToIrc } from "./format.js";
 import type { IrcGateway } from "./gateway.js";
 import type { IrcMessage } from "./line.js";
@@ -308,7 +309,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     "AWAYLEN=200",
     "CASEMAPPING=ascii",
     "CHANLIMIT=#:",
-    "CHANMODES=b,k,l,",
+    "CHANMODES=b,k,l,nt",
     "CHANNELLEN=49",
     "CHANTYPES=#",
     `CHATHISTORY=${HISTORY_MAX}`,
@@ -383,12 +384,7 @@ export async function showChannel(
         .rooms as Room[]
     ).find((r) => fold(r.name) === fold(name));
   if (!info) return;
-  client.channels.set(fold(info.name), {
-    name: info.name,
-    topic: info.description ?? "",
-    locked: info.locked,
-    capacity: info.capacity,
-  });
+  client.channels.set(fold(info.name), channelView(info));
   client.reply({ source: client.mask, command: "JOIN", params: [`#${info.name}`] });
   sendTopic(gw, client, info.name, true);
   await sendNames(gw, client, info.name);
@@ -401,6 +397,19 @@ export async function showChannel(
   }
 }
 
+/** What a connection keeps of a room it shows (render.ts turns `room.updated` into its differences). */
+export function channelView(room: Room): ChannelView {
+  return {
+    name: room.name,
+    topic: room.description ?? "",
+    topicBy: room.topicBy,
+    topicAt: room.topicAt,
+    topicLocked: room.topicLocked !== false,
+    locked: room.locked,
+    capacity: room.capacity,
+  };
+}
+
 function sendTopic(gw: IrcGateway, client: IrcClient, room: string, quietIfNone: boolean): void {
   const view = client.channels.get(fold(room));
   if (!view || view.topic === "") {
@@ -408,6 +417,14 @@ function sendTopic(gw: IrcGateway, client: IrcClient, room: string, quietIfNone:
     return;
   }
   client.numeric(N.RPL_TOPIC, `#${view.name}`, markdownToIrc(view.topic));
+  if (view.topicBy !== undefined && view.topicAt !== undefined) {
+    client.numeric(
+      N.RPL_TOPICWHOTIME,
+      `#${view.name}`,
+      view.topicBy,
+      String(Math.floor(view.topicAt / 1000)),
+    );
+  }
 }
 
 /** The members an IRC client is shown in a channel: those online, and itself. */
@@ -518,7 +535,7 @@ async function partOne(ctx: CommandContext, channel: string, reason: string | un
   // Taken off first: the member.left (or room.deleted) event this causes is this command's own.
   client.channels.delete(fold(room));
   try {
-    await gw.domain.rooms.leave(actorOf(client), { room });
+    await gw.domain.rooms.leave(actorOf(client), { room, ...(reason ? { reason } : {}) });
     client.reply({
       source: client.mask,
       command: "PART",
@@ -616,7 +633,7 @@ async function mode(ctx: CommandContext): Promise<void> {
   const actor = actorOf(client);
   if (msg.params.length === 1) {
     if (!view) return client.numeric(N.ERR_NOTONCHANNEL, target, "You're not on that channel");
-    const flags = `+nt${view.locked ? "k" : ""}${view.capacity !== undefined ? "l" : ""}`;
+    const flags = `+n${view.topicLocked ? "t" : ""}${view.locked ? "k" : ""}${view.capacity !== undefined ? "l" : ""}`;
     const args = [
       ...(view.locked ? ["*"] : []),
       ...(view.capacity !== undefined ? [String(view.capacity)] : []),
@@ -652,10 +669,23 @@ async function mode(ctx: CommandContext): Promise<void> {
             client.numeric(N.RPL_ENDOFBANLIST, channel, "End of channel ban list");
             break;
           }
-          // Parley bans accounts: a mask names one by its nick part.
-          const username = mask.split("!")[0]!;
-          if (sign === "+") await gw.domain.rooms.ban(actor, { room: view.name, username });
-          else await gw.domain.rooms.unban(actor, { room: view.name, username });
+          // Parley bans by name: a mask may only name a nick (`nick`, `nick!*`, `nick!*@*`).
+          const username = banMaskNick(mask);
+          if (username === undefined) {
+            const why =
+              "Parley bans a user by name: give NICK or NICK!*@* (no wildcards in the nick, no user or host)";
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "b", mask, why);
+            break;
+          }
+          try {
+            if (sign === "+") {
+              await gw.domain.rooms.ban(actor, { room: view.name, username, byName: true });
+            } else await gw.domain.rooms.unban(actor, { room: view.name, username });
+          } catch (error) {
+            if (!(error instanceof DomainError) || error.code !== "INVALID_USERNAME") throw error;
+            client.numeric(N.ERR_INVALIDMODEPARAM, channel, "b", mask, error.message);
+            break;
+          }
           client.reply({
             source: client.mask,
             command: "MODE",
@@ -720,9 +750,38 @@ async function mode(ctx: CommandContext): Promise<void> {
           await gw.domain.rooms.update(actor, { room: view.name, capacity: n });
           break;
         }
-        case "n":
         case "t":
-          break; // always on: only members send, only admins set the topic
+          // Only a change makes a room.updated event (and its MODE line).
+          if ((sign === "+") !== view.topicLocked) {
+            await gw.domain.rooms.update(actor, { room: view.name, topicLocked: sign === "+" });
+          }
+          break;
+        case "v": {
+          // Every member may speak (Parley has no moderated rooms): voice is a member's anyway. +v/-v
+          // on a member is answered to the setter and changes nothing.
+          const username = args.shift();
+          if (username === undefined) {
+            client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
+            break;
+          }
+          const { members } = await gw.domain.rooms.members(actor, { room: view.name });
+          const mine = members.find((m) => fold(m.username) === fold(client.username ?? ""));
+          const theirs = members.find((m) => fold(m.username) === fold(username));
+          if (!isModerator(mine?.role)) {
+            client.numeric(N.ERR_CHANOPRIVSNEEDED, channel, "only admins and the owner may change modes");
+          } else if (!theirs) {
+            client.numeric(N.ERR_USERNOTINCHANNEL, username, channel, "They aren't on that channel");
+          } else {
+            client.reply({
+              source: client.mask,
+              command: "MODE",
+              params: [channel, `${sign}v`, theirs.username],
+            });
+          }
+          break;
+        }
+        case "n":
+          break; // always on: only members send
         default:
           client.numeric(N.ERR_UNKNOWNMODE, letter, "is an unknown mode char to me");
       }
@@ -732,6 +791,38 @@ async function mode(ctx: CommandContext): Promise<void> {
       } else gw.refuse(ctx, error, channel);
     }
   }
+}
+
+/**
+ * The nick a ban mask names: `nick`, `nick!*` or `nick!*@*` (Parley bans by name). Undefined for
+ * anything else: wildcards in the nick, or a user or host part other than `*`.
+ */
+function banMaskNick(mask: string): string | undefined {
+  const bang = mask.indexOf("!");
+  const nick = bang === -1 ? mask : mask.slice(0, bang);
+  const rest = bang === -1 ? "" : mask.slice(bang + 1);
+  if (nick === "" || /[*?@!]/.test(nick)) return undefined;
+  if (rest !== "" && rest !== "*" && rest !== "*@*") return undefined;
+  return nick;
+}
+
+/** `INVITE nick #chan`: `room.invite`; 341 to the inviter, an INVITE line to the invitee (render.ts). */
+async function invite(ctx: CommandContext): Promise<void> {
+  const { client, msg, gw } = ctx;
+  const [nickname, channel] = [msg.params[0]!, msg.params[1]!];
+  const room = roomOf(channel);
+  if (room === undefined) return client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
+  try {
+    await gw.domain.rooms.invite(actorOf(client), { room, username: nickname });
+  } catch (error) {
+    const code = error instanceof DomainError ? error.code : undefined;
+    if (code === "NO_SUCH_USER") client.numeric(N.ERR_NOSUCHNICK, nickname, "No such nick");
+    else if (code === "ALREADY_MEMBER") {
+      client.numeric(N.ERR_USERONCHANNEL, nickname, channel, "is already on channel");
+    } else gw.refuse(ctx, error, channel);
+    return;
+  }
+  client.numeric(N.RPL_INVITING, nickname, channel);
 }
 
 async function list(ctx: CommandContext): Promise<void> {
@@ -1081,6 +1172,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   TOPIC: cmd(1, true, topic),
   NAMES: cmd(0, true, names),
   KICK: cmd(2, true, kick),
+  INVITE: cmd(2, true, invite),
   MODE: cmd(1, true, mode),
   LIST: cmd(0, true, list),
   PRIVMSG: cmd(0, true, privmsg),

@@ -224,7 +224,11 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       if (event.reason === "left") {
         // Someone this client saw QUIT is in no nick list here (a guest's account ends so).
         if (client.gone.has(fold(event.username))) return;
-        client.send({ source: userMask(event.username), command: "PART", params: [channel] });
+        client.send({
+          source: userMask(event.username),
+          command: "PART",
+          params: [channel, ...(event.message !== undefined ? [event.message] : [])],
+        });
       } else {
         const by = event.by ?? server;
         client.send({
@@ -236,6 +240,14 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       if (isMe(event.username)) client.channels.delete(key);
       return;
     }
+    case "invited":
+      client.send({
+        ...(client.has("account-tag") && { tags: [["account", event.by]] }),
+        source: gw.maskOf(event.by),
+        command: "INVITE",
+        params: [me, `#${event.room}`],
+      });
+      return;
     case "kicked":
     case "banned":
       // The member.left event already showed it; the reason text is added as a notice.
@@ -259,9 +271,16 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       const channel = `#${event.room.name}`;
       const source = event.by ? userMask(event.by) : server;
       const topic = event.room.description ?? "";
+      view.topicBy = event.room.topicBy;
+      view.topicAt = event.room.topicAt;
       if (topic !== view.topic) {
         view.topic = topic;
         client.reply({ source, command: "TOPIC", params: [channel, markdownToIrc(topic)] });
+      }
+      const topicLocked = event.room.topicLocked !== false;
+      if (topicLocked !== view.topicLocked) {
+        view.topicLocked = topicLocked;
+        client.send({ source, command: "MODE", params: [channel, topicLocked ? "+t" : "-t"] });
       }
       if (event.room.locked !== view.locked) {
         view.locked = event.room.locked;

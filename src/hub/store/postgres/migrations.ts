@@ -418,6 +418,36 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE rooms ADD COLUMN e2e BOOLEAN NOT NULL DEFAULT FALSE;
     `,
   },
+  {
+    version: 9,
+    description: "topic lock, name bans, room invitations",
+    sql: `
+      -- The topic lock and who set the topic when.
+      ALTER TABLE rooms
+        ADD COLUMN topic_locked BOOLEAN NOT NULL DEFAULT TRUE,
+        ADD COLUMN topic_by     TEXT,
+        ADD COLUMN topic_at     BIGINT;
+
+      -- A name no account held when banned: matched, ignoring case, against whoever holds it at join time.
+      CREATE TABLE room_name_bans (
+        room_id    BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        name_key   TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        by_user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        at         BIGINT NOT NULL,
+        reason     TEXT,
+        PRIMARY KEY (room_id, name_key)
+      );
+
+      -- One join past the password and the capacity, until expires_at.
+      CREATE TABLE room_invites (
+        room_id    BIGINT NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        expires_at BIGINT NOT NULL,
+        PRIMARY KEY (room_id, user_id)
+      );
+    `,
+  },
 ];
 
 /**

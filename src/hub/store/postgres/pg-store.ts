@@ -364,6 +364,7 @@ export class PgStore implements Store {
         "DELETE FROM sessions WHERE user_id = $1",
         "DELETE FROM members WHERE user_id = $1",
         "DELETE FROM bans WHERE user_id = $1",
+        "DELETE FROM room_invites WHERE user_id = $1",
         "DELETE FROM room_mutes WHERE user_id = $1",
         "DELETE FROM user_mutes WHERE user_id = $1 OR muted_id = $1",
         "DELETE FROM blocks WHERE user_id = $1 OR blocked_id = $1",
@@ -455,8 +456,9 @@ export class PgStore implements Store {
           "INSERT INTO conversations (kind) VALUES ('room') RETURNING id",
         );
         const { rows } = await client.query<{ id: number }>(
-          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at, e2e)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+          `INSERT INTO rooms (name, conv_id, description, password_hash, capacity, created_at, e2e, topic_by,
+             topic_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
           [
             room.name,
             conv.rows[0]!.id,
@@ -465,6 +467,8 @@ export class PgStore implements Store {
             room.capacity ?? null,
             room.createdAt,
             room.e2e === true,
+            room.topicBy ?? null,
+            room.topicAt ?? null,
           ],
         );
         const id = rows[0]!.id;
@@ -511,7 +515,14 @@ export class PgStore implements Store {
   async updateRoom(id: RoomId, patch: RoomPatch): Promise<RoomRecord> {
     const set = setClause(
       { ...patch },
-      { description: "description", passwordHash: "password_hash", capacity: "capacity" },
+      {
+        description: "description",
+        passwordHash: "password_hash",
+        capacity: "capacity",
+        topicLocked: "topic_locked",
+        topicBy: "topic_by",
+        topicAt: "topic_at",
+      },
       2,
     );
     if (set.values.length > 0) {
@@ -630,35 +641,90 @@ export class PgStore implements Store {
 
   async getBans(id: RoomId): Promise<BanRecord[]> {
     const { rows } = await this.pool.query<{
-      user_id: number;
+      user_id: number | null;
       username: string;
       by_username: string;
       at: number;
       reason: string | null;
     }>(
-      `SELECT b.user_id, u.username, banner.username AS by_username, b.at, b.reason
-       FROM bans b JOIN users u ON u.id = b.user_id JOIN users banner ON banner.id = b.by_user_id
-       WHERE b.room_id = $1 ORDER BY b.at, lower(u.username) COLLATE "C"`,
+      `SELECT * FROM (
+         SELECT b.user_id, u.username, lower(u.username) AS name_key, banner.username AS by_username, b.at,
+           b.reason
+         FROM bans b JOIN users u ON u.id = b.user_id JOIN users banner ON banner.id = b.by_user_id
+         WHERE b.room_id = $1
+         UNION ALL
+         SELECT NULL, nb.name, nb.name_key, banner.username, nb.at, nb.reason
+         FROM room_name_bans nb JOIN users banner ON banner.id = nb.by_user_id
+         WHERE nb.room_id = $1) AS all_bans
+       ORDER BY at, name_key COLLATE "C"`,
       [id],
     );
     return rows.map((row) => {
-      const ban: BanRecord = {
-        userId: row.user_id,
-        username: row.username,
-        byUsername: row.by_username,
-        at: row.at,
-      };
+      const ban: BanRecord = { username: row.username, byUsername: row.by_username, at: row.at };
+      if (row.user_id !== null) ban.userId = row.user_id;
+      else ban.byName = true;
       if (row.reason !== null) ban.reason = row.reason;
       return ban;
     });
   }
 
   async isBanned(id: RoomId, userId: UserId): Promise<boolean> {
-    const result = await this.pool.query("SELECT 1 FROM bans WHERE room_id = $1 AND user_id = $2", [
-      id,
-      userId,
-    ]);
+    const result = await this.pool.query(
+      `SELECT 1 FROM bans WHERE room_id = $1 AND user_id = $2
+       UNION ALL
+       SELECT 1 FROM room_name_bans nb JOIN users u ON lower(u.username) = nb.name_key
+       WHERE nb.room_id = $1 AND u.id = $2 AND u.deleted_at IS NULL
+       LIMIT 1`,
+      [id, userId],
+    );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async addNameBan(id: RoomId, name: string, byUserId: UserId, at: number, reason?: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO room_name_bans (room_id, name_key, name, by_user_id, at, reason)
+       VALUES ($1, lower($2), $2, $3, $4, $5)
+       ON CONFLICT (room_id, name_key) DO UPDATE SET name = excluded.name, by_user_id = excluded.by_user_id,
+         at = excluded.at, reason = excluded.reason`,
+      [id, name, byUserId, at, reason ?? null],
+    );
+  }
+
+  async removeNameBan(id: RoomId, name: string): Promise<boolean> {
+    const result = await this.pool.query(
+      "DELETE FROM room_name_bans WHERE room_id = $1 AND name_key = lower($2)",
+      [id, name],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async addInvite(id: RoomId, userId: UserId, expiresAt: number, now: number, max: number): Promise<boolean> {
+    return this.tx(async (client) => {
+      // The room row lock serialises invitations to one room across nodes, so the cap cannot race.
+      const locked = await client.query("SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE", [id]);
+      if (locked.rowCount === 0) throw new Error(`no room with id ${id}`);
+      await client.query("DELETE FROM room_invites WHERE room_id = $1 AND expires_at <= $2", [id, now]);
+      const { rows } = await client.query<{ n: number; renewal: boolean | null }>(
+        "SELECT count(*) AS n, bool_or(user_id = $2) AS renewal FROM room_invites WHERE room_id = $1",
+        [id, userId],
+      );
+      const { n, renewal } = rows[0]!;
+      if (renewal !== true && n >= max) return false;
+      await client.query(
+        `INSERT INTO room_invites (room_id, user_id, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (room_id, user_id) DO UPDATE SET expires_at = excluded.expires_at`,
+        [id, userId, expiresAt],
+      );
+      return true;
+    });
+  }
+
+  async takeInvite(id: RoomId, userId: UserId, now: number): Promise<boolean> {
+    const { rows } = await this.pool.query<{ expires_at: number }>(
+      "DELETE FROM room_invites WHERE room_id = $1 AND user_id = $2 RETURNING expires_at",
+      [id, userId],
+    );
+    return rows.length > 0 && rows[0]!.expires_at > now;
   }
 
   // conversations and messages

@@ -54,6 +54,9 @@ export interface RoomRow {
   description: string | null;
   password_hash: string | null;
   capacity: number | null;
+  topic_locked: boolean;
+  topic_by: string | null;
+  topic_at: number | null;
   e2e: boolean;
   created_at: number;
   last_seq: number;
@@ -61,7 +64,7 @@ export interface RoomRow {
 }
 
 /** Selects a room with its sequence and member count; use with `FROM rooms r JOIN conversations c`. */
-export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.e2e, r.created_at,
+export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.e2e, r.created_at,
   c.last_seq, (SELECT count(*) FROM members m WHERE m.room_id = r.id) AS member_count`;
 
 export function roomFromRow(row: RoomRow): RoomRecord {
@@ -72,7 +75,10 @@ export function roomFromRow(row: RoomRow): RoomRecord {
     createdAt: row.created_at,
     lastSeq: row.last_seq,
     memberCount: row.member_count,
+    topicLocked: row.topic_locked,
   };
+  if (row.topic_by !== null) room.topicBy = row.topic_by;
+  if (row.topic_at !== null) room.topicAt = row.topic_at;
   if (row.description !== null) room.description = row.description;
   if (row.password_hash !== null) room.passwordHash = row.password_hash;
   if (row.capacity !== null) room.capacity = row.capacity;

@@ -340,6 +340,22 @@ export class SqliteStore implements Store {
     return this.rooms.isBanned(id, userId);
   }
 
+  async addNameBan(id: RoomId, name: string, byUserId: UserId, at: number, reason?: string): Promise<void> {
+    return this.writing(() => this.rooms.addNameBan(id, name, byUserId, at, reason));
+  }
+
+  async removeNameBan(id: RoomId, name: string): Promise<boolean> {
+    return this.writing(() => this.rooms.removeNameBan(id, name));
+  }
+
+  async addInvite(id: RoomId, userId: UserId, expiresAt: number, now: number, max: number): Promise<boolean> {
+    return this.writing(() => this.rooms.addInvite(id, userId, expiresAt, now, max));
+  }
+
+  async takeInvite(id: RoomId, userId: UserId, now: number): Promise<boolean> {
+    return this.writing(() => this.rooms.takeInvite(id, userId, now));
+  }
+
   // conversations and messages
 
   async getDmConversation(a: UserId, b: UserId, create: boolean): Promise<ConvId | undefined> {

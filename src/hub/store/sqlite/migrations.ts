@@ -336,6 +336,34 @@ const V6 = `
 ALTER TABLE rooms ADD COLUMN e2e INTEGER NOT NULL DEFAULT 0;
 `;
 
+/*
+ * v7 — room rules (issue 14): the topic lock and who set the topic when; name bans (a name no account
+ * held when banned, matched ignoring case against whoever holds it at join time); invitations that let
+ * their user join once past the password and the capacity, until they expire.
+ */
+const V7 = `
+ALTER TABLE rooms ADD COLUMN topic_locked INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE rooms ADD COLUMN topic_by TEXT;
+ALTER TABLE rooms ADD COLUMN topic_at INTEGER;
+
+CREATE TABLE room_name_bans (
+  room_id    INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  name_key   TEXT    NOT NULL,                                      -- folded, as users.username_key
+  name       TEXT    NOT NULL,
+  by_user_id INTEGER NOT NULL REFERENCES users (id),
+  at         INTEGER NOT NULL,
+  reason     TEXT,
+  PRIMARY KEY (room_id, name_key)                                   -- bans by room, isBanned
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE room_invites (
+  room_id    INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)                                    -- count per room, take on join
+) STRICT, WITHOUT ROWID;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
@@ -343,6 +371,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "peer devices and master keys", sql: V4 },
   { version: 5, name: "edits, deletions, replies, reactions, full-text search", sql: V5 },
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
+  { version: 7, name: "topic lock, name bans, room invitations", sql: V7 },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -22,6 +22,9 @@ interface RoomRow {
   description: string | null;
   password_hash: string | null;
   capacity: number | null;
+  topic_locked: 0 | 1;
+  topic_by: string | null;
+  topic_at: number | null;
   e2e: 0 | 1;
   created_at: number;
   last_seq: number;
@@ -36,7 +39,7 @@ interface MemberRow {
 }
 
 interface BanRow {
-  user_id: number;
+  user_id: number | null;
   username: string;
   by_username: string;
   at: number;
@@ -45,7 +48,7 @@ interface BanRow {
 
 // The member count is counted, not kept in a column, so it can never drift from the members table;
 // members_room_order makes the count an index scan.
-const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.e2e, r.created_at,
+const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.e2e, r.created_at,
   c.last_seq, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count
   FROM rooms r JOIN conversations c ON c.id = r.conv_id`;
 
@@ -60,6 +63,9 @@ function toRoom(row: RoomRow): RoomRecord {
     description: opt(row.description),
     passwordHash: opt(row.password_hash),
     capacity: opt(row.capacity),
+    topicLocked: row.topic_locked === 1,
+    topicBy: opt(row.topic_by),
+    topicAt: opt(row.topic_at),
     createdAt: row.created_at,
     lastSeq: row.last_seq,
     memberCount: row.member_count,
@@ -73,7 +79,8 @@ function toMember(row: MemberRow): MemberRecord {
 
 function toBan(row: BanRow): BanRecord {
   return compact({
-    userId: row.user_id,
+    userId: opt(row.user_id),
+    byName: row.user_id === null ? (true as const) : undefined,
     username: row.username,
     byUsername: row.by_username,
     at: row.at,
@@ -102,6 +109,13 @@ export class RoomRepo {
   private readonly deleteBan;
   private readonly bans;
   private readonly banned;
+  private readonly upsertNameBan;
+  private readonly deleteNameBan;
+  private readonly dropExpiredInvites;
+  private readonly invite;
+  private readonly countInvites;
+  private readonly upsertInvite;
+  private readonly deleteInvite;
 
   constructor(private readonly db: Database) {
     this.insertConv = stmt<Record<string, never>, { id: number }>(
@@ -110,8 +124,10 @@ export class RoomRepo {
     );
     this.insertRoom = stmt<Record<string, unknown>, { id: number }>(
       db,
-      `INSERT INTO rooms (name, name_key, conv_id, description, password_hash, capacity, e2e, created_at)
-       VALUES (:name, :name_key, :conv_id, :description, :password_hash, :capacity, :e2e, :created_at)
+      `INSERT INTO rooms (name, name_key, conv_id, description, topic_by, topic_at, password_hash, capacity, e2e,
+         created_at)
+       VALUES (:name, :name_key, :conv_id, :description, :topic_by, :topic_at, :password_hash, :capacity, :e2e,
+         :created_at)
        RETURNING id`,
     );
     this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
@@ -127,7 +143,10 @@ export class RoomRepo {
       `UPDATE rooms SET
          description   = CASE WHEN :set_description THEN :description ELSE description END,
          password_hash = CASE WHEN :set_password THEN :password_hash ELSE password_hash END,
-         capacity      = CASE WHEN :set_capacity THEN :capacity ELSE capacity END
+         capacity      = CASE WHEN :set_capacity THEN :capacity ELSE capacity END,
+         topic_locked  = CASE WHEN :set_topic_locked THEN :topic_locked ELSE topic_locked END,
+         topic_by      = CASE WHEN :set_topic_by THEN :topic_by ELSE topic_by END,
+         topic_at      = CASE WHEN :set_topic_at THEN :topic_at ELSE topic_at END
        WHERE id = :id`,
     );
     this.convOf = stmt<{ id: number }, { conv_id: number }>(db, `SELECT conv_id FROM rooms WHERE id = :id`);
@@ -175,13 +194,55 @@ export class RoomRepo {
     );
     this.bans = stmt<{ room: number }, BanRow>(
       db,
-      `SELECT b.user_id, u.username, banner.username AS by_username, b.at, b.reason
-       FROM bans b JOIN users u ON u.id = b.user_id JOIN users banner ON banner.id = b.by_user_id
-       WHERE b.room_id = :room ORDER BY b.at, u.username_key`,
+      `SELECT * FROM (
+         SELECT b.user_id, u.username, u.username_key AS name_key, banner.username AS by_username, b.at, b.reason
+         FROM bans b JOIN users u ON u.id = b.user_id JOIN users banner ON banner.id = b.by_user_id
+         WHERE b.room_id = :room
+         UNION ALL
+         SELECT NULL, nb.name, nb.name_key, banner.username, nb.at, nb.reason
+         FROM room_name_bans nb JOIN users banner ON banner.id = nb.by_user_id
+         WHERE nb.room_id = :room)
+       ORDER BY at, name_key`,
     );
     this.banned = stmt<{ room: number; user: number }, { one: number }>(
       db,
-      `SELECT 1 AS one FROM bans WHERE room_id = :room AND user_id = :user`,
+      `SELECT 1 AS one FROM bans WHERE room_id = :room AND user_id = :user
+       UNION ALL
+       SELECT 1 FROM room_name_bans nb JOIN users u ON u.username_key = nb.name_key
+       WHERE nb.room_id = :room AND u.id = :user
+       LIMIT 1`,
+    );
+    this.upsertNameBan = stmt<Record<string, unknown>>(
+      db,
+      `INSERT INTO room_name_bans (room_id, name_key, name, by_user_id, at, reason)
+       VALUES (:room, :key, :name, :by, :at, :reason)
+       ON CONFLICT (room_id, name_key) DO UPDATE SET name = excluded.name, by_user_id = excluded.by_user_id,
+         at = excluded.at, reason = excluded.reason`,
+    );
+    this.deleteNameBan = stmt<{ room: number; key: string }>(
+      db,
+      `DELETE FROM room_name_bans WHERE room_id = :room AND name_key = :key`,
+    );
+    this.dropExpiredInvites = stmt<{ room: number; now: number }>(
+      db,
+      `DELETE FROM room_invites WHERE room_id = :room AND expires_at <= :now`,
+    );
+    this.invite = stmt<{ room: number; user: number }, { expires_at: number }>(
+      db,
+      `SELECT expires_at FROM room_invites WHERE room_id = :room AND user_id = :user`,
+    );
+    this.countInvites = stmt<{ room: number }, { n: number }>(
+      db,
+      `SELECT COUNT(*) AS n FROM room_invites WHERE room_id = :room`,
+    );
+    this.upsertInvite = stmt<{ room: number; user: number; expires: number }>(
+      db,
+      `INSERT INTO room_invites (room_id, user_id, expires_at) VALUES (:room, :user, :expires)
+       ON CONFLICT (room_id, user_id) DO UPDATE SET expires_at = excluded.expires_at`,
+    );
+    this.deleteInvite = stmt<{ room: number; user: number }>(
+      db,
+      `DELETE FROM room_invites WHERE room_id = :room AND user_id = :user`,
     );
   }
 
@@ -196,6 +257,8 @@ export class RoomRepo {
             name_key: nameKey(room.name),
             conv_id: conv.id,
             description: room.description ?? null,
+            topic_by: room.topicBy ?? null,
+            topic_at: room.topicAt ?? null,
             password_hash: room.passwordHash ?? null,
             capacity: room.capacity ?? null,
             e2e: room.e2e ? 1 : 0,
@@ -232,6 +295,12 @@ export class RoomRepo {
       password_hash: patch.passwordHash ?? null,
       set_capacity: patch.capacity !== undefined ? 1 : 0,
       capacity: patch.capacity ?? null,
+      set_topic_locked: patch.topicLocked !== undefined ? 1 : 0,
+      topic_locked: patch.topicLocked === false ? 0 : 1,
+      set_topic_by: patch.topicBy !== undefined ? 1 : 0,
+      topic_by: patch.topicBy ?? null,
+      set_topic_at: patch.topicAt !== undefined ? 1 : 0,
+      topic_at: patch.topicAt ?? null,
     });
     return this.mustGet(id);
   }
@@ -300,6 +369,37 @@ export class RoomRepo {
 
   isBanned(id: RoomId, userId: UserId): boolean {
     return this.banned.get({ room: id, user: userId }) !== undefined;
+  }
+
+  addNameBan(id: RoomId, name: string, byUserId: UserId, at: number, reason?: string): void {
+    this.upsertNameBan.run({ room: id, key: nameKey(name), name, by: byUserId, at, reason: reason ?? null });
+  }
+
+  removeNameBan(id: RoomId, name: string): boolean {
+    return this.deleteNameBan.run({ room: id, key: nameKey(name) }).changes > 0;
+  }
+
+  addInvite(id: RoomId, userId: UserId, expiresAt: number, now: number, max: number): boolean {
+    return this.db
+      .transaction((): boolean => {
+        this.dropExpiredInvites.run({ room: id, now });
+        const renewal = this.invite.get({ room: id, user: userId }) !== undefined;
+        if (!renewal && must(this.countInvites.get({ room: id }), "count").n >= max) return false;
+        this.upsertInvite.run({ room: id, user: userId, expires: expiresAt });
+        return true;
+      })
+      .immediate();
+  }
+
+  takeInvite(id: RoomId, userId: UserId, now: number): boolean {
+    return this.db
+      .transaction((): boolean => {
+        const row = this.invite.get({ room: id, user: userId });
+        if (!row) return false;
+        this.deleteInvite.run({ room: id, user: userId });
+        return row.expires_at > now;
+      })
+      .immediate();
   }
 
   private mustGet(id: RoomId): RoomRecord {

@@ -169,6 +169,7 @@ export class UserRepo {
       `DELETE FROM sessions WHERE user_id = :id`,
       `DELETE FROM members WHERE user_id = :id`,
       `DELETE FROM bans WHERE user_id = :id`,
+      `DELETE FROM room_invites WHERE user_id = :id`,
       `DELETE FROM room_mutes WHERE user_id = :id`,
       `DELETE FROM user_mutes WHERE user_id = :id OR muted_id = :id`,
       `DELETE FROM blocks WHERE user_id = :id OR blocked_id = :id`,
