@@ -336,6 +336,16 @@ const V6 = `
 ALTER TABLE rooms ADD COLUMN e2e INTEGER NOT NULL DEFAULT 0;
 `;
 
+/*
+ * v7 — notices and client-only tags (issue 14). `notice` marks a notice (IRC NOTICE); `client_tags` holds
+ * a message's client-only tags (IRCv3 `+name`) as a JSON object, NULL when there are none (the usual
+ * case: no bytes spent). Neither is indexed: they are read with the message, never searched by.
+ */
+const V7 = `
+ALTER TABLE messages ADD COLUMN notice INTEGER NOT NULL DEFAULT 0 CHECK (notice IN (0, 1));
+ALTER TABLE messages ADD COLUMN client_tags TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
@@ -343,6 +353,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "peer devices and master keys", sql: V4 },
   { version: 5, name: "edits, deletions, replies, reactions, full-text search", sql: V5 },
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
+  { version: 7, name: "notices and client-only tags", sql: V7 },
 ];
 
 export function schemaVersion(db: Database): number {
