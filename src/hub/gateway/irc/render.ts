@@ -202,7 +202,10 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
     }
     case "tagmsg": {
       // Only for clients that asked for tags (message-tags): to the others a TAGMSG is nothing.
-      if (!client.has("message-tags")) return;
+      if (!client.has("message-tags")) {
+        if (event.cid !== undefined) client.pendingEchoes.delete(event.cid);
+        return;
+      }
       if (ownEcho(client, event, () => [tagmsgLine(client, event)])) return;
       if (event.room !== undefined && !client.isOn(event.room)) return;
       client.send(tagmsgLine(client, event));
