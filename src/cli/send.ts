@@ -9,6 +9,7 @@ interface SendFlags {
   room?: string;
   to?: string;
   join?: boolean;
+  notice?: boolean;
   fingerprint?: string;
   configDir?: string;
   timeout: string;
@@ -33,6 +34,7 @@ export function sendCommand(): Command {
     .option("-r, --room <room>", "send to this room")
     .option("-t, --to <user>", "send a direct message to this user")
     .option("--join", "join the room first if you are not a member")
+    .option("--notice", "send it as a notice (shown apart, as IRC NOTICE: for bots and automated senders)")
     .option(
       "--fingerprint <AA:BB:…>",
       "require this hub certificate fingerprint (otherwise trust on first use)",
@@ -71,7 +73,7 @@ export function sendCommand(): Command {
           });
         }
         const key = flags.room !== undefined ? roomKey(flags.room) : dmKey(flags.to as string);
-        const message = await client.send(key, text);
+        const message = await client.send(key, text, { notice: flags.notice === true });
         console.log(`sent #${message.seq} at ${new Date(message.ts).toISOString()}`);
       } catch (error) {
         if (error instanceof HubError) throw new Error(`${error.code}: ${error.message}`);

@@ -39,6 +39,8 @@ export const DEFAULT_RULES = {
   roomCreate: { ratePerSecond: 0.1, burst: 10 },
   register: { ratePerSecond: 1, burst: 30 },
   messages: { ratePerSecond: 10, burst: 50 },
+  /** Client tags sent alone (`msg.tagmsg`, IRC TAGMSG: typing notices), per user: 5 a second, bursts of 20. */
+  tagmsgs: { ratePerSecond: 5, burst: 20 },
   requests: { ratePerSecond: RATE_PER_SECOND, burst: RATE_BURST },
 } as const satisfies Record<string, LimiterRule>;
 
@@ -66,4 +68,5 @@ export const LIMITER_KEYS: Record<Exclude<LimiterName, "requests">, string> = {
   roomCreate: "room-create",
   register: "register",
   messages: "messages",
+  tagmsgs: "tagmsgs",
 };

@@ -116,6 +116,7 @@ const REFUSES_ON: Record<keyof DomainLimiters, "take" | "guard"> = {
   roomCreate: "take",
   register: "take",
   messages: "take",
+  tagmsgs: "take",
 };
 
 /** Limiters that tell the metrics each request they refuse, under their names in limits.ts. */

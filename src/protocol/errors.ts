@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   "FORBIDDEN",
   "EMPTY_BODY",
   "BODY_TOO_LONG",
+  "TAGS_TOO_LONG",
   "NO_SUCH_REQUEST",
   "SUSPENDED",
   "NO_SUCH_DEVICE",
@@ -71,6 +72,8 @@ export const ERROR_DESCRIPTIONS: Record<ErrorCode, string> = {
     "Your role in this room does not allow this (for `admin.*` ops: you are not a server admin of this hub).",
   EMPTY_BODY: "The message is empty after trimming.",
   BODY_TOO_LONG: "The message is longer than the hub's limit.",
+  TAGS_TOO_LONG:
+    "The client tags take more than 4094 bytes in their IRC form (`+name=value;…`, the IRCv3 message-tags limit).",
   NO_SUCH_REQUEST: "No pending peer-to-peer request has this id.",
   SUSPENDED:
     "The account is suspended by the hub's administrators; the message gives their reason. Logging in and resuming fail until it is lifted.",

@@ -8,6 +8,7 @@ export const EVENT_NAMES = [
   "message.edited",
   "message.deleted",
   "reaction",
+  "tagmsg",
   "presence",
   "user.updated",
   "user.renamed",

@@ -15,6 +15,7 @@ import {
   sessionEndSchema,
   userSchema,
 } from "./model.js";
+import { clientTagsSchema } from "./tags.js";
 
 /**
  * Where an edit, deletion or reaction happened: `room`, or for a DM `conv` — the resume cursor key
@@ -59,6 +60,19 @@ export const events = {
       cid: z.string().optional().describe("only on the reacting user's own copies"),
     })
     .describe("A reaction was added or removed (also replayed after `resume`)."),
+  tagmsg: z
+    .object({
+      id: z.string().describe("this event's id (not a message's: nothing is stored)"),
+      ts: z.number().int(),
+      from: z.string(),
+      room: z.string().optional(),
+      user: z.string().optional().describe("for DMs: the other party as seen by the receiver"),
+      clientTags: clientTagsSchema,
+      cid: z.string().optional().describe("only on the sender's own copies"),
+    })
+    .describe(
+      "Client tags sent alone (`msg.tagmsg`, IRC `TAGMSG`: typing notices, IRC reactions): live only, never stored or replayed; clients may ignore it.",
+    ),
   presence: z
     .object({
       username: z.string(),

@@ -10,3 +10,4 @@ export * from "./event-names.js";
 export * from "./bytes.js";
 export * from "./e2e.js";
 export * from "./reactions.js";
+export * from "./tags.js";

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { e2eCopySchema } from "./e2e.js";
 import { QUOTE_CHARS } from "./limits.js";
+import { clientTagsSchema } from "./tags.js";
 
 export const roleSchema = z.enum(["owner", "admin", "member"]);
 export type Role = z.infer<typeof roleSchema>;
@@ -111,6 +112,13 @@ export const messageSchema = z.object({
   file: fileInfoSchema.optional().describe("the attached file, if any"),
   cid: z.string().optional().describe("only on the sender's own copies"),
   muted: z.boolean().optional(),
+  notice: z
+    .literal(true)
+    .optional()
+    .describe(
+      "a notice (IRC NOTICE): an automated or informational message; shown apart, never answered automatically",
+    ),
+  clientTags: clientTagsSchema.optional().describe("client-only tags the sender attached (IRCv3 `+name`)"),
   e2e: e2eCopySchema
     .optional()
     .describe("in an end-to-end encrypted room: the sealed message (then `body` is empty)"),

@@ -26,6 +26,7 @@ import {
   userSchema,
 } from "./model.js";
 import { e2eEnvelopeSchema } from "./e2e.js";
+import { clientTagsSchema } from "./tags.js";
 import {
   ADMIN_PAGE_MAX,
   BANS_MAX,
@@ -107,13 +108,15 @@ function fastSend(p: Record<string, unknown>): boolean {
       key !== "body" &&
       key !== "cid" &&
       key !== "file" &&
-      key !== "replyTo"
+      key !== "replyTo" &&
+      key !== "notice"
     ) {
       return false;
     }
   }
-  const { room, user, body, cid, file, replyTo } = p;
+  const { room, user, body, cid, file, replyTo, notice } = p;
   return (
+    (notice === undefined || typeof notice === "boolean") &&
     typeof body === "string" &&
     body.length <= BODY_MAX &&
     typeof cid === "string" &&
@@ -427,6 +430,13 @@ export const ops = {
         .optional()
         .describe("required in (and only in) an end-to-end encrypted room, with an empty `body`"),
       replyTo: messageId.optional().describe("answers this message of the same conversation"),
+      notice: z
+        .boolean()
+        .optional()
+        .describe(
+          "send it as a notice (IRC NOTICE): what bots and automated senders use; stored and shown as such",
+        ),
+      clientTags: clientTagsSchema.optional().describe("stored with the message and handed on with it"),
     }),
     fast: fastSend,
     result: z.object({ id: z.string(), seq, ts: z.number().int() }),
@@ -442,7 +452,20 @@ export const ops = {
       "RATE_LIMITED",
       "INVALID_PARAMS",
       "NO_SUCH_FILE",
+      "TAGS_TOO_LONG",
     ],
+  }),
+  "msg.tagmsg": op({
+    params: z.object({
+      ...target,
+      clientTags: clientTagsSchema.describe("at least one tag"),
+      cid: z.string().min(1).max(CID_MAX).optional().describe("comes back on your own copies of the event"),
+    }),
+    result: z.object({ id: z.string(), ts: z.number().int() }),
+    auth: true,
+    summary:
+      "Sends client tags without a message (IRC `TAGMSG`: typing notices, reactions of IRC clients) to a room or a user, under the same rules as `msg.send`. Not stored: the room's members online now (or the user, and your other devices) get a `tagmsg` event. Rate limited apart from messages.",
+    errors: ["NO_SUCH_ROOM", "NOT_MEMBER", "NO_SUCH_USER", "RATE_LIMITED", "INVALID_PARAMS", "TAGS_TOO_LONG"],
   }),
   "msg.edit": op({
     params: z.object({ messageId, body: z.string().max(BODY_MAX), cid: entryCid }),

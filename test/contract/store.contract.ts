@@ -597,6 +597,37 @@ export function describeStoreContract(
         expect(await store.lastSeq(r.convId)).toBe(2);
       });
 
+      it("stores notice and clientTags and reads them back everywhere; a retry keeps the first send's", async () => {
+        const o = await user("nia");
+        const r = await room("r", o.id);
+        const tags = { "+draft/reply": "1-1", "+x": "a;b c\\", "+e": "" };
+        const sent = await send(r.convId, o.id, "bot says", { notice: true, clientTags: tags, cid: "n1" });
+        expect(sent.message).toMatchObject({ notice: true, clientTags: tags });
+        // Appended in one batch (same turn): plain, notice only, tags only.
+        const [plain, onlyNotice, onlyTags] = await Promise.all([
+          send(r.convId, o.id, "plain"),
+          send(r.convId, o.id, "n", { notice: true }),
+          send(r.convId, o.id, "t", { clientTags: { "+k": "v" } }),
+        ]);
+        expect(plain.message.notice).toBeUndefined();
+        expect(plain.message.clientTags).toBeUndefined();
+        expect(onlyNotice.message).toMatchObject({ notice: true });
+        expect(onlyTags.message.clientTags).toEqual({ "+k": "v" });
+        const history = await store.history(r.convId, { limit: 10 }, o.id);
+        expect(history.map((m) => [m.body, m.notice, m.clientTags])).toEqual([
+          ["bot says", true, tags],
+          ["plain", undefined, undefined],
+          ["n", true, undefined],
+          ["t", undefined, { "+k": "v" }],
+        ]);
+        expect(await store.getMessage(sent.message.id)).toMatchObject({ notice: true, clientTags: tags });
+        const replay = await store.sequenced(r.convId, 0, 10, o.id);
+        expect(replay[0]!.message).toMatchObject({ notice: true, clientTags: tags });
+        const again = await send(r.convId, o.id, "other", { cid: "n1" });
+        expect(again.duplicate).toBe(true);
+        expect(again.message).toMatchObject({ body: "bot says", notice: true, clientTags: tags });
+      });
+
       it("fails only the bad append of a batch (unknown conversation)", async () => {
         const o = await user("max");
         const r = await room("r", o.id);
@@ -689,6 +720,20 @@ export function describeStoreContract(
         expect([r.convId]).not.toContain(ab);
         expect((await send(ab!, a.id, "hi")).message.seq).toBe(1);
         expect((await send(ac!, a.id, "hi")).message.seq).toBe(1);
+      });
+
+      it("has a conversation of one for a user with themselves (notes to self)", async () => {
+        const a = await user("pia");
+        const b = await user("quin");
+        const self = await store.getDmConversation(a.id, a.id, true);
+        expect(self).toBeDefined();
+        expect(await store.getDmConversation(a.id, a.id, false)).toBe(self);
+        expect(self).not.toBe(await store.getDmConversation(a.id, b.id, true));
+        await send(self!, a.id, "note");
+        expect((await store.history(self!, { limit: 10 }, a.id)).map((m) => m.body)).toEqual(["note"]);
+        const mine = (await store.dmConversations(a.id)).find((c) => c.convId === self);
+        expect(mine).toMatchObject({ otherUserId: a.id, otherUsername: "pia", lastSeq: 1, unread: 0 });
+        expect((await store.dmConversations(b.id)).map((c) => c.convId)).not.toContain(self);
       });
 
       it("lists DM conversations with the other party, ordered by their name, with unread counts", async () => {
@@ -1196,6 +1241,10 @@ export function describeStoreContract(
         });
         expect(answer!.reply).toEqual({ from: "ann", body: "", deleted: true });
         expect(await store.getMessage(m.id)).toMatchObject({ body: "", deleted: { by: "ben" } });
+        const tagged = (await send(r.convId, a.id, "tagged", { clientTags: { "+k": "private" } })).message;
+        await entry({ convId: r.convId, messageId: tagged.id, userId: a.id, kind: "delete" });
+        // Client tags may hold words too: erased with the body.
+        expect((await store.getMessage(tagged.id))!.clientTags).toBeUndefined();
         const edits = (await store.sequenced(r.convId, 0, 10, a.id)).filter((i) => i.entry?.kind === "edit");
         expect(edits.map((i) => i.entry!.body)).toEqual([""]);
         expect((await store.reactions([m.id], a.id)).size).toBe(0);

@@ -65,6 +65,7 @@ export async function testDomain(rules: Partial<typeof RULES> = {}): Promise<Tes
       roomCreate: new LocalLimiter(r.roomCreate, clock),
       register: new LocalLimiter(r.register, clock),
       messages: new LocalLimiter(r.messages, clock),
+      tagmsgs: new LocalLimiter(r.tagmsgs, clock),
     },
     maxBodyChars: 4000,
     maxRoomsPerUser: 100,

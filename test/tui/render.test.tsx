@@ -101,6 +101,17 @@ describe("message rendering", () => {
     expect(mine).toContain(`${ESC}[97m<alice>`); // whiteBright, bold
   });
 
+  it("shows a notice message (IRC NOTICE, bots) as -name- with a dim body", () => {
+    const notice = messageLine({ ...msg("build-bot", "tests passed"), notice: true }, "alice", never);
+    const out = frame(notice);
+    expect(visible(out)).toBe("14:05 -build-bot- tests passed");
+    expect(out).toContain(`${ESC}[2m tests passed`);
+    // An ordinary message keeps <name> and an undimmed body.
+    const plain = frame(messageLine(msg("build-bot", "tests passed"), "alice", never));
+    expect(visible(plain)).toBe("14:05 <build-bot> tests passed");
+    expect(plain).not.toContain(`${ESC}[2m tests passed`);
+  });
+
   it("shows notices in their own style and errors in red", () => {
     const sys = frame(noticeLine({ id: 1, ts: NOW, level: "system", text: "bob joined #general" }));
     const err = frame(noticeLine({ id: 2, ts: NOW, level: "error", text: "unknown command /jion" }));

@@ -63,11 +63,10 @@ describe("send", () => {
     expect(t.eventsOf(cid, "message")).toEqual([]);
   });
 
-  it("refuses non-members, unknown users, yourself and bad bodies", async () => {
+  it("refuses non-members, unknown users and bad bodies", async () => {
     expect(await codeOf(send(cid, { room: "r" }, "hi", "1"))).toBe("NOT_MEMBER");
     expect(await codeOf(send(cid, { room: "nope" }, "hi", "1"))).toBe("NO_SUCH_ROOM");
     expect(await codeOf(send(cid, { user: "nobody" }, "hi", "1"))).toBe("NO_SUCH_USER");
-    expect(await codeOf(send(cid, { user: "cid" }, "hi", "1"))).toBe("INVALID_PARAMS");
     expect(await codeOf(send(ann, { room: "r" }, " ", "1"))).toBe("EMPTY_BODY");
     expect(await codeOf(send(ann, { room: "r" }, "x".repeat(4001), "1"))).toBe("BODY_TOO_LONG");
     expect(await codeOf(send(ann, { room: "r" }, "\u001b[1mbold", "1"))).toBe("INVALID_PARAMS");
@@ -85,6 +84,87 @@ describe("send", () => {
     await send(bob, { room: "r" }, "not me", "b");
     t.clock.advance(100);
     expect((await send(ann, { room: "r" }, "now", "y")).seq).toBe(52);
+  });
+});
+
+describe("notices, client tags, notes to self (issue 14)", () => {
+  it("stores a notice and client tags and gives them to every receiver and to history", async () => {
+    const tags = { "+draft/reply": "1-1", "+empty": "" };
+    await messages().send(ann, {
+      room: "r",
+      body: "build passed",
+      cid: "n1",
+      notice: true,
+      clientTags: tags,
+    });
+    await send(ann, { room: "r" }, "plain", "n2");
+    const [live] = t.eventsOf(bob, "message");
+    expect(live).toMatchObject({ body: "build passed", notice: true, clientTags: tags });
+    const { messages: history } = await messages().roomHistory(bob, { room: "r" });
+    expect(history.map((m) => [m.body, m.notice, m.clientTags])).toEqual([
+      ["build passed", true, tags],
+      ["plain", undefined, undefined],
+    ]);
+    expect((await replay(bob.userId, { "room:r": 0 })).map((m) => m.notice)).toEqual([true, undefined]);
+  });
+
+  it("bounds client tags at 4094 bytes of their IRC form and checks their names", async () => {
+    // "+k=" is 3 bytes: 4091 bytes of value fit, one more does not; an escaped space counts 2.
+    const fits = { "+k": "a".repeat(4091) };
+    await messages().send(ann, { room: "r", body: "x", cid: "t1", clientTags: fits });
+    const over = { "+k": "a".repeat(4092) };
+    expect(await codeOf(messages().send(ann, { room: "r", body: "x", cid: "t2", clientTags: over }))).toBe(
+      "TAGS_TOO_LONG",
+    );
+    const escaped = { "+k": `${"a".repeat(4090)} ` };
+    expect(await codeOf(messages().send(ann, { room: "r", body: "x", cid: "t3", clientTags: escaped }))).toBe(
+      "TAGS_TOO_LONG",
+    );
+    const serverTag = { msgid: "forged" };
+    expect(
+      await codeOf(messages().send(ann, { room: "r", body: "x", cid: "t4", clientTags: serverTag })),
+    ).toBe("INVALID_PARAMS");
+    expect(await t.store.lastSeq((await t.store.getRoom("r"))!.convId)).toBe(1);
+  });
+
+  it("stores a DM to yourself once and sends it to your own devices only", async () => {
+    const sent = await send(cid, { user: "cid" }, "note to self", "s1");
+    expect(sent.seq).toBe(1);
+    expect(t.eventsOf(cid, "message")).toEqual([
+      expect.objectContaining({ body: "note to self", user: "cid", from: "cid", cid: "s1" }),
+    ]);
+    expect(t.eventsOf(ann, "message")).toEqual([]);
+    const { messages: history } = await messages().dmHistory(cid, { user: "cid" });
+    expect(history.map((m) => m.body)).toEqual(["note to self"]);
+    expect((await messages().dmList(cid)).conversations).toEqual([{ user: "cid", lastSeq: 1, unread: 0 }]);
+  });
+
+  it("tagmsg: sends tags to the room's members or the user, stores nothing, follows the send rules", async () => {
+    const tags = { "+typing": "active" };
+    await messages().tagmsg(ann, { room: "r", clientTags: tags, cid: "g1" });
+    expect(t.eventsOf(bob, "tagmsg")).toEqual([
+      expect.objectContaining({ from: "ann", room: "r", clientTags: tags }),
+    ]);
+    expect(t.eventsOf(ann, "tagmsg")).toEqual([expect.objectContaining({ cid: "g1" })]);
+    expect(await t.store.lastSeq((await t.store.getRoom("r"))!.convId)).toBe(0);
+    expect(await codeOf(messages().tagmsg(cid, { room: "r", clientTags: tags }))).toBe("NOT_MEMBER");
+    expect(await codeOf(messages().tagmsg(ann, { room: "r", clientTags: {} }))).toBe("INVALID_PARAMS");
+    // A user who blocks the sender gets nothing; the sender is not told.
+    t.clearEvents();
+    await t.domain.settings.block(bob, { user: "ann", on: true });
+    await messages().tagmsg(ann, { user: "bob", clientTags: tags });
+    expect(t.eventsOf(bob, "tagmsg")).toEqual([]);
+    expect(t.eventsOf(ann, "tagmsg")).toHaveLength(1);
+  });
+
+  it("tagmsg has its own limit: a burst of 20, apart from messages", async () => {
+    for (let i = 0; i < 20; i++)
+      await messages().tagmsg(ann, { room: "r", clientTags: { "+typing": "active" } });
+    const error = await messages()
+      .tagmsg(ann, { room: "r", clientTags: { "+typing": "active" } })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "RATE_LIMITED" });
+    await send(ann, { room: "r" }, "messages still go", "m");
   });
 });
 

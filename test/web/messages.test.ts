@@ -151,4 +151,27 @@ describe.skipIf(!HAVE_CHROMIUM)("browser client: edit, delete, reply, react, sea
     expect(await current.textContent()).toContain("giraffe sighting number 1");
     await context.close();
   }, 120_000);
+
+  it("shows a notice apart (a notice-msg item, -name-), its text as plain text", async () => {
+    const { page, context } = await openPage(chromium.browser, webUrlOf(hub.url));
+    await register(page, "carol");
+    await type(page, "/join lounge");
+    await page.getByRole("heading", { name: "#lounge" }).waitFor();
+    await bob.send(roomKey("lounge"), "deploy <b>finished</b>", { notice: true });
+    await bob.send(roomKey("lounge"), "an ordinary line");
+    const notice = message(page, "deploy <b>finished</b>");
+    await notice.waitFor();
+    expect(await notice.getAttribute("class")).toContain("notice-msg");
+    expect(await notice.locator("b").count()).toBe(0);
+    const name = notice.locator(".from");
+    const marks = await name.evaluate((el) => [
+      getComputedStyle(el, "::before").content,
+      getComputedStyle(el, "::after").content,
+    ]);
+    expect(marks).toEqual(['"-"', '"-"']);
+    const plain = message(page, "an ordinary line");
+    await plain.waitFor();
+    expect(await plain.getAttribute("class")).not.toContain("notice-msg");
+    await context.close();
+  }, 120_000);
 });

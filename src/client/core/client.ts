@@ -562,7 +562,15 @@ export class ParleyClient {
   send(
     key: ConversationKey,
     body: string,
-    options: { file?: FileInfo; e2e?: E2eEnvelope; replyTo?: string } = {},
+    options: {
+      file?: FileInfo;
+      e2e?: E2eEnvelope;
+      replyTo?: string;
+      /** Send it as a notice (bots, automated senders). */
+      notice?: boolean;
+      /** Client-only tags (IRCv3 `+name` → value), stored with the message. */
+      clientTags?: Record<string, string>;
+    } = {},
   ): Promise<Message> {
     if (this.link.isClosed) return Promise.reject(new ClientClosedError());
     if (!this.current.me || !this.sessionInfo) return Promise.reject(new NotConnectedError("log in first"));
@@ -579,7 +587,10 @@ export class ParleyClient {
       );
       replyTo = { id: options.replyTo, ...(original && { quote: S.quoteOf(original) }) };
     }
-    return this.outbox.add(normalized, body, options.file, options.e2e, replyTo);
+    return this.outbox.add(normalized, body, options.file, options.e2e, replyTo, {
+      ...(options.notice && { notice: true as const }),
+      ...(options.clientTags && { clientTags: options.clientTags }),
+    });
   }
 
   /** Replaces the body of your message (within the hub's edit window). */

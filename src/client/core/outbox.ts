@@ -75,6 +75,7 @@ export class Outbox {
     file?: FileInfo,
     e2e?: E2eEnvelope,
     replyTo?: OutboxEntry["replyTo"],
+    extras: Pick<OutboxEntry, "notice" | "clientTags"> = {},
   ): Promise<Message> {
     const refused = precheck(body, this.host.getState().hub?.limits.maxBodyChars, file !== undefined);
     if (refused) return Promise.reject(refused);
@@ -87,6 +88,8 @@ export class Outbox {
       ...(file && { file }),
       ...(e2e && { e2e }),
       ...(replyTo && { replyTo }),
+      ...(extras.notice && { notice: true as const }),
+      ...(extras.clientTags && { clientTags: extras.clientTags }),
     };
     const promise = new Promise<Message>((resolve, reject) =>
       this.waiters.set(entry.cid, { resolve, reject }),
@@ -145,6 +148,8 @@ export class Outbox {
             ...(entry.file && { file: entry.file.id }),
             ...(entry.e2e && { e2e: entry.e2e }),
             ...(entry.replyTo && { replyTo: entry.replyTo.id }),
+            ...(entry.notice && { notice: true }),
+            ...(entry.clientTags && { clientTags: entry.clientTags }),
           });
           const message: Message = {
             id: ack.id,
@@ -158,6 +163,8 @@ export class Outbox {
             ...(entry.e2e && { e2e: ownCopy(entry.e2e, me.username) }),
             ...(entry.replyTo && { replyTo: entry.replyTo.id }),
             ...(entry.replyTo?.quote && { quote: entry.replyTo.quote }),
+            ...(entry.notice && { notice: true as const }),
+            ...(entry.clientTags && { clientTags: entry.clientTags }),
             cid: entry.cid,
           };
           this.host.stored(entry.key, message);

@@ -597,6 +597,9 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
     case "message.deleted":
     case "reaction":
       return state;
+    case "tagmsg":
+      // Client tags sent alone (typing notices, IRC reactions): nothing this client shows yet.
+      return state;
     case "presence":
       return setPresence(state, event.username, event.online, now);
     case "user.updated": {

@@ -104,6 +104,10 @@ export interface OutboxEntry {
   e2e?: E2eEnvelope;
   /** The message this one answers, with its quote as shown locally until the hub's copy comes. */
   replyTo?: { id: string; quote?: Quote };
+  /** Sent as a notice (what bots and automated senders use). */
+  notice?: true;
+  /** Client-only tags (IRCv3 `+name`) stored with the message. */
+  clientTags?: Record<string, string>;
   createdAt: number;
   /** How many times it was put on the wire. */
   attempts: number;

@@ -26,6 +26,8 @@ export interface DomainLimiters {
   register: Limiter;
   /** Messages per user, across devices and nodes. */
   messages: Limiter;
+  /** Client tags sent alone (`msg.tagmsg`) per user, across devices and nodes. */
+  tagmsgs: Limiter;
 }
 
 export interface DomainDeps {

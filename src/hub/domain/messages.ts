@@ -1,4 +1,5 @@
 /** Room and direct messages: send (stored before anyone hears of it), history, unread, read markers, replay. */
+import { randomBytes } from "node:crypto";
 import { HISTORY_PAGE, RESUME_REPLAY_MAX } from "../../protocol/limits.js";
 import type { FileInfo, Message } from "../../protocol/model.js";
 import type { OpParams, OpResult } from "../../protocol/ops.js";
@@ -21,7 +22,7 @@ import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
-import { checkBody } from "./validation.js";
+import { checkBody, checkClientTags } from "./validation.js";
 import { entryEvent, quoteOf, toMessage } from "./views.js";
 import { admitEnvelope, parseStored, type StoredEnvelope } from "./e2e-rooms.js";
 import type { E2eEnvelope } from "../../protocol/e2e.js";
@@ -33,6 +34,8 @@ type SendParams = {
   e2e?: E2eEnvelope | undefined;
   replyTo?: string | undefined;
 };
+/** What a send stores besides its body: a notice flag and client-only tags (both checked). */
+type Extras = { notice?: true; clientTags?: Record<string, string> };
 
 /** A message id from a request: the decimal id the hub gave, or nothing (never a match). */
 export function parseMessageId(id: string): number | undefined {
@@ -74,7 +77,17 @@ export class Messages {
         });
       if (params.file !== undefined)
         fail("INVALID_PARAMS", "files cannot be sent to an end-to-end encrypted room yet", { field: "file" });
+      // Tags travel in the clear beside the envelope: the hub would read them.
+      if (params.clientTags !== undefined && Object.keys(params.clientTags).length > 0)
+        fail("INVALID_PARAMS", "client tags cannot go to an end-to-end encrypted room", {
+          field: "clientTags",
+        });
     }
+    const clientTags = checkClientTags(params.clientTags);
+    const extras: Extras = {
+      ...(params.notice === true && { notice: true as const }),
+      ...(clientTags && { clientTags }),
+    };
     // A file may go without words; an envelope carries them sealed.
     const body =
       params.e2e !== undefined || (params.file !== undefined && params.body.trim() === "")
@@ -86,9 +99,78 @@ export class Messages {
     if (wait > 0) fail("RATE_LIMITED", "you are sending too fast", { retryAfterMs: wait });
     const { message } =
       to.room !== undefined
-        ? await this.sendToRoom(actor, to.room, body, params, queued)
-        : await this.sendToUser(actor, to.user, body, params, queued);
+        ? await this.sendToRoom(actor, to.room, body, params, extras, queued)
+        : await this.sendToUser(actor, to.user, body, params, extras, queued);
     return { id: String(message.id), seq: message.seq, ts: message.ts };
+  }
+
+  /**
+   * Client tags without a message (IRC TAGMSG): the same target rules as `send` (membership, blocks),
+   * its own rate limit, and nothing stored — an unsequenced `tagmsg` event to whoever is online now.
+   */
+  async tagmsg(actor: Actor, params: OpParams<"msg.tagmsg">): Promise<OpResult<"msg.tagmsg">> {
+    const to = target(params);
+    const clientTags = checkClientTags(params.clientTags);
+    if (!clientTags) fail("INVALID_PARAMS", "clientTags: give at least one tag", { field: "clientTags" });
+    const limiter = this.deps.limiters.tagmsgs;
+    const key = String(actor.userId);
+    const wait = limiter.takeSync ? limiter.takeSync(key) : await limiter.take(key);
+    if (wait > 0) fail("RATE_LIMITED", "you are sending too fast", { retryAfterMs: wait });
+    const { bus, clock } = this.deps;
+    const sender = await this.accounts.requireUser(actor.userId);
+    const base = {
+      id: `t${randomBytes(8).toString("hex")}`,
+      ts: clock.now(),
+      from: sender.username,
+      clientTags,
+    };
+    const echo = params.cid === undefined ? {} : { echo: { userId: actor.userId, cid: params.cid } };
+    if (to.room !== undefined) {
+      const room = await this.senderRoom(actor, to.room);
+      // Fanned out like a room message; blocks do not apply in rooms (as for messages).
+      if (room.e2e)
+        fail("INVALID_PARAMS", "client tags cannot go to an end-to-end encrypted room", { field: "room" });
+      const audience = await this.audience.roomAudience(room.id, room.name);
+      await bus.publish({
+        kind: "deliver",
+        to: audience.ids,
+        event: { ev: "tagmsg", ...base, room: room.name },
+        ...echo,
+      });
+      return { id: base.id, ts: base.ts };
+    }
+    const other = await this.accounts.findUser(to.user);
+    const sends = [
+      bus.publish({
+        kind: "deliver",
+        to: [actor.userId],
+        event: { ev: "tagmsg", ...base, user: other.username },
+        ...echo,
+      }),
+    ];
+    // Someone who blocks the sender hears nothing of it (and the sender is not told).
+    if (other.id !== actor.userId && !(await this.deps.store.isBlocked(actor.userId, other.id))) {
+      sends.push(
+        bus.publish({
+          kind: "deliver",
+          to: [other.id],
+          event: { ev: "tagmsg", ...base, user: sender.username },
+        }),
+      );
+    }
+    await Promise.all(sends);
+    return { id: base.id, ts: base.ts };
+  }
+
+  /** The room a user sends to: it exists and they are a member (the usual case answered from the cache). */
+  private senderRoom(actor: Actor, name: string): RoomRef | Promise<RoomRef> {
+    const room = this.audience.roomRefNow(name);
+    const ready = room && this.audience.roomAudienceNow(room.id);
+    if (room && ready && ready.members.has(actor.userId)) return room;
+    return this.rooms.ref(name).then(async (ref) => {
+      await this.rooms.requireMember(ref, actor.userId);
+      return ref;
+    });
   }
 
   /**
@@ -113,15 +195,12 @@ export class Messages {
     name: string,
     body: string,
     params: SendParams,
+    extras: Extras,
     queued?: () => void,
   ) {
     // The usual case answers from the audience cache without waiting on a promise.
-    let room = this.audience.roomRefNow(name);
-    const ready = room && this.audience.roomAudienceNow(room.id);
-    if (!room || !ready || !ready.members.has(actor.userId)) {
-      room = await this.rooms.ref(name);
-      await this.rooms.requireMember(room, actor.userId);
-    }
+    const found = this.senderRoom(actor, name);
+    const room = found instanceof Promise ? await found : found;
     if (room.e2e && params.replyTo !== undefined) {
       // A reply's quote is built by the hub from the original's text, which it cannot read here.
       fail("INVALID_PARAMS", `${room.name} is end-to-end encrypted: replies are not supported there yet`, {
@@ -155,6 +234,7 @@ export class Messages {
       cid: params.cid,
       ts: this.deps.clock.now(),
       ...(reply && { replyTo: reply.id }),
+      ...extras,
     });
     queued?.();
     let result: AppendResult;
@@ -243,16 +323,17 @@ export class Messages {
     username: string,
     body: string,
     params: SendParams,
+    extras: Extras,
     queued?: () => void,
   ) {
     const { cid } = params;
     const { store, clock, bus } = this.deps;
     const other = await this.accounts.findUser(username);
-    if (other.id === actor.userId)
-      fail("INVALID_PARAMS", "you cannot send a direct message to yourself", { field: "user" });
+    // A DM to yourself (a note to self) is a conversation of one: stored once, sent to your devices.
+    const toSelf = other.id === actor.userId;
     const convId = await this.dmConversation(actor.userId, other.id, true);
     const reply = params.replyTo === undefined ? undefined : await this.original(params.replyTo, convId);
-    const blocked = await store.isBlocked(actor.userId, other.id);
+    const blocked = !toSelf && (await store.isBlocked(actor.userId, other.id));
     const attached =
       params.file === undefined ? undefined : await this.attachFile(actor, params.file, cid, convId);
     const file = attached?.file;
@@ -264,6 +345,7 @@ export class Messages {
       ts: clock.now(),
       ...(blocked && { hiddenFor: other.id }),
       ...(reply && { replyTo: reply.id }),
+      ...extras,
     });
     queued?.();
     const result = await stored;
@@ -280,7 +362,9 @@ export class Messages {
       echo: { userId: actor.userId, cid },
     };
     const sends = [bus.publish(sent)];
-    if (blocked) {
+    if (toSelf) {
+      // The sender's copy is the only one: every device of theirs gets it (with the cid).
+    } else if (blocked) {
       // Hidden from them: their connections skip the seq instead of waiting for it.
       sends.push(bus.publish({ kind: "advance", to: [other.id], conv, seq }));
     } else {
@@ -583,5 +667,7 @@ function messageEvent(
     event.replyTo = String(record.replyTo);
     if (record.reply) event.quote = quoteOf(record.reply);
   }
+  if (record.notice) event.notice = true;
+  if (record.clientTags) event.clientTags = record.clientTags;
   return event;
 }

@@ -9,6 +9,7 @@ import {
 } from "../../protocol/limits.js";
 import { FORBIDDEN_IN_BODY, FORBIDDEN_IN_NAME } from "../../protocol/text.js";
 import { passwordProblem } from "../../protocol/passwords.js";
+import { CLIENT_TAGS_MAX_BYTES, CLIENT_TAG_NAME_RE, clientTagsBytes } from "../../protocol/tags.js";
 import { fold } from "../ids.js";
 import { fail } from "./errors.js";
 
@@ -60,6 +61,29 @@ export function checkBody(body: string, maxChars = MAX_BODY_CHARS): string {
     });
   }
   return trimmed;
+}
+
+/**
+ * Client-only tags (src/protocol/tags.ts): names `+…`, no NUL in values, at most CLIENT_TAGS_MAX_BYTES in
+ * their IRC form. Undefined for none, so a message without tags stores nothing for them.
+ */
+export function checkClientTags(
+  tags: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
+  if (tags === undefined) return undefined;
+  const names = Object.keys(tags);
+  if (names.length === 0) return undefined;
+  for (const name of names) {
+    if (!CLIENT_TAG_NAME_RE.test(name) || tags[name]!.includes("\0")) {
+      fail("INVALID_PARAMS", `clientTags: ${name.slice(0, 64)} is not a client tag`, { field: "clientTags" });
+    }
+  }
+  if (clientTagsBytes(tags) > CLIENT_TAGS_MAX_BYTES) {
+    fail("TAGS_TOO_LONG", `client tags may take at most ${CLIENT_TAGS_MAX_BYTES} bytes`, {
+      field: "clientTags",
+    });
+  }
+  return { ...tags };
 }
 
 /** Display, first and last names: trimmed, no control characters, bounded. */

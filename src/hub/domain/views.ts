@@ -79,6 +79,8 @@ export function toMessage(
     message.replyTo = String(record.replyTo);
     if (record.reply) message.quote = quoteOf(record.reply);
   }
+  if (record.notice) message.notice = true;
+  if (record.clientTags) message.clientTags = record.clientTags;
   if (record.editedAt !== undefined) message.editedAt = record.editedAt;
   if (record.deleted) {
     message.deleted = true;

@@ -112,6 +112,7 @@ export const coreHandlers: HandlerTable = {
     ctx.conn.sendChain = placed;
     return run;
   },
+  "msg.tagmsg": (ctx, p) => ctx.domain.messages.tagmsg(ctx.actor, p),
   "msg.edit": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.edit(ctx.actor, p)),
   "msg.delete": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.delete(ctx.actor, p)),
   "msg.react": (ctx, p) => inOrder(ctx, () => ctx.domain.changes.react(ctx.actor, p)),

@@ -205,6 +205,10 @@ export interface MessageRecord {
   editedAt?: number;
   /** Set once deleted: when, and by whom. */
   deleted?: { at: number; byUserId: UserId; by: string };
+  /** A notice (IRC NOTICE) rather than an ordinary message. */
+  notice?: boolean;
+  /** Client-only tags stored with the message (checked by the domain), absent when none. */
+  clientTags?: Record<string, string>;
 }
 
 /** The original of a reply as it is now: its author and the start of its body (empty once deleted). */
@@ -308,6 +312,10 @@ export interface NewMessage {
   hiddenFor?: UserId;
   /** The id of a message of the same conversation this one answers (checked by the domain). */
   replyTo?: number;
+  /** A notice rather than an ordinary message. */
+  notice?: boolean;
+  /** Client-only tags, stored as given (the domain bounds them); a retry keeps the first send's. */
+  clientTags?: Record<string, string>;
 }
 
 export interface AppendResult {

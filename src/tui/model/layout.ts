@@ -12,6 +12,11 @@ export const EDITED_TEXT = "(edited)";
 /** Before a reply's quote of its original. */
 export const QUOTE_MARK = "┌";
 
+/** The sender as a line shows it: `<alice>`, or `-alice-` for a notice (as IRC clients show them). */
+export function senderMark(line: { from: string; notice?: boolean | undefined }): string {
+  return line.notice ? `-${line.from}-` : `<${line.from}>`;
+}
+
 /** How a selected message shows its number. */
 export function selectionMark(n: number): string {
   return `▶${n}`;
@@ -33,7 +38,7 @@ export function contentText(line: PaneLine, firstLinkNumber: number): string {
   const head = line.number !== undefined ? `${selectionMark(line.number)} ` : "";
   const quote = line.quote !== undefined ? `${QUOTE_MARK} ${line.quote}\n` : "";
   const reactions = line.reactions !== undefined ? `\n${line.reactions}` : "";
-  return `${quote}${head}<${line.from}> ${body}${line.edited ? ` ${EDITED_TEXT}` : ""}${line.pending ? " …" : ""}${reactions}`;
+  return `${quote}${head}${senderMark(line)} ${body}${line.edited ? ` ${EDITED_TEXT}` : ""}${line.pending ? " …" : ""}${reactions}`;
 }
 
 export function rowsOf(text: string, width: number): number {

@@ -53,6 +53,8 @@ export interface MessageLine {
   quote?: string;
   /** Reactions, sanitized: "👍 3  🎉 1" (yours marked with *). */
   reactions?: string;
+  /** A notice (IRC NOTICE, bots): shown `-alice- text`, dim. */
+  notice?: boolean;
 }
 
 export interface NoticeLine {
@@ -93,6 +95,7 @@ export function messageLine(m: Message, me: string | null, mention: (body: strin
   };
   if (m.editedAt !== undefined && !m.deleted) line.edited = true;
   if (m.deleted) line.deleted = true;
+  if (m.notice) line.notice = true;
   if (m.quote) {
     const text = m.quote.deleted ? "(message deleted)" : m.quote.text;
     line.quote = sanitize(`${m.quote.from}: ${text}`);

@@ -5,7 +5,14 @@
 import React from "react";
 import { Box, Text } from "ink";
 import type { PaneLine } from "../model/lines.js";
-import { DELETED_TEXT, EDITED_TEXT, NOTICE_MARK, QUOTE_MARK, selectionMark } from "../model/layout.js";
+import {
+  DELETED_TEXT,
+  EDITED_TEXT,
+  NOTICE_MARK,
+  QUOTE_MARK,
+  selectionMark,
+  senderMark,
+} from "../model/layout.js";
 import { formatTime } from "../render/time.js";
 import type { Theme } from "../render/theme.js";
 import { RichText } from "./RichText.js";
@@ -45,12 +52,13 @@ function Content({ line, theme, firstLinkNumber }: LineProps): React.JSX.Element
       </Text>
     );
   }
-  const body = line.pending ? theme.muted : line.own ? theme.ownBody : {};
+  // A notice is dim: informational, from bots and automated senders.
+  const body = line.pending || line.notice ? theme.muted : line.own ? theme.ownBody : {};
   return (
     <Text wrap="wrap">
       {line.quote !== undefined ? <Text {...theme.muted}>{`${QUOTE_MARK} ${line.quote}\n`}</Text> : null}
       {line.number !== undefined ? <Text {...theme.mention}>{`${selectionMark(line.number)} `}</Text> : null}
-      <Text {...(line.mention ? theme.mention : theme.user(line.from, line.own))}>{`<${line.from}>`}</Text>
+      <Text {...(line.mention ? theme.mention : theme.user(line.from, line.own))}>{senderMark(line)}</Text>
       {line.deleted ? <Text {...theme.muted}>{` ${DELETED_TEXT}`}</Text> : null}
       <Text {...body}>
         {line.deleted ? null : " "}

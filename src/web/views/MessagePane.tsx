@@ -140,7 +140,7 @@ export function MessagePane({ app }: { app: WebApp }): JSX.Element {
       rows.push(
         <li
           key={`m${m.id}`}
-          class={`msg${own ? " own" : ""}${mention ? " mention" : ""}${marked ? " highlight" : ""}`}
+          class={`msg${own ? " own" : ""}${m.notice ? " notice-msg" : ""}${mention ? " mention" : ""}${marked ? " highlight" : ""}`}
           data-seq={m.seq}
           data-id={m.id}
           {...(marked ? { "aria-current": "true" } : {})}

@@ -18,6 +18,7 @@ import type { IrcMessage } from "./line.js";
 import { N } from "./numerics.js";
 import { sendHistory } from "./render.js";
 import { chathistory } from "./chathistory.js";
+import { privmsg, tagmsg } from "./messaging.js";
 
 export interface CommandContext {
   gw: IrcGateway;
@@ -844,62 +845,6 @@ async function list(ctx: CommandContext): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Messages
-
-async function privmsg(ctx: CommandContext): Promise<void> {
-  const { client, msg, gw } = ctx;
-  const notice = msg.command === "NOTICE";
-  if (msg.params.length < 2 || msg.params[1] === "") {
-    if (!notice) {
-      if (msg.params.length < 1) client.numeric(N.ERR_NORECIPIENT, `No recipient given (${msg.command})`);
-      else client.numeric(N.ERR_NOTEXTTOSEND, "No text to send");
-    }
-    return;
-  }
-  let text = msg.params[1]!;
-  // CTCP: ACTION becomes an italic line; other CTCP requests have no Parley counterpart.
-  if (text.startsWith("\x01")) {
-    const inner = text.slice(1, text.endsWith("\x01") ? -1 : undefined);
-    if (!inner.startsWith("ACTION ")) return;
-    text = `\x1d${inner.slice(7)}\x1d`;
-  }
-  const body = ircToMarkdown(text);
-  const actor = actorOf(client);
-  for (const target of msg.params[0]!.split(",")) {
-    const room = roomOf(target);
-    const cid = `irc-${client.id}-${++client.nextCid}`;
-    client.pendingEchoes.set(cid, ctx.label);
-    try {
-      if (room !== undefined) {
-        if (!client.isOn(room)) {
-          client.pendingEchoes.delete(cid);
-          if (!notice)
-            client.numeric(N.ERR_CANNOTSENDTOCHAN, target, "Cannot send to channel (join it first)");
-          continue;
-        }
-        await gw.domain.messages.send(actor, { room, body, cid });
-      } else {
-        await gw.domain.messages.send(actor, { user: target, body, cid });
-        if (!notice) await tellAway(gw, client, target);
-      }
-    } catch (error) {
-      client.pendingEchoes.delete(cid);
-      gw.refuse(ctx, error, target);
-    }
-  }
-}
-
-/** RPL_AWAY for a DM to someone away on this node or offline (the message is kept for them). */
-async function tellAway(gw: IrcGateway, client: IrcClient, nick: string): Promise<void> {
-  const record = await gw.domain.accounts.findUser(nick);
-  const away = gw.localAway(record.id);
-  if (away !== undefined) return client.numeric(N.RPL_AWAY, record.username, away);
-  const view = await gw.domain.accounts.userView(record);
-  if (!view.online)
-    client.numeric(N.RPL_AWAY, record.username, "Offline; they will get your message when they connect");
-}
-
-// ---------------------------------------------------------------------------------------------------
 // Users: WHO, WHOIS, AWAY, MONITOR
 
 /** An IRC mask (`*` any run, `?` one character) as a case-insensitive whole-string RegExp. */
@@ -1177,7 +1122,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   LIST: cmd(0, true, list),
   PRIVMSG: cmd(0, true, privmsg),
   NOTICE: cmd(0, true, privmsg),
-  TAGMSG: cmd(1, true, () => {}),
+  TAGMSG: cmd(1, true, tagmsg),
   CHATHISTORY: cmd(1, true, chathistory),
   WHO: cmd(1, true, who),
   WHOIS: cmd(1, true, whois),

@@ -125,6 +125,8 @@ export function numericFor(code: ErrorCode): NumericRefusal {
       return { numeric: N.ERR_NOTEXTTOSEND, about: "none" };
     case "BLOCKED":
       return { numeric: N.ERR_CANNOTSENDTOCHAN, about: "target" };
+    case "TAGS_TOO_LONG":
+      return { numeric: N.ERR_INPUTTOOLONG, about: "none" };
     default:
       return { numeric: N.ERR_UNKNOWNERROR, about: "command" };
   }

@@ -36,16 +36,38 @@ export function messageTags(
   return tags;
 }
 
+/** A message's client-only tags (`+name`), for a client that negotiated message-tags; none otherwise. */
+export function clientTagsFor(
+  client: IrcClient,
+  clientTags: Readonly<Record<string, string>> | undefined,
+): Tags {
+  if (!clientTags || !client.has("message-tags")) return [];
+  return Object.entries(clientTags);
+}
+
+/** The client-only tags (`+name`) among a line's tags: what a PRIVMSG, NOTICE or TAGMSG hands on. */
+export function clientTagsOf(tags: ReadonlyMap<string, string>): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const [name, value] of tags) if (name.startsWith("+")) (out ??= {})[name] = value;
+  return out;
+}
+
+/** Bytes of text that fit one `:source COMMAND target :text` line within IRC's 512 (CR LF included). */
+export function textRoom(source: string, command: string, target: string): number {
+  return MAX_BODY_BYTES - (`:${source} ${command} ${target} :`.length + 2);
+}
+
 /**
- * A Parley message as the PRIVMSG lines this client gets: one per line of the body, each cut to fit
- * IRC's 512 bytes. `command` is NOTICE for nothing today; kept so a future notice kind maps here.
+ * A Parley message as the PRIVMSG (or, for a notice, NOTICE) lines this client gets: one per line of
+ * the body, each cut to fit IRC's 512 bytes; tags (msgid, client tags) on the first.
  */
 export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []): OutMessage[] {
   const me = client.username;
   const fromMe = me !== undefined && fold(m.from) === fold(me);
   const target = m.room !== undefined ? `#${m.room}` : fromMe ? m.user! : me!;
   const source = userMask(m.from);
-  const tags = [...extraTags, ...messageTags(client, m)];
+  const command = m.notice ? "NOTICE" : "PRIVMSG";
+  const tags = [...extraTags, ...messageTags(client, m), ...clientTagsFor(client, m.clientTags)];
   let text = m.deleted ? "(message deleted)" : m.e2e ? SEALED_TEXT : markdownToIrc(m.body);
   // IRC has no threads: a reply says whom it answers, with the start of the original.
   if (m.quote && !m.deleted) {
@@ -54,15 +76,15 @@ export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []
   }
   if (m.file && !m.deleted) text = `${text}${text ? " " : ""}[file: ${m.file.name}, ${m.file.size} bytes]`;
   // Room for the prefix, command and target within the 512 bytes.
-  const room = MAX_BODY_BYTES - (source.length + target.length + 24);
+  const room = textRoom(source, command, target);
   const out: OutMessage[] = [];
   for (const line of text.split("\n")) {
     for (const piece of splitUtf8(line, room)) {
       if (piece === "" && text !== "") continue;
       out.push({
-        tags: out.length === 0 ? tags : tags.filter(([k]) => k !== "msgid"),
+        tags: out.length === 0 ? tags : tags.filter(([k]) => k !== "msgid" && !k.startsWith("+")),
         source,
-        command: "PRIVMSG",
+        command,
         params: [target, piece],
       });
     }
@@ -167,6 +189,51 @@ async function showReturn(gw: IrcGateway, client: IrcClient, username: string): 
   }
 }
 
+/**
+ * This connection's own message or TAGMSG (its cid is waiting): the echo, only with echo-message and
+ * tagged with its command's label; a DM to oneself is also delivered, as a second, unlabeled copy (the
+ * echo and the delivery, as IRC servers send them). False for anything else.
+ */
+function ownEcho(
+  client: IrcClient,
+  event: { cid?: string | undefined; room?: string | undefined; user?: string | undefined; from: string },
+  lines: () => OutMessage[],
+): boolean {
+  const cid = event.cid;
+  if (cid === undefined || !client.pendingEchoes.has(cid)) return false;
+  const label = client.pendingEchoes.get(cid);
+  client.pendingEchoes.delete(cid);
+  const me = client.username!;
+  const toSelf = event.room === undefined && event.user !== undefined && fold(event.user) === fold(me);
+  if (client.has("echo-message")) {
+    const echo = lines();
+    if (label !== undefined && client.collector?.label === label) {
+      for (const l of echo) client.collector.lines.push(l);
+    } else {
+      echo.forEach((l, i) =>
+        client.send(
+          label !== undefined && i === 0 ? { ...l, tags: [["label", label], ...(l.tags ?? [])] } : l,
+        ),
+      );
+    }
+  }
+  if (toSelf) for (const l of lines()) client.send(l);
+  return true;
+}
+
+/** A `tagmsg` event as a TAGMSG line: the sender's client tags with this client's server tags. */
+function tagmsgLine(client: IrcClient, event: Extract<AnyEvent, { ev: "tagmsg" }>): OutMessage {
+  const me = client.username!;
+  const fromMe = fold(event.from) === fold(me);
+  const target = event.room !== undefined ? `#${event.room}` : fromMe ? event.user! : me;
+  const tags: Tags = [];
+  if (client.has("server-time")) tags.push(["time", new Date(event.ts).toISOString()]);
+  tags.push(["msgid", event.id]);
+  if (client.has("account-tag")) tags.push(["account", event.from]);
+  tags.push(...clientTagsFor(client, event.clientTags));
+  return { tags, source: userMask(event.from), command: "TAGMSG", params: [target] };
+}
+
 export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent): void {
   if (!client.registered || !client.username) return;
   const me = client.username;
@@ -174,26 +241,20 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
   const isMe = (name: string) => fold(name) === fold(me);
   switch (event.ev) {
     case "message": {
-      const cid = event.cid;
-      if (cid !== undefined && client.pendingEchoes.has(cid)) {
-        // This connection's own message: shown only with echo-message, tagged with its command's label.
-        const label = client.pendingEchoes.get(cid);
-        client.pendingEchoes.delete(cid);
-        if (!client.has("echo-message")) return;
-        const lines = messageLines(client, event);
-        if (label !== undefined && client.collector?.label === label) {
-          for (const l of lines) client.collector.lines.push(l);
-        } else {
-          lines.forEach((l, i) =>
-            client.send(
-              label !== undefined && i === 0 ? { ...l, tags: [["label", label], ...(l.tags ?? [])] } : l,
-            ),
-          );
-        }
-        return;
-      }
+      if (ownEcho(client, event, () => messageLines(client, event))) return;
       if (event.room !== undefined && !client.isOn(event.room)) return;
       for (const l of messageLines(client, event)) client.send(l);
+      return;
+    }
+    case "tagmsg": {
+      // Only for clients that asked for tags (message-tags): to the others a TAGMSG is nothing.
+      if (!client.has("message-tags")) {
+        if (event.cid !== undefined) client.pendingEchoes.delete(event.cid);
+        return;
+      }
+      if (ownEcho(client, event, () => [tagmsgLine(client, event)])) return;
+      if (event.room !== undefined && !client.isOn(event.room)) return;
+      client.send(tagmsgLine(client, event));
       return;
     }
     case "member.joined": {

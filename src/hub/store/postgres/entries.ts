@@ -142,11 +142,10 @@ export class PgEntries {
         await c.query("UPDATE messages SET body = $2, edited_at = $3 WHERE id = $1", [id, e.body, e.ts]);
         break;
       case "delete":
-        await c.query("UPDATE messages SET body = '', deleted_at = $2, deleted_by = $3 WHERE id = $1", [
-          id,
-          e.ts,
-          e.userId,
-        ]);
+        await c.query(
+          "UPDATE messages SET body = '', client_tags = NULL, deleted_at = $2, deleted_by = $3 WHERE id = $1",
+          [id, e.ts, e.userId],
+        );
         await c.query("UPDATE message_entries SET body = '' WHERE message_id = $1 AND kind = 'edit'", [id]);
         await c.query("DELETE FROM reactions WHERE message_id = $1", [id]);
         break;

@@ -448,6 +448,69 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    description: "notices and client-only tags",
+    sql: `
+      -- notice: a notice (IRC NOTICE). client_tags: client-only tags (IRCv3 +name) as a JSON object, NULL
+      -- when there are none. Neither is indexed: read with the message, never searched by.
+      ALTER TABLE messages ADD COLUMN notice BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE messages ADD COLUMN client_tags JSONB;
+
+      -- append_message() takes and returns both: dropped and created again.
+      DROP FUNCTION append_messages(BIGINT, BIGINT[], TEXT[], TEXT[], BIGINT[], BIGINT[], BIGINT[]);
+      DROP FUNCTION append_message(BIGINT, BIGINT, TEXT, TEXT, BIGINT, BIGINT, BIGINT);
+      CREATE FUNCTION append_message(p_conv BIGINT, p_from BIGINT, p_body TEXT, p_cid TEXT, p_ts BIGINT,
+                                     p_hidden BIGINT, p_reply BIGINT, p_notice BOOLEAN, p_tags JSONB)
+      RETURNS TABLE (id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT, from_name TEXT,
+                     body TEXT, cid TEXT, notice BOOLEAN, client_tags JSONB, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      DECLARE
+        v_id BIGINT;
+        v_seq BIGINT;
+        v_duplicate BOOLEAN := FALSE;
+      BEGIN
+        SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+        IF FOUND THEN
+          v_duplicate := TRUE;
+        ELSE
+          BEGIN
+            UPDATE conversations c SET last_seq = c.last_seq + 1 WHERE c.id = p_conv RETURNING c.last_seq INTO v_seq;
+            IF NOT FOUND THEN
+              RAISE EXCEPTION 'no conversation with id %', p_conv USING ERRCODE = 'no_data_found';
+            END IF;
+            INSERT INTO messages AS m (conv_id, seq, ts, from_user_id, body, cid, hidden_for, reply_to, notice,
+                                       client_tags)
+            VALUES (p_conv, v_seq, p_ts, p_from, p_body, p_cid, p_hidden, p_reply, coalesce(p_notice, FALSE),
+                    p_tags)
+            RETURNING m.id INTO v_id;
+          EXCEPTION WHEN unique_violation THEN
+            SELECT m.id INTO v_id FROM messages m WHERE m.from_user_id = p_from AND m.cid = p_cid;
+            v_duplicate := TRUE;
+          END;
+        END IF;
+        RETURN QUERY
+          SELECT m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid, m.notice,
+                 m.client_tags, v_duplicate
+          FROM messages m JOIN users u ON u.id = m.from_user_id WHERE m.id = v_id;
+      END
+      $fn$;
+      CREATE FUNCTION append_messages(p_conv BIGINT, p_from BIGINT[], p_body TEXT[], p_cid TEXT[], p_ts BIGINT[],
+                                      p_hidden BIGINT[], p_reply BIGINT[], p_notice BOOLEAN[], p_tags JSONB[])
+      RETURNS TABLE (n INTEGER, id BIGINT, conv_id BIGINT, seq BIGINT, ts BIGINT, from_user_id BIGINT,
+                     from_name TEXT, body TEXT, cid TEXT, notice BOOLEAN, client_tags JSONB, duplicate BOOLEAN)
+      LANGUAGE plpgsql AS $fn$
+      #variable_conflict use_column
+      BEGIN
+        FOR i IN 1 .. coalesce(array_length(p_from, 1), 0) LOOP
+          RETURN QUERY SELECT i, a.* FROM append_message(p_conv, p_from[i], p_body[i], p_cid[i], p_ts[i],
+                                                         p_hidden[i], p_reply[i], p_notice[i], p_tags[i]) AS a;
+        END LOOP;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /**

@@ -774,7 +774,7 @@ export class PgStore implements Store {
     const { message } = item;
     try {
       const { rows } = await this.pool.query<MessageRow & { duplicate: boolean }>(
-        "SELECT * FROM append_message($1, $2, $3, $4, $5, $6, $7)",
+        "SELECT * FROM append_message($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         [
           message.convId,
           message.fromUserId,
@@ -783,6 +783,8 @@ export class PgStore implements Store {
           message.ts,
           message.hiddenFor ?? null,
           message.replyTo ?? null,
+          message.notice === true,
+          message.clientTags ? JSON.stringify(message.clientTags) : null,
         ],
       );
       const row = rows[0];
@@ -800,7 +802,7 @@ export class PgStore implements Store {
     try {
       const m = batch.map((item) => item.message);
       ({ rows } = await this.pool.query<MessageRow & { n: number; duplicate: boolean }>(
-        "SELECT * FROM append_messages($1, $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])",
+        "SELECT * FROM append_messages($1, $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::boolean[], $9::jsonb[])",
         [
           convId,
           m.map((x) => x.fromUserId),
@@ -809,6 +811,8 @@ export class PgStore implements Store {
           m.map((x) => x.ts),
           m.map((x) => x.hiddenFor ?? null),
           m.map((x) => x.replyTo ?? null),
+          m.map((x) => x.notice === true),
+          m.map((x) => (x.clientTags ? JSON.stringify(x.clientTags) : null)),
         ],
       ));
     } catch {

@@ -106,6 +106,9 @@ export interface MessageRow {
   from_name: string;
   body: string;
   cid: string | null;
+  notice: boolean;
+  /** pg parses JSONB into the object. */
+  client_tags: Record<string, string> | null;
   // With FULL_MESSAGE_COLUMNS only:
   reply_to?: number | null;
   edited_at?: number | null;
@@ -120,7 +123,7 @@ export interface MessageRow {
 
 /** The sender's current name, so history follows renames; use with `FROM messages msg JOIN users u`. */
 export const MESSAGE_COLUMNS =
-  "msg.id, msg.conv_id, msg.seq, msg.ts, msg.from_user_id, u.username AS from_name, msg.body, msg.cid";
+  "msg.id, msg.conv_id, msg.seq, msg.ts, msg.from_user_id, u.username AS from_name, msg.body, msg.cid, msg.notice, msg.client_tags";
 
 /** MESSAGE_COLUMNS with the message's state and its reply's original as it is now; use with MESSAGE_JOINS. */
 export const FULL_MESSAGE_COLUMNS = `${MESSAGE_COLUMNS}, msg.reply_to, msg.edited_at, msg.deleted_at,
@@ -142,6 +145,8 @@ export function messageFromRow(row: MessageRow): MessageRecord {
     body: row.body,
   };
   if (row.cid !== null) message.cid = row.cid;
+  if (row.notice) message.notice = true;
+  if (row.client_tags !== null) message.clientTags = row.client_tags;
   if (row.edited_at !== undefined && row.edited_at !== null) message.editedAt = row.edited_at;
   if (row.reply_to !== undefined && row.reply_to !== null) {
     message.replyTo = row.reply_to;

@@ -65,11 +65,11 @@ export class Appender implements AppendQueue {
     // duplicate cid or no such conversation. Parameters are positional on this hot path: binding by
     // name measured ~10 % slower (bench/store-append.ts).
     this.insert = db.prepare<
-      [number, number, string, string, number | null, number | null, number],
+      [number, number, string, string, number | null, number | null, number, string | null, number],
       { id: number; seq: number }
     >(
-      `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for, reply_to)
-       SELECT id, last_seq + 1, ?, ?, ?, ?, ?, ? FROM conversations WHERE id = ?
+      `INSERT INTO messages (conv_id, seq, ts, from_user_id, body, cid, hidden_for, reply_to, notice, client_tags)
+       SELECT id, last_seq + 1, ?, ?, ?, ?, ?, ?, ?, ? FROM conversations WHERE id = ?
        ON CONFLICT (from_user_id, cid) DO NOTHING
        RETURNING id, seq`,
     );
@@ -171,6 +171,8 @@ export class Appender implements AppendQueue {
       m.cid,
       m.hiddenFor ?? null,
       m.replyTo ?? null,
+      m.notice ? 1 : 0,
+      m.clientTags ? JSON.stringify(m.clientTags) : null,
       m.convId,
     );
     if (!inserted) {
@@ -198,6 +200,8 @@ export class Appender implements AppendQueue {
       cid: m.cid,
     };
     if (m.replyTo !== undefined) message.replyTo = m.replyTo;
+    if (m.notice) message.notice = true;
+    if (m.clientTags) message.clientTags = m.clientTags;
     return { message, duplicate: false };
   }
 }

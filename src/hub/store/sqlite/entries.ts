@@ -104,7 +104,7 @@ export class EntryRepo {
     );
     this.erase = stmt<{ id: number; ts: number; by: number }>(
       db,
-      `UPDATE messages SET body = '', deleted_at = :ts, deleted_by = :by WHERE id = :id`,
+      `UPDATE messages SET body = '', client_tags = NULL, deleted_at = :ts, deleted_by = :by WHERE id = :id`,
     );
     this.eraseEdits = stmt<{ id: number }>(
       db,

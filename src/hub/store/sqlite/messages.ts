@@ -28,13 +28,15 @@ export interface MessageRow {
   reply_from: string | null;
   reply_body: string | null;
   reply_deleted: number | null;
+  notice: number;
+  client_tags: string | null;
 }
 
 // The reply's original is read as it is now, so erasing it erases every quote of it.
 export const MESSAGE_COLUMNS = `m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid,
     m.reply_to, m.edited_at, m.deleted_at, m.deleted_by, du.username AS deleted_by_name,
     r.id AS reply_id, ru.username AS reply_from, substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body,
-    r.deleted_at AS reply_deleted`;
+    r.deleted_at AS reply_deleted, m.notice, m.client_tags`;
 /** What MESSAGE_COLUMNS reads besides `messages m`. */
 export const MESSAGE_JOINS = `JOIN users u ON u.id = m.from_user_id
   LEFT JOIN users du ON du.id = m.deleted_by
@@ -65,6 +67,8 @@ export function toMessage(row: MessageRow): MessageRecord {
   if (row.deleted_at !== null) {
     message.deleted = { at: row.deleted_at, byUserId: row.deleted_by ?? 0, by: row.deleted_by_name ?? "" };
   }
+  if (row.notice === 1) message.notice = true;
+  if (row.client_tags !== null) message.clientTags = JSON.parse(row.client_tags) as Record<string, string>;
   return message;
 }
 

@@ -364,6 +364,16 @@ CREATE TABLE room_invites (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/*
+ * v8 — notices and client-only tags (issue 14). `notice` marks a notice (IRC NOTICE); `client_tags` holds
+ * a message's client-only tags (IRCv3 `+name`) as a JSON object, NULL when there are none (the usual
+ * case: no bytes spent). Neither is indexed: they are read with the message, never searched by.
+ */
+const V8 = `
+ALTER TABLE messages ADD COLUMN notice INTEGER NOT NULL DEFAULT 0 CHECK (notice IN (0, 1));
+ALTER TABLE messages ADD COLUMN client_tags TEXT;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
@@ -372,6 +382,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "edits, deletions, replies, reactions, full-text search", sql: V5 },
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
   { version: 7, name: "topic lock, name bans, room invitations", sql: V7 },
+  { version: 8, name: "notices and client-only tags", sql: V8 },
 ];
 
 export function schemaVersion(db: Database): number {
