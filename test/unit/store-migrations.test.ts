@@ -252,7 +252,7 @@ describe("SQLite migrations", () => {
       expect(next.message.seq).toBe(3);
       const dup = await store.appendMessage({ convId: 1, fromUserId: 1, body: "retry", cid: "c1", ts: 6001 });
       expect(dup).toMatchObject({ duplicate: true, message: { id: 1, body: "hello" } });
-      // v7: old messages are ordinary ones without client tags; new ones may be notices with tags.
+      // v8: old messages are ordinary ones without client tags; new ones may be notices with tags.
       const old = await store.getMessage(1);
       expect([old?.notice, old?.clientTags]).toEqual([undefined, undefined]);
       const tagged = await store.appendMessage({
