@@ -147,6 +147,33 @@ describe("channels", () => {
     expect(ev.body).toBe("from **irc** with *italics* and colour");
   });
 
+  it("gives each client of a room the tags it negotiated, whatever the others asked for", async () => {
+    // A room message's lines are rendered once per capability set and shared (render.ts): clients with
+    // different sets in one room must each still get exactly their own tags.
+    const room = roomName("caps");
+    await web.call("room.create", { name: room });
+    const all = await irc("i-bob", ["server-time", "message-tags", "account-tag"]);
+    const none = await irc("i-cat");
+    const timeOnly = await irc("i-dan", ["server-time"]);
+    for (const c of [all, none, timeOnly]) {
+      c.send(`JOIN #${room}`);
+      await c.expectCommand("366");
+    }
+    await web.call("msg.send", { room, body: "one\ntwo", cid: "caps-1", clientTags: { "+draft/x": "y" } });
+    const isMsg = (m: { command: string; params: string[] }) =>
+      m.command === "PRIVMSG" && m.params[0] === `#${room}`;
+    const [a1, a2] = [await all.expect(isMsg), await all.expect(isMsg)];
+    expect([a1.params[1], a2.params[1]]).toEqual(["one", "two"]);
+    expect([...a1.tags.keys()].sort()).toEqual(["+draft/x", "account", "msgid", "time"]);
+    expect([...a2.tags.keys()].sort()).toEqual(["account", "time"]);
+    const [n1, n2] = [await none.expect(isMsg), await none.expect(isMsg)];
+    expect([n1.params[1], n2.params[1]]).toEqual(["one", "two"]);
+    expect(n1.tags.size + n2.tags.size).toBe(0);
+    const t1 = await timeOnly.expect(isMsg);
+    expect([...t1.tags.keys()]).toEqual(["time"]);
+    expect(t1.tags.get("time")).toBe(a1.tags.get("time"));
+  });
+
   it("shows replies with their quote, and edits, reactions and deletions as notices", async () => {
     const room = roomName("changes");
     await web.call("room.create", { name: room });

@@ -9,7 +9,7 @@ import type { IrcClient } from "./client.js";
 import { userMask } from "./client.js";
 import { markdownToIrc } from "./format.js";
 import type { IrcGateway } from "./gateway.js";
-import { MAX_BODY_BYTES, splitUtf8, type OutMessage } from "./line.js";
+import { buildLine, MAX_BODY_BYTES, splitUtf8, type OutMessage } from "./line.js";
 
 type Tags = Array<[string, string | undefined]>;
 
@@ -90,6 +90,25 @@ export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []
     }
   }
   return out;
+}
+
+/**
+ * A room message's lines as bytes, built once per capability set that changes them and shared by every
+ * IRC client with that set, as the WebSocket path shares one frame among its receivers: rendering per
+ * connection cost ~3.4 KiB of garbage per recipient (docs/performance.md, "IRC fan-out"). Keyed by the
+ * event object, which the Delivery hands to every sink given the same form of the message; a room
+ * message's lines depend on nothing else of the client (its target is the channel, not the nick).
+ */
+const renderedRoomMessages = new WeakMap<Message, Array<string | undefined>>();
+
+function roomMessageBytes(client: IrcClient, m: Message): string {
+  const variant =
+    (client.has("server-time") ? 1 : 0) |
+    (client.has("message-tags") ? 2 : 0) |
+    (client.has("account-tag") ? 4 : 0);
+  let forms = renderedRoomMessages.get(m);
+  if (forms === undefined) renderedRoomMessages.set(m, (forms = []));
+  return (forms[variant] ??= messageLines(client, m).map(buildLine).join(""));
 }
 
 /** What an IRC client shows for a message of an end-to-end encrypted room: it holds no device keys. */
@@ -242,7 +261,10 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
   switch (event.ev) {
     case "message": {
       if (ownEcho(client, event, () => messageLines(client, event))) return;
-      if (event.room !== undefined && !client.isOn(event.room)) return;
+      if (event.room !== undefined) {
+        if (client.isOn(event.room)) client.sendRaw(roomMessageBytes(client, event));
+        return;
+      }
       for (const l of messageLines(client, event)) client.send(l);
       return;
     }
