@@ -62,6 +62,7 @@ describe("registration", () => {
     expect(welcome.params[0]).toBe("i-ann");
     const isupport = [await c.expectCommand("005"), await c.expectCommand("005")];
     expect(isupport.flatMap((m) => m.params).join(" ")).toContain("PREFIX=(qo)~@");
+    expect(isupport.flatMap((m) => m.params)).toContain("WHOX");
   });
 
   it("refuses a wrong SASL password with 904 and lets the client try again", async () => {
@@ -330,6 +331,27 @@ describe("channels", () => {
     await bob.expectCommand("318");
     bob.send("WHOIS nobody-here");
     await bob.expectCommand("401");
+  });
+
+  it("answers WHOX (WHO %fields,token) with 354 in the spec's field order, whatever order was asked", async () => {
+    const room = roomName("whox");
+    await web.call("room.create", { name: room });
+    const bob = await irc("i-bob");
+    bob.send(`JOIN #${room}`);
+    await bob.expectCommand("366");
+
+    bob.send(`WHO #${room} %ronfact,42`);
+    const rows = [await bob.expectCommand("354"), await bob.expectCommand("354")];
+    await bob.expectCommand("315");
+    const byNick = new Map(rows.map((r) => [r.params[3], r.params]));
+    // t c n f a o r: token, channel, nick, flags, account, op level, real name.
+    expect(byNick.get("i-web")).toEqual(["i-bob", "42", `#${room}`, "i-web", "H~", "i-web", "n/a", "i-web"]);
+    expect(byNick.get("i-bob")?.slice(0, 6)).toEqual(["i-bob", "42", `#${room}`, "i-bob", "H", "i-bob"]);
+
+    // A token that is not 1-3 digits drops the t field; unknown field letters are ignored.
+    bob.send("WHO i-web %tnzq,abcd");
+    expect((await bob.expectCommand("354")).params).toEqual(["i-bob", "i-web"]);
+    await bob.expectCommand("315");
   });
 
   it("WHO with a mask lists the users sharing a channel with the asker, and no one else", async () => {

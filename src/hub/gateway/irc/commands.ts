@@ -326,6 +326,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     `TARGMAX=JOIN:,PART:,KICK:${KICK_TARGETS},PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1`,
     "TOPICLEN=500",
     "UTF8ONLY",
+    "WHOX",
   ];
   for (let i = 0; i < isupport.length; i += 12) {
     client.numeric(N.RPL_ISUPPORT, ...isupport.slice(i, i + 12), "are supported by this server");
@@ -855,23 +856,66 @@ function globRegExp(mask: string): RegExp {
   return new RegExp(`^${body}$`, "iu");
 }
 
+/** WHOX fields (IRCv3 whox), in the fixed order of a 354 reply whatever the order asked. */
+const WHOX_FIELDS = "tcuihsnfdlaor";
+
+/**
+ * `WHO mask %fields[,token]` (WHOX): the fields asked for, known ones only, and the token (1–3 digits,
+ * as the spec has it; another token drops the `t` field). Undefined for a plain WHO.
+ */
+function whoxRequest(arg: string | undefined): { fields: string; token: string } | undefined {
+  if (arg === undefined || !arg.startsWith("%")) return undefined;
+  const [asked = "", token = ""] = arg.slice(1).split(",", 2);
+  const okToken = /^[0-9]{1,3}$/.test(token);
+  const fields = [...WHOX_FIELDS].filter((f) => asked.includes(f) && (f !== "t" || okToken)).join("");
+  return { fields, token };
+}
+
 async function who(ctx: CommandContext): Promise<void> {
   const { client, msg, gw } = ctx;
   const mask = msg.params[0]!;
   const room = roomOf(mask);
   const server = gw.options.serverName;
-  const row = (channel: string, username: string, online: boolean, prefix: string) => {
+  const whox = whoxRequest(msg.params[1]);
+  // A guest is logged in to no account (WHOX `a` is 0 for it, as WHOIS sends it no 330): known from its
+  // record, read only when asked for and guests exist at all.
+  const accountOf = async (username: string): Promise<string> => {
+    if (!gw.options.guests) return username;
+    try {
+      return isGuest(await gw.domain.accounts.findUser(username)) ? "0" : username;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return "0";
+    }
+  };
+  const row = async (channel: string, username: string, online: boolean, prefix: string) => {
     const who = gw.identOf(username);
-    client.numeric(
-      N.RPL_WHOREPLY,
-      channel,
-      who?.ident || username,
-      USER_HOST,
-      server,
-      username,
-      `${online ? "H" : "G"}${gw.isOper(username) ? "*" : ""}${prefix}`,
-      `0 ${who?.realname || username}`,
-    );
+    const ident = who?.ident || username;
+    const realname = who?.realname || username;
+    const flags = `${online ? "H" : "G"}${gw.isOper(username) ? "*" : ""}${prefix}`;
+    if (whox === undefined) {
+      client.numeric(N.RPL_WHOREPLY, channel, ident, USER_HOST, server, username, flags, `0 ${realname}`);
+      return;
+    }
+    const values: Record<string, () => string | Promise<string>> = {
+      t: () => whox.token,
+      c: () => channel,
+      u: () => ident,
+      // Addresses are not shown to other users (as the host is not): the spec's placeholder.
+      i: () => "255.255.255.255",
+      h: () => USER_HOST,
+      s: () => server,
+      n: () => username,
+      f: () => flags,
+      d: () => "0",
+      l: () => "0",
+      a: () => accountOf(username),
+      o: () => "n/a",
+      r: () => realname,
+    };
+    const params: string[] = [];
+    for (const f of whox.fields) params.push(await values[f]!());
+    client.numeric(N.RPL_WHOSPCRPL, ...params);
   };
   if (room !== undefined) {
     if (client.isOn(room)) {
@@ -880,7 +924,7 @@ async function who(ctx: CommandContext): Promise<void> {
       for (const m of present(client, members)) {
         const away = gw.awayByName(m.username) !== undefined;
         const prefix = rolePrefix(gw, m.role, false);
-        row(channel, m.username, m.online && !away, prefix);
+        await row(channel, m.username, m.online && !away, prefix);
       }
     }
   } else if (/[*?]/.test(mask)) {
@@ -897,13 +941,13 @@ async function who(ctx: CommandContext): Promise<void> {
     for (const [username, here] of seen) {
       const who = gw.identOf(username);
       const fields = [username, who?.ident || username, USER_HOST, who?.realname || username];
-      if (fields.some((f) => re.test(f))) row("*", username, here, "");
+      if (fields.some((f) => re.test(f))) await row("*", username, here, "");
     }
   } else {
     try {
       const record = await gw.domain.accounts.findUser(mask);
       const view = await gw.domain.accounts.userView(record);
-      row("*", record.username, view.online && gw.localAway(record.id) === undefined, "");
+      await row("*", record.username, view.online && gw.localAway(record.id) === undefined, "");
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
     }
