@@ -67,6 +67,10 @@ export const DESELECTED: ReadonlyArray<{ test: string; reason: string }> = [
     reason: "as above: the test needs a nick different from the account name",
   },
   {
+    test: "who.py::WhoServicesTestCase::testWhoxAccount",
+    reason: "as above: the test logs in as `coolAcct` with the nick `coolNick` and asks WHOX for `coolNick`",
+  },
+  {
     test: "monitor.py::MonitorTestCase::testNickChange",
     reason: "NICK after registration is refused (902): renaming is an account change that needs the password",
   },
