@@ -21,6 +21,7 @@ import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
+import { assertCanPost } from "./roles.js";
 import { checkBody } from "./validation.js";
 import { entryEvent, quoteOf, toMessage } from "./views.js";
 import { admitEnvelope, parseStored, type StoredEnvelope } from "./e2e-rooms.js";
@@ -118,9 +119,10 @@ export class Messages {
     // The usual case answers from the audience cache without waiting on a promise.
     let room = this.audience.roomRefNow(name);
     const ready = room && this.audience.roomAudienceNow(room.id);
-    if (!room || !ready || !ready.members.has(actor.userId)) {
+    if (!room || !ready || !ready.members.has(actor.userId) || room.moderated) {
       room = await this.rooms.ref(name);
-      await this.rooms.requireMember(room, actor.userId);
+      const member = await this.rooms.requireMember(room, actor.userId);
+      assertCanPost(member, room.moderated, room.name);
     }
     if (room.e2e && params.replyTo !== undefined) {
       // A reply's quote is built by the hub from the original's text, which it cannot read here.

@@ -364,6 +364,16 @@ CREATE TABLE room_invites (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/*
+ * v8 — moderated and secret rooms, voice (issue 14): in a moderated room only the owner, admins and
+ * voiced members post; a secret room is left out of room lists for non-members.
+ */
+const V8 = `
+ALTER TABLE rooms ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rooms ADD COLUMN secret INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN voiced INTEGER NOT NULL DEFAULT 0;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
@@ -372,6 +382,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "edits, deletions, replies, reactions, full-text search", sql: V5 },
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
   { version: 7, name: "topic lock, name bans, room invitations", sql: V7 },
+  { version: 8, name: "moderated and secret rooms, voice", sql: V8 },
 ];
 
 export function schemaVersion(db: Database): number {
