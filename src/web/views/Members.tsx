@@ -70,11 +70,13 @@ function MemberRow({ app, room, m }: { app: WebApp; room: RoomState; m: Member }
             {mine !== null && RANK[mine] >= 1 ? (
               <button
                 type="button"
-                onClick={() =>
+                onClick={(e) => {
+                  // No dialog follows (voice is undone as easily): close the menu here.
+                  e.currentTarget.closest("details")?.removeAttribute("open");
                   void app.attempt(() =>
                     call.call("room.voice", { room: name, username: m.username, voice: !m.voiced }),
-                  )
-                }
+                  );
+                }}
               >
                 {m.voiced ? "Take voice" : "Give voice"}
               </button>
