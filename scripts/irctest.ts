@@ -79,19 +79,6 @@ export const DESELECTED: ReadonlyArray<{ test: string; reason: string }> = [
     reason:
       "an admin (`@`) kicks the channel's creator: the creator is the room's owner, whom no admin may kick (shown `@` with --irc-prefixes o, still the owner)",
   },
-  {
-    test: "names.py::NamesTestCase::testNames2812Secret",
-    reason:
-      "needs a secret channel (`MODE +s`, `@` in 353): every Parley room is listed (`LIST`, `rooms.list`)",
-  },
-  {
-    test: "multi_prefix.py::MultiPrefixTestCase::testMultiPrefix",
-    reason: "needs `MODE +v` (voice): Parley rooms have owner, admins and members, no voice",
-  },
-  {
-    test: "multi_prefix.py::MultiPrefixTestCase::testNoMultiPrefix",
-    reason: "needs `MODE +v` (voice), as above",
-  },
 ];
 
 export function findIrctest(): string | undefined {

@@ -15,6 +15,7 @@ export const EVENT_NAMES = [
   "member.joined",
   "member.left",
   "role.changed",
+  "voice.changed",
   "room.updated",
   "room.deleted",
   "kicked",

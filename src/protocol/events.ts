@@ -113,9 +113,17 @@ export const events = {
       reason: z.enum(["promoted", "demoted", "succession", "transferred"]),
     })
     .describe("A member's role changed."),
+  "voice.changed": z
+    .object({
+      room: z.string(),
+      username: z.string(),
+      voiced: z.boolean(),
+      by: z.string().describe("the admin or owner who gave or took it"),
+    })
+    .describe("A member was given voice or had it taken (`room.voice`)."),
   "room.updated": z
     .object({ room: roomSchema, by: z.string().optional().describe("who changed it") })
-    .describe("A room's description, password, capacity or topic lock changed."),
+    .describe("A room's description, password, capacity, topic lock, moderation or secrecy changed."),
   "room.deleted": z.object({ room: z.string() }).describe("A room you were in no longer exists."),
   kicked: z
     .object({ room: z.string(), by: z.string(), reason: z.string().optional() })

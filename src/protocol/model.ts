@@ -36,6 +36,16 @@ export const roomSchema = z.object({
     .describe("true (the default) when only admins and the owner may set the description; false: any member"),
   topicBy: z.string().optional().describe("who last set the description"),
   topicAt: z.number().int().optional().describe("when the description was last set"),
+  moderated: z
+    .boolean()
+    .optional()
+    .describe("true when only the owner, admins and voiced members may post (false by default)"),
+  secret: z
+    .boolean()
+    .optional()
+    .describe(
+      "true when the room is left out of `rooms.list` for users who are not members (false by default); it is still joined by name",
+    ),
   joined: z.boolean(),
   owner: z.string().optional(),
   createdAt: z.number().int().optional(),
@@ -59,6 +69,10 @@ export const memberSchema = z.object({
   role: roleSchema,
   joinedAt: z.number().int(),
   online: z.boolean(),
+  voiced: z
+    .boolean()
+    .optional()
+    .describe("true when the member may post in a moderated room whatever their role (`room.voice`)"),
 });
 export type Member = z.infer<typeof memberSchema>;
 

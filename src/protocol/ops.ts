@@ -261,7 +261,7 @@ export const ops = {
     }),
     auth: true,
     summary:
-      "Rooms on the hub, a page at a time in name order; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours.",
+      "Rooms on the hub, a page at a time in name order; `detail` adds description, counts, capacity and (for your rooms) your read marker; `query` filters by name prefix; `joined` keeps only yours. Secret rooms are listed only to their members.",
     errors: ["INVALID_PARAMS"],
   }),
   "room.create": op({
@@ -394,6 +394,18 @@ export const ops = {
     summary: "Admin → member (owner only).",
     errors: ["FORBIDDEN", "NOT_MEMBER"],
   }),
+  "room.voice": op({
+    params: z.object({
+      room: name,
+      username: name,
+      voice: z.boolean().describe("true gives voice, false takes it"),
+    }),
+    result: empty,
+    auth: true,
+    summary:
+      "Gives or takes a member's voice: in a moderated room only the owner, admins and voiced members post. Admins and owner. Members hear `voice.changed`; leaving, a kick or a ban ends the voice, a promotion or demotion keeps it.",
+    errors: ["FORBIDDEN", "NOT_MEMBER", "NO_SUCH_USER"],
+  }),
   "room.update": op({
     params: z.object({
       room: name,
@@ -406,11 +418,19 @@ export const ops = {
         .describe(
           "false lets any member set the description; true (the default) keeps it to admins and owner",
         ),
+      moderated: z
+        .boolean()
+        .optional()
+        .describe("true: only the owner, admins and voiced members may post (`room.voice`)"),
+      secret: z
+        .boolean()
+        .optional()
+        .describe("true: left out of `rooms.list` for users who are not members (still joined by name)"),
     }),
     result: z.object({ room: roomSchema }),
     auth: true,
     summary:
-      "Changes description, password, capacity or topic lock (null removes). Admins and owner; the description alone also any member when the topic is not locked.",
+      "Changes description, password, capacity, topic lock, moderation or secrecy (null removes). Admins and owner; the description alone also any member when the topic is not locked.",
     errors: ["FORBIDDEN", "INVALID_PARAMS"],
   }),
   "room.delete": op({
@@ -442,10 +462,11 @@ export const ops = {
     result: z.object({ id: z.string(), seq, ts: z.number().int() }),
     auth: true,
     summary:
-      "Sends to a room or a user, optionally with an uploaded file (`body` may then be empty). Stored before the reply; a repeated cid returns the first result.",
+      "Sends to a room or a user, optionally with an uploaded file (`body` may then be empty). Stored before the reply; a repeated cid returns the first result. In a moderated room only the owner, admins and voiced members may send (`FORBIDDEN`).",
     errors: [
       "NO_SUCH_ROOM",
       "NOT_MEMBER",
+      "FORBIDDEN",
       "NO_SUCH_USER",
       "EMPTY_BODY",
       "BODY_TOO_LONG",
@@ -538,10 +559,11 @@ export const ops = {
     }),
     auth: true,
     summary:
-      "Opens an upload slot for one file to a room or user: membership, size limit and your daily quota are checked before any byte moves.",
+      "Opens an upload slot for one file to a room or user: membership (and, in a moderated room, voice), size limit and your daily quota are checked before any byte moves.",
     errors: [
       "NO_SUCH_ROOM",
       "NOT_MEMBER",
+      "FORBIDDEN",
       "NO_SUCH_USER",
       "FILE_TOO_LARGE",
       "QUOTA_EXCEEDED",

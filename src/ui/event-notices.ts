@@ -67,6 +67,13 @@ export function noticesFor(ev: AnyEvent, state: ClientState, me: string, previou
         ev.reason === "succession" ? "the previous owner left" : `${ev.reason} by ${ev.by ?? "an admin"}`;
       return [system(roomKey(ev.room), `${who} now ${role} of #${ev.room} (${how})`, ev.username === me)];
     }
+    case "voice.changed": {
+      const who = ev.username === me ? "You" : ev.username;
+      const text = ev.voiced
+        ? `${who} may now post in #${ev.room} when it is moderated (voice given by ${ev.by})`
+        : `${who} no longer ${ev.username === me ? "have" : "has"} voice in #${ev.room} (taken by ${ev.by})`;
+      return [system(roomKey(ev.room), text, ev.username === me)];
+    }
     case "room.updated":
       return roomChanges(previous, ev.room).map((text) => system(roomKey(ev.room.name), text));
     case "room.deleted":
@@ -157,6 +164,20 @@ export function roomChanges(before: Room | undefined, after: Room): string[] {
       after.topicLocked === false
         ? `Any member of ${name} may set its topic now`
         : `Only admins and the owner of ${name} may set its topic now`,
+    );
+  }
+  if (before && (before.moderated ?? false) !== (after.moderated ?? false)) {
+    lines.push(
+      after.moderated
+        ? `${name} is moderated now: only the owner, admins and voiced members may post`
+        : `${name} is no longer moderated: every member may post`,
+    );
+  }
+  if (before && (before.secret ?? false) !== (after.secret ?? false)) {
+    lines.push(
+      after.secret
+        ? `${name} is secret now: it is not listed to non-members`
+        : `${name} is no longer secret: it is listed to everyone`,
     );
   }
   // A new password on a room that already had one changes nothing visible but is still news; an update

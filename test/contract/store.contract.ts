@@ -200,7 +200,7 @@ export function describeStoreContract(
         });
         expect(await store.getRoom("general")).toEqual(r);
         expect(await store.getMembers(r.id)).toEqual([
-          { userId: owner.id, username: "liam", role: "owner", joinedAt: T0 },
+          { userId: owner.id, username: "liam", role: "owner", joinedAt: T0, voiced: false },
         ]);
         const err = await room("GENERAL", owner.id).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(StoreConflictError);
@@ -271,12 +271,19 @@ export function describeStoreContract(
         expect(await store.addMember(r.id, a.id, "member", T0 + 5)).toBe("added");
         const m = await store.getMembers(r.id);
         expect(m.map((x) => x.username)).toEqual(["pat", "rob", "quinn", "sam"]);
-        expect(m[1]).toEqual({ userId: b.id, username: "rob", role: "admin", joinedAt: T0 + 5 });
+        expect(m[1]).toEqual({
+          userId: b.id,
+          username: "rob",
+          role: "admin",
+          joinedAt: T0 + 5,
+          voiced: false,
+        });
         expect(await store.getMember(r.id, c.id)).toEqual({
           userId: c.id,
           username: "sam",
           role: "member",
           joinedAt: T0 + 10,
+          voiced: false,
         });
         expect(await store.getMember(r.id, 99_999)).toBeUndefined();
         expect((await store.getRoom("r"))?.memberCount).toBe(4);
@@ -406,6 +413,62 @@ export function describeStoreContract(
         expect(cleared.topicLocked).toBe(true);
         expect(cleared.topicBy).toBeUndefined();
         expect(cleared.topicAt).toBeUndefined();
+      });
+
+      it("keeps moderated and secret (off by default) and each member's voice (off on joining)", async () => {
+        const o = await user("mona");
+        const a = await user("ned");
+        const r = await room("stage", o.id);
+        expect(r).toMatchObject({ moderated: false, secret: false });
+        const set = await store.updateRoom(r.id, { moderated: true, secret: true });
+        expect(set).toMatchObject({ moderated: true, secret: true });
+        expect(await store.getRoom("stage")).toEqual(set);
+        // A patch without them leaves them alone.
+        expect(await store.updateRoom(r.id, { capacity: 4 })).toMatchObject({
+          moderated: true,
+          secret: true,
+        });
+        expect(await store.updateRoom(r.id, { moderated: false })).toMatchObject({
+          moderated: false,
+          secret: true,
+        });
+        await store.addMember(r.id, a.id, "member", T0 + 1);
+        expect((await store.getMember(r.id, a.id))?.voiced).toBe(false);
+        expect(await store.setVoice(r.id, a.id, true)).toBe(true);
+        expect((await store.getMember(r.id, a.id))?.voiced).toBe(true);
+        expect((await store.getMembers(r.id)).map((m) => [m.username, m.voiced])).toEqual([
+          ["mona", false],
+          ["ned", true],
+        ]);
+        // A role change keeps it; leaving ends it (a new membership starts without).
+        await store.setRole(r.id, a.id, "admin");
+        expect((await store.getMember(r.id, a.id))?.voiced).toBe(true);
+        await store.removeMember(r.id, a.id);
+        expect(await store.setVoice(r.id, a.id, true)).toBe(false);
+        await store.addMember(r.id, a.id, "member", T0 + 2);
+        expect((await store.getMember(r.id, a.id))?.voiced).toBe(false);
+        expect(await store.setVoice(r.id, a.id, true)).toBe(true);
+        expect(await store.setVoice(r.id, a.id, false)).toBe(true);
+        expect((await store.getMember(r.id, a.id))?.voiced).toBe(false);
+      });
+
+      it("lists a secret room only to its members when asked for a viewer's list", async () => {
+        const o = await user("pia");
+        const outsider = await user("quin");
+        const hidden = await room("sc-hidden", o.id);
+        await room("sc-open", o.id);
+        await store.updateRoom(hidden.id, { secret: true });
+        const names = async (visibleTo?: number) =>
+          (await store.listRooms("sc-", visibleTo === undefined ? {} : { visibleTo })).map((r) => r.name);
+        expect(await names()).toEqual(["sc-hidden", "sc-open"]);
+        expect(await names(o.id)).toEqual(["sc-hidden", "sc-open"]);
+        expect(await names(outsider.id)).toEqual(["sc-open"]);
+        // The page limit counts listed rooms only.
+        expect(
+          (await store.listRooms("sc-", { visibleTo: outsider.id, limit: 1 })).map((r) => r.name),
+        ).toEqual(["sc-open"]);
+        await store.addMember(hidden.id, outsider.id, "member", T0);
+        expect(await names(outsider.id)).toEqual(["sc-hidden", "sc-open"]);
       });
 
       it("bans a name, matched ignoring case against whoever holds it (accounts made later too)", async () => {

@@ -61,7 +61,8 @@ describe("registration", () => {
     const welcome = await c.expectCommand("001");
     expect(welcome.params[0]).toBe("i-ann");
     const isupport = [await c.expectCommand("005"), await c.expectCommand("005")];
-    expect(isupport.flatMap((m) => m.params).join(" ")).toContain("PREFIX=(qo)~@");
+    expect(isupport.flatMap((m) => m.params).join(" ")).toContain("PREFIX=(qov)~@+");
+    expect(isupport.flatMap((m) => m.params).join(" ")).toContain("CHANMODES=b,k,l,mnst");
     expect(isupport.flatMap((m) => m.params)).toContain("WHOX");
   });
 
@@ -430,20 +431,99 @@ describe("room rules (issue 14)", () => {
     await dan.expectCommand("482");
   });
 
-  it("+v is a member's anyway: acknowledged for admins, 482 for members, 441 for outsiders", async () => {
+  it("+m keeps PRIVMSG to admins and voiced members (404 for others); +v/-v is room.voice, shown in NAMES and WHO", async () => {
     const room = roomName("voice");
-    const ann = await irc("i-ann");
+    const ann = await irc("i-ann", ["multi-prefix"]);
     ann.send(`JOIN #${room}`);
     await ann.expectCommand("366");
     const dan = await irc("i-dan");
     dan.send(`JOIN #${room}`);
     await dan.expectCommand("366");
-    ann.send(`MODE #${room} +v i-dan`);
-    await ann.expectCommand("MODE", `#${room}`, "+v", "i-dan");
+    await web.call("room.join", { room });
+    dan.send(`MODE #${room} +m`);
+    await dan.expectCommand("482");
+    ann.send(`MODE #${room} +m`);
+    await dan.expectCommand("MODE", `#${room}`, "+m");
+    const updated = await web.nextEvent(
+      "room.updated",
+      (e) => e.room.name === room && e.room.moderated === true,
+    );
+    expect(updated.by).toBe("i-ann");
+    dan.send(`MODE #${room}`);
+    expect((await dan.expectCommand("324")).params[2]).toBe("+mnt");
+    // A member without voice cannot send; the owner can.
+    dan.send(`PRIVMSG #${room} :may I?`);
+    const refused = await dan.expectCommand("404", "i-dan", `#${room}`);
+    expect(refused.params[2]).toContain("moderated");
+    ann.send(`PRIVMSG #${room} :announcement`);
+    await dan.expect((m) => m.command === "PRIVMSG" && m.params[1] === "announcement");
+    // Voice: members see the MODE line (and WebSocket members voice.changed); then dan speaks.
     dan.send(`MODE #${room} +v i-ann`);
     await dan.expectCommand("482");
     ann.send(`MODE #${room} +v i-cat`);
     await ann.expectCommand("441", "i-ann", "i-cat");
+    ann.send(`MODE #${room} +v i-dan`);
+    const mode = await dan.expectCommand("MODE", `#${room}`, "+v", "i-dan");
+    expect(mode.source).toMatch(/^i-ann!/);
+    expect(await web.nextEvent("voice.changed", (e) => e.room === room)).toMatchObject({
+      username: "i-dan",
+      voiced: true,
+      by: "i-ann",
+    });
+    dan.send(`PRIVMSG #${room} :thank you`);
+    await ann.expect((m) => m.command === "PRIVMSG" && m.params[1] === "thank you");
+    // NAMES and WHO: + for voice; with multi-prefix every prefix, highest first.
+    ann.send(`MODE #${room} +v i-ann`);
+    await ann.expectCommand("MODE", `#${room}`, "+v", "i-ann");
+    ann.send(`NAMES #${room}`);
+    const withMulti = await ann.expectCommand("353", "i-ann", "=", `#${room}`);
+    expect(withMulti.params[3]!.split(" ").sort()).toEqual(["+i-dan", "i-web", "~@+i-ann"]);
+    dan.send(`NAMES #${room}`);
+    const without = await dan.expectCommand("353", "i-dan", "=", `#${room}`);
+    expect(without.params[3]!.split(" ").sort()).toEqual(["+i-dan", "i-web", "~i-ann"]);
+    dan.send(`WHO #${room}`);
+    expect((await dan.expect((m) => m.command === "352" && m.params[5] === "i-dan")).params[6]).toBe("H+");
+    // -v: refused again; -m: free again.
+    ann.send(`MODE #${room} -v i-dan`);
+    await dan.expectCommand("MODE", `#${room}`, "-v", "i-dan");
+    dan.send(`PRIVMSG #${room} :again?`);
+    await dan.expectCommand("404", "i-dan", `#${room}`);
+    ann.send(`MODE #${room} -m`);
+    await dan.expectCommand("MODE", `#${room}`, "-m");
+    dan.send(`PRIVMSG #${room} :free again`);
+    await ann.expect((m) => m.command === "PRIVMSG" && m.params[1] === "free again");
+  });
+
+  it("+s: NAMES shows @, 324 lists s, LIST and WHOIS leave it out for non-members, JOIN by name still works", async () => {
+    const room = roomName("secret");
+    const ann = await irc("i-ann");
+    ann.send(`JOIN #${room}`);
+    await ann.expectCommand("366");
+    ann.send(`MODE #${room} +s`);
+    await ann.expectCommand("MODE", `#${room}`, "+s");
+    ann.send(`NAMES #${room}`);
+    expect((await ann.expectCommand("353")).params.slice(1, 3)).toEqual(["@", `#${room}`]);
+    ann.send(`MODE #${room}`);
+    expect((await ann.expectCommand("324")).params[2]).toBe("+nst");
+    const bob = await irc("i-bob");
+    bob.send("LIST");
+    const listed = (await bob.sync()).filter((m) => m.command === "322").map((m) => m.params[1]);
+    expect(listed).not.toContain(`#${room}`);
+    bob.send("WHOIS i-ann");
+    await bob.expectCommand("318");
+    const before = (await bob.sync()).concat();
+    expect(before.some((m) => m.command === "319" && m.params[2]!.includes(`#${room}`))).toBe(false);
+    // Joined by name: listed to the new member, NAMES with @ for them too.
+    bob.send(`JOIN #${room}`);
+    expect((await bob.expectCommand("353")).params.slice(1, 3)).toEqual(["@", `#${room}`]);
+    await bob.expectCommand("366");
+    bob.send("WHOIS i-ann");
+    const channels = await bob.expectCommand("319", "i-bob", "i-ann");
+    expect(channels.params[2]!.split(" ")).toContain(`~#${room}`);
+    bob.send("LIST");
+    await bob.expect((m) => m.command === "322" && m.params[1] === `#${room}`);
+    ann.send(`MODE #${room} -s`);
+    await bob.expectCommand("MODE", `#${room}`, "-s");
   });
 
   it("INVITE: 341 to the inviter, INVITE (with account-tag) to the invitee, who joins once past +l", async () => {
@@ -789,13 +869,13 @@ describe("guests (--irc-guests) and --irc-prefixes o", () => {
     return c;
   }
 
-  it("shows owner and admins as @ with PREFIX=(o)@", async () => {
+  it("shows owner and admins as @ with PREFIX=(ov)@+", async () => {
     const g = await guest("g-pre");
     await g.expectCommand("001");
     const isupport = await g.expect(
       (m) => m.command === "005" && m.params.some((p) => p.startsWith("PREFIX=")),
     );
-    expect(isupport.params).toContain("PREFIX=(o)@");
+    expect(isupport.params).toContain("PREFIX=(ov)@+");
     g.send("CAP REQ :multi-prefix");
     await g.expectCommand("CAP");
     g.send("JOIN #pre");

@@ -335,6 +335,44 @@ describe("slash commands", () => {
     await run("/join general");
   });
 
+  it("/moderate, /voice, /devoice and /secret", async () => {
+    await run("/create stage");
+    await bob.joinRoom("stage");
+    const bobSays = (body: string) => bob.call("msg.send", { room: "stage", body, cid: `tui-stage-${body}` });
+    await run("/moderate on");
+    await until(
+      () => texts().includes("#stage is moderated now: only the owner, admins and voiced members may post"),
+      "the moderation notice",
+    );
+    await expect(bobSays("may I")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await run("/moderate maybe")).toEqual([expect.stringContaining("/moderate on|off")]);
+    await run("/voice bob");
+    await until(
+      () => texts().includes("bob may now post in #stage when it is moderated (voice given by alice)"),
+      "the voice notice",
+    );
+    expect(await run("/who")).toContain("  bob — member, voiced, online");
+    await bobSays("thank you");
+    await run("/devoice bob");
+    await until(
+      () => texts().includes("bob no longer has voice in #stage (taken by alice)"),
+      "the devoice notice",
+    );
+    await expect(bobSays("again")).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await run("/secret on");
+    await until(
+      () => texts().includes("#stage is secret now: it is not listed to non-members"),
+      "the secret notice",
+    );
+    expect(aliceClient.state.rooms["stage"]?.info).toMatchObject({ moderated: true, secret: true });
+    await run("/moderate off");
+    await until(() => texts().includes("#stage is no longer moderated: every member may post"), "the notice");
+    await bobSays("free again");
+    expect(await run("/leave #stage")).toContain("You left #stage");
+    await bob.leaveRoom("stage");
+    await run("/join general");
+  });
+
   it("/leave goes back to the status view; /logout returns to the login screen", async () => {
     // Bob was banned, so alice was the last member: the room goes with her.
     expect(await run("/leave")).toEqual(

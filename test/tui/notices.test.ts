@@ -156,5 +156,28 @@ describe("noticesFor", () => {
     ]);
     expect(roomChanges(room({ topicLocked: true }), room({ topicLocked: true }))).toEqual([]);
     expect(roomChanges(undefined, room())).toHaveLength(3);
+    expect(roomChanges(room(), room({ moderated: true }))).toEqual([
+      "#general is moderated now: only the owner, admins and voiced members may post",
+    ]);
+    expect(roomChanges(room({ moderated: true }), room({ moderated: false }))).toEqual([
+      "#general is no longer moderated: every member may post",
+    ]);
+    expect(roomChanges(room({ secret: false }), room({ secret: true }))).toEqual([
+      "#general is secret now: it is not listed to non-members",
+    ]);
+    expect(roomChanges(room({ secret: true }), room())).toEqual([
+      "#general is no longer secret: it is listed to everyone",
+    ]);
+  });
+
+  it("tells a room's members who was given or lost voice, and you on the notice bar", () => {
+    const voice = (username: string, voiced: boolean) =>
+      noticesFor({ ev: "voice.changed", room: "general", username, voiced, by: "alice" }, emptyState, "bob");
+    expect(voice("carol", true).map((n) => [n.text, n.flash])).toEqual([
+      ["carol may now post in #general when it is moderated (voice given by alice)", false],
+    ]);
+    expect(voice("bob", false).map((n) => [n.text, n.flash])).toEqual([
+      ["You no longer have voice in #general (taken by alice)", true],
+    ]);
   });
 });

@@ -8,8 +8,12 @@ import {
   assertCanModerate,
   assertCanPromote,
   assertCanSeeBans,
+  assertCanPost,
   assertCanUpdate,
+  assertCanVoice,
+  isListedTo,
   isModerator,
+  mayPost,
   rank,
   successor,
 } from "../../src/hub/domain/roles.js";
@@ -97,5 +101,28 @@ describe("successor", () => {
     expect(successor([m(1, "owner")], 1)).toBeUndefined();
     expect(successor([], 1)).toBeUndefined();
     expect(successor([m(1, "admin"), m(2, "owner")], 1)?.userId).toBe(2);
+  });
+});
+
+describe("moderated rooms, voice and secret rooms", () => {
+  it("gives and takes voice: admins and the owner only", () => {
+    expect(ALL.map((r) => allowed(() => assertCanVoice(r)))).toEqual([true, true, false, false]);
+  });
+
+  it("posts in a moderated room: owner, admins and voiced members; anyone in a room that is not", () => {
+    const roles: Role[] = ["owner", "admin", "member"];
+    expect(roles.map((role) => mayPost({ role, voiced: false }, true))).toEqual([true, true, false]);
+    expect(roles.map((role) => mayPost({ role, voiced: true }, true))).toEqual([true, true, true]);
+    expect(roles.map((role) => mayPost({ role, voiced: false }, false))).toEqual([true, true, true]);
+    expect(() => assertCanPost({ role: "member", voiced: false }, true, "stage")).toThrow(
+      /stage is moderated/,
+    );
+    expect(allowed(() => assertCanPost({ role: "member", voiced: true }, true, "stage"))).toBe(true);
+  });
+
+  it("lists a secret room only to its members", () => {
+    expect(isListedTo({ secret: true }, false)).toBe(false);
+    expect(isListedTo({ secret: true }, true)).toBe(true);
+    expect(isListedTo({ secret: false }, false)).toBe(true);
   });
 });

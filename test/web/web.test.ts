@@ -231,6 +231,36 @@ describe.skipIf(!HAVE_CHROMIUM)("browser client", () => {
     await context.close();
   });
 
+  it("makes a room moderated and secret and gives voice from the member list", async () => {
+    const member = await sdkUser("kim");
+    const { page, context } = await openPage(chromium.browser, webUrlOf(hub.url));
+    await register(page, "lena");
+    await type(page, "/create stage");
+    await page.getByRole("heading", { name: "#stage" }).waitFor();
+    await member.joinRoom("stage");
+    const members = page.getByRole("complementary", { name: "Members" });
+    await members.getByText("kim").waitFor();
+    await members.getByRole("checkbox", { name: /Moderated/ }).click();
+    await message(page, "#stage is moderated now").waitFor();
+    await page.getByRole("heading", { name: "#stage" }).getByText("moderated").waitFor();
+    await expect(
+      member.call("msg.send", { room: "stage", body: "hi", cid: "web-stage-1" }),
+    ).rejects.toMatchObject({
+      code: "FORBIDDEN",
+    });
+    await members.getByLabel("Actions for kim").click();
+    await members.getByRole("button", { name: "Give voice" }).click();
+    await message(page, "kim may now post in #stage").waitFor();
+    await members.getByText("voice", { exact: true }).waitFor();
+    await member.call("msg.send", { room: "stage", body: "thanks", cid: "web-stage-2" });
+    await message(page, "thanks").waitFor();
+    await members.getByRole("checkbox", { name: /Secret/ }).click();
+    await message(page, "#stage is secret now").waitFor();
+    await page.getByRole("heading", { name: "#stage" }).getByText("secret").waitFor();
+    expect(await members.getByRole("checkbox", { name: /Moderated/ }).isChecked()).toBe(true);
+    await context.close();
+  });
+
   it("keeps the session and the history across a reload", async () => {
     const { page, context } = await openPage(chromium.browser, webUrlOf(hub.url));
     await register(page, "ivan");

@@ -641,6 +641,13 @@ export function applyEvent(state: ClientState, event: AnyEvent, now: number): Cl
       const info = event.role === "owner" ? { ...room.info, owner: event.username } : room.info;
       return putConversation(state, withMembers(state, { ...room, info }, members));
     }
+    case "voice.changed": {
+      const room = state.rooms[event.room];
+      const member = room?.members[event.username];
+      if (!room || !member) return state;
+      const members = { ...room.members, [event.username]: { ...member, voiced: event.voiced } };
+      return putConversation(state, withMembers(state, room, members));
+    }
     case "room.updated": {
       const room = state.rooms[event.room.name];
       if (!room) return state;

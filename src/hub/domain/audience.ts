@@ -21,6 +21,8 @@ export interface RoomRef {
   name: string;
   /** End-to-end encrypted: fixed for the room's life. */
   e2e: boolean;
+  /** Only the owner, admins and voiced members post: a change drops the cached ref (`changedRoom`). */
+  moderated: boolean;
 }
 
 /** Who hears a room's messages, and which of them have it (or some senders) muted. */
@@ -136,7 +138,13 @@ export class Audience {
     if (cached) return cached;
     const room = await this.store.getRoom(name);
     if (!room) return undefined;
-    const ref = { id: room.id, convId: room.convId, name: room.name, e2e: room.e2e === true };
+    const ref = {
+      id: room.id,
+      convId: room.convId,
+      name: room.name,
+      e2e: room.e2e === true,
+      moderated: room.moderated,
+    };
     this.roomRefs.set(key, ref);
     return ref;
   }

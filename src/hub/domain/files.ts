@@ -24,6 +24,7 @@ import { BlobTooLargeError, type ByteRange, type FileStore } from "../store/blob
 import type { FileRecord } from "../store/file-records.js";
 import type { ConvId, MessageRecord, UserId } from "../store/store.js";
 import type { Accounts } from "./accounts.js";
+import { assertCanPost } from "./roles.js";
 import type { Audience } from "./audience.js";
 import type { Actor, DomainDeps } from "./context.js";
 import { fail } from "./errors.js";
@@ -117,9 +118,10 @@ export class Files {
     if (to.room !== undefined) {
       const room = await this.audience.roomRef(to.room);
       if (!room) fail("NO_SUCH_ROOM", `there is no room named ${to.room}`);
-      if (!(await this.audience.members(room.id)).some((m) => m.userId === actor.userId)) {
-        fail("NOT_MEMBER", `you are not a member of ${room.name}`);
-      }
+      const member = (await this.audience.members(room.id)).find((m) => m.userId === actor.userId);
+      if (!member) fail("NOT_MEMBER", `you are not a member of ${room.name}`);
+      // A file is posted with the message that carries it; refusing it here saves the upload.
+      assertCanPost(member, room.moderated, room.name);
       return room.convId;
     }
     const other = await this.accounts.findUser(to.user);

@@ -22,6 +22,7 @@ import { fail } from "./errors.js";
 import type { Files } from "./files.js";
 import { notify } from "./notify.js";
 import type { Rooms } from "./rooms.js";
+import { assertCanPost } from "./roles.js";
 import { checkBody, checkClientTags } from "./validation.js";
 import { entryEvent, quoteOf, toMessage } from "./views.js";
 import { admitEnvelope, parseStored, type StoredEnvelope } from "./e2e-rooms.js";
@@ -166,9 +167,11 @@ export class Messages {
   private senderRoom(actor: Actor, name: string): RoomRef | Promise<RoomRef> {
     const room = this.audience.roomRefNow(name);
     const ready = room && this.audience.roomAudienceNow(room.id);
-    if (room && ready && ready.members.has(actor.userId)) return room;
+    // A moderated room takes the slow path: whether this member may post is read from the store.
+    if (room && ready && ready.members.has(actor.userId) && !room.moderated) return room;
     return this.rooms.ref(name).then(async (ref) => {
-      await this.rooms.requireMember(ref, actor.userId);
+      const member = await this.rooms.requireMember(ref, actor.userId);
+      assertCanPost(member, ref.moderated, ref.name);
       return ref;
     });
   }

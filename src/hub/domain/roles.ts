@@ -55,6 +55,35 @@ export function assertCanInvite(actor: Role | undefined, hasPassword: boolean): 
   }
 }
 
+/** Giving or taking voice: admins and the owner, to any member (voice adds nothing to their own rank). */
+export function assertCanVoice(actor: Role | undefined): void {
+  if (!isModerator(actor)) fail("FORBIDDEN", "only admins and the owner may give or take voice");
+}
+
+/**
+ * Posting to a room (a message, a reply, a file): any member, but in a moderated room only the owner,
+ * admins and voiced members. Edits and deletions of one's own earlier messages, and reactions, are not
+ * posts and stay allowed.
+ */
+export function mayPost(member: { role: Role; voiced: boolean }, moderated: boolean): boolean {
+  return !moderated || isModerator(member.role) || member.voiced;
+}
+
+export function assertCanPost(
+  member: { role: Role; voiced: boolean },
+  moderated: boolean,
+  room: string,
+): void {
+  if (!mayPost(member, moderated)) {
+    fail("FORBIDDEN", `${room} is moderated: only the owner, admins and voiced members may post`);
+  }
+}
+
+/** A secret room is shown in room lists (and IRC WHOIS) only to its members. */
+export function isListedTo(room: { secret: boolean }, isMember: boolean): boolean {
+  return !room.secret || isMember;
+}
+
 export function assertCanDelete(actor: Role | undefined): void {
   if (actor !== "owner") fail("FORBIDDEN", "only the owner may delete the room");
 }

@@ -35,6 +35,8 @@ import {
   assertCanSeeBans,
   assertCanSetTopic,
   assertCanUpdate,
+  assertCanVoice,
+  isListedTo,
   rank,
   successor,
 } from "./roles.js";
@@ -118,8 +120,10 @@ export class Rooms {
         .sort((a, b) => (fold(a.name) < fold(b.name) ? -1 : 1))
         .slice(0, limit + 1);
     } else {
+      // A secret room is listed only to its members (the store filters, so pages stay full).
       rooms = await store.listRooms(params.query, {
         limit: limit + 1,
+        visibleTo: actor.userId,
         ...(after !== undefined && { after }),
       });
     }
@@ -267,14 +271,45 @@ export class Rooms {
 
   /**
    * The rooms the actor and `username` are both members of, with that user's role in each (what an IRC
-   * client is shown when that user comes back online: a JOIN per shared channel). Two store reads.
+   * client is shown when that user comes back online: a JOIN per shared channel), and whether they are
+   * voiced there. Two store reads, and the rooms' cached member lists.
    */
-  async shared(actor: Actor, username: string): Promise<Array<{ room: string; role: Role }>> {
+  async shared(
+    actor: Actor,
+    username: string,
+  ): Promise<Array<{ room: string; role: Role; voiced: boolean }>> {
     const other = await this.accounts.findUser(username);
     const mine = new Set((await this.deps.store.roomsOfUser(actor.userId)).map((r) => r.room.id));
-    return (await this.deps.store.roomsOfUser(other.id))
-      .filter((r) => mine.has(r.room.id))
-      .map((r) => ({ room: r.room.name, role: r.role }));
+    const shared = (await this.deps.store.roomsOfUser(other.id)).filter((r) => mine.has(r.room.id));
+    return Promise.all(
+      shared.map(async (r) => ({
+        room: r.room.name,
+        role: r.role,
+        voiced: (await this.audience.members(r.room.id)).some((m) => m.userId === other.id && m.voiced),
+      })),
+    );
+  }
+
+  /**
+   * The rooms `username` is in that the actor may see (IRC WHOIS): a secret room only when the actor
+   * is a member too (`isListedTo`). Two store reads, and the listed rooms' cached member lists.
+   */
+  async roomsOf(
+    actor: Actor,
+    username: string,
+  ): Promise<Array<{ room: string; role: Role; voiced: boolean }>> {
+    const other = await this.accounts.findUser(username);
+    const mine = new Set((await this.deps.store.roomsOfUser(actor.userId)).map((r) => r.room.id));
+    const theirs = (await this.deps.store.roomsOfUser(other.id)).filter((r) =>
+      isListedTo(r.room, mine.has(r.room.id)),
+    );
+    return Promise.all(
+      theirs.map(async (r) => ({
+        room: r.room.name,
+        role: r.role,
+        voiced: (await this.audience.members(r.room.id)).some((m) => m.userId === other.id && m.voiced),
+      })),
+    );
   }
 
   async members(actor: Actor, params: OpParams<"room.members">): Promise<OpResult<"room.members">> {
@@ -543,11 +578,41 @@ export class Rooms {
     });
   }
 
+  /**
+   * Gives or takes a member's voice (admins and owner, `assertCanVoice`). Voice belongs to the
+   * membership: leaving, a kick or a ban ends it; a promotion or demotion keeps it. Nothing changes,
+   * and nobody is told, when the member already is as asked.
+   */
+  async voice(actor: Actor, params: OpParams<"room.voice">): Promise<void> {
+    const room = await this.find(params.room);
+    assertCanVoice(await this.roleOf(room, actor.userId));
+    const { user, member } = await this.target(room, params.username);
+    if (!member) fail("NOT_MEMBER", `${user.username} is not a member of ${room.name}`);
+    if (member.voiced === params.voice) return;
+    if (!(await this.deps.store.setVoice(room.id, user.id, params.voice))) {
+      fail("NOT_MEMBER", `${user.username} is not a member of ${room.name}`);
+    }
+    await this.audience.changedRoom(room.id);
+    const by = await this.requireActorName(actor);
+    this.deps.log.info({ room: room.name, by, target: user.username, voiced: params.voice }, "voice changed");
+    await notify(this.deps.bus, await this.memberIds(room), {
+      ev: "voice.changed",
+      room: room.name,
+      username: user.username,
+      voiced: params.voice,
+      by,
+    });
+  }
+
   async update(actor: Actor, params: OpParams<"room.update">): Promise<OpResult<"room.update">> {
     const room = await this.find(params.room);
     const role = await this.roleOf(room, actor.userId);
     const topicOnly =
-      params.password === undefined && params.capacity === undefined && params.topicLocked === undefined;
+      params.password === undefined &&
+      params.capacity === undefined &&
+      params.topicLocked === undefined &&
+      params.moderated === undefined &&
+      params.secret === undefined;
     if (topicOnly && params.description !== undefined) assertCanSetTopic(role, room.topicLocked);
     else assertCanUpdate(role);
     const by = await this.requireActorName(actor);
@@ -558,12 +623,16 @@ export class Rooms {
       patch.topicAt = patch.description === null ? null : this.deps.clock.now();
     }
     if (params.topicLocked !== undefined) patch.topicLocked = params.topicLocked;
+    if (params.moderated !== undefined) patch.moderated = params.moderated;
+    if (params.secret !== undefined) patch.secret = params.secret;
     if (params.password !== undefined) {
       patch.passwordHash =
         params.password === null ? null : await hashPassword(checkRoomPassword(params.password));
     }
     if (params.capacity !== undefined) patch.capacity = params.capacity;
     const updated = await this.deps.store.updateRoom(room.id, patch);
+    // The message path caches whether a room is moderated (audience.roomRef): drop every node's copy.
+    if (updated.moderated !== room.moderated) await this.audience.changedRoom(room.id);
     const view = await this.detailedView(updated, actor);
     this.deps.log.info({ room: room.name, by }, "room updated");
     // The members' copy: the actor's read marker is theirs alone.

@@ -31,6 +31,8 @@ export function toRoom(
     members: record.memberCount,
     locked: record.passwordHash !== undefined,
     topicLocked: record.topicLocked,
+    moderated: record.moderated,
+    secret: record.secret,
     joined: extra.joined,
     createdAt: record.createdAt,
     lastSeq: record.lastSeq,
@@ -46,7 +48,9 @@ export function toRoom(
 }
 
 export function toMember(record: MemberRecord, online: boolean): Member {
-  return { username: record.username, role: record.role, joinedAt: record.joinedAt, online };
+  const member: Member = { username: record.username, role: record.role, joinedAt: record.joinedAt, online };
+  if (record.voiced) member.voiced = true;
+  return member;
 }
 
 export function toMessage(

@@ -98,6 +98,7 @@ export const coreHandlers: HandlerTable = {
   "room.bans": (ctx, p) => ctx.domain.rooms.bans(ctx.actor, p),
   "room.promote": (ctx, p) => ctx.domain.rooms.promote(ctx.actor, p),
   "room.demote": (ctx, p) => ctx.domain.rooms.demote(ctx.actor, p),
+  "room.voice": (ctx, p) => ctx.domain.rooms.voice(ctx.actor, p),
   "room.update": (ctx, p) => ctx.domain.rooms.update(ctx.actor, p),
   "room.delete": (ctx, p) => ctx.domain.rooms.delete(ctx.actor, p),
   "msg.send": (ctx, p) => {

@@ -57,6 +57,8 @@ import type { ConvId, RoomId, UserId } from "../ids.js";
 export interface RoomPage {
   after?: string;
   limit?: number;
+  /** Secret rooms are listed only when this user is a member; absent: every room (server admins). */
+  visibleTo?: UserId;
 }
 
 export interface UserRecord {
@@ -136,6 +138,10 @@ export interface RoomRecord {
   /** Who last set the description (their username then) and when. */
   topicBy?: string;
   topicAt?: number;
+  /** Only the owner, admins and voiced members may post (false by default). */
+  moderated: boolean;
+  /** Left out of room lists for users who are not members (false by default); still joined by name. */
+  secret: boolean;
   createdAt: number;
   lastSeq: number;
   memberCount: number;
@@ -164,6 +170,8 @@ export interface RoomPatch {
   passwordHash?: string | null;
   capacity?: number | null;
   topicLocked?: boolean;
+  moderated?: boolean;
+  secret?: boolean;
   /** Set with `description`: who set it and when (null clears). */
   topicBy?: string | null;
   topicAt?: number | null;
@@ -174,6 +182,8 @@ export interface MemberRecord {
   username: string;
   role: Role;
   joinedAt: number;
+  /** May post in a moderated room whatever their role; false on joining. */
+  voiced: boolean;
 }
 
 export interface BanRecord {
@@ -447,6 +457,8 @@ export interface Store {
    */
   removeMember(id: RoomId, userId: UserId, successor?: UserId): Promise<number>;
   setRole(id: RoomId, userId: UserId, role: Role): Promise<void>;
+  /** Gives or takes a member's voice; false when the user is not a member. */
+  setVoice(id: RoomId, userId: UserId, voiced: boolean): Promise<boolean>;
   /** The rooms a user is a member of, with their role. */
   roomsOfUser(userId: UserId): Promise<Array<{ room: RoomRecord; role: Role }>>;
   addBan(id: RoomId, userId: UserId, byUserId: UserId, at: number, reason?: string): Promise<void>;
@@ -585,6 +597,7 @@ const STORE_METHODS = {
   addMember: true,
   removeMember: true,
   setRole: true,
+  setVoice: true,
   roomsOfUser: true,
   addBan: true,
   removeBan: true,

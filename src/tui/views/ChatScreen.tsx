@@ -43,7 +43,7 @@ function header(state: ViewState): string {
     const room = state.client.rooms[view.slice(5)];
     const topic = room?.info.description;
     const members = room ? Object.keys(room.members).length : 0;
-    return `${title} — ${members} member${members === 1 ? "" : "s"}${room?.info.locked ? ", password" : ""}${topic ? ` — ${topic}` : ""}`;
+    return `${title} — ${members} member${members === 1 ? "" : "s"}${room?.info.locked ? ", password" : ""}${room?.info.moderated ? ", moderated" : ""}${room?.info.secret ? ", secret" : ""}${topic ? ` — ${topic}` : ""}`;
   }
   if (view.startsWith("dm:")) return `${title} — direct messages`;
   return "status — hub notices and command output; /help lists the commands";

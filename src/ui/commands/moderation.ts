@@ -1,7 +1,7 @@
 /**
- * Moderation in the current room: kick, ban, unban, bans, promote, demote. The hub decides who may.
- * Kick, ban, promote and demote print nothing on success: the hub's events (member.left, role.changed)
- * tell every member, you included. Unban has no event, so it confirms itself.
+ * Moderation in the current room: kick, ban, unban, bans, promote, demote, voice, devoice. The hub
+ * decides who may. Kick, ban, promote, demote, voice and devoice print nothing on success: the hub's
+ * events (member.left, role.changed, voice.changed) tell every member, you included. Unban has no event, so it confirms itself.
  */
 import { currentRoom, userName } from "./targets.js";
 import type { CommandSpec } from "./types.js";
@@ -89,4 +89,22 @@ export const moderationCommands: CommandSpec[] = [
       await ctx.client.call("room.demote", { room, username: userName(user) });
     },
   },
+  voiceCommand(true),
+  voiceCommand(false),
 ];
+
+function voiceCommand(on: boolean): CommandSpec {
+  return {
+    name: on ? "voice" : "devoice",
+    usage: `/${on ? "voice" : "devoice"} USER`,
+    summary: on
+      ? "Let a member post in the current room when it is moderated (/moderate on); admins and owner."
+      : "Take a member's voice in the current room: in a moderated room they may no longer post.",
+    min: 1,
+    max: 1,
+    async run(ctx, { positional: [user = ""] }) {
+      const room = currentRoom(ctx);
+      await ctx.client.call("room.voice", { room, username: userName(user), voice: on });
+    },
+  };
+}

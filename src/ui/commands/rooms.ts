@@ -10,12 +10,34 @@ const ROOMS_SHOWN = 1000;
 
 /** `#books — 2 members (limit 10), 1 online [joined, password] — Monthly reads` */
 function describeRoom(r: Room): string {
-  const flags = [r.joined ? "joined" : undefined, r.locked ? "password" : undefined].filter(Boolean);
+  const flags = [
+    r.joined ? "joined" : undefined,
+    r.locked ? "password" : undefined,
+    r.moderated ? "moderated" : undefined,
+    r.secret ? "secret" : undefined,
+  ].filter(Boolean);
   const members = `${r.members} member${r.members === 1 ? "" : "s"}`;
   // The limit belongs to the member count, not to the online count beside it.
   const limit = r.capacity ? ` (limit ${r.capacity})` : "";
   const online = r.online !== undefined ? `, ${r.online} online` : "";
   return `#${r.name} — ${members}${limit}${online}${flags.length ? ` [${flags.join(", ")}]` : ""}${r.description ? ` — ${r.description}` : ""}`;
+}
+
+/** `/NAME on|off`: one on/off setting of the current room through `room.update`. */
+function onOffSetting(name: string, setting: "moderated" | "secret", summary: string): CommandSpec {
+  return {
+    name,
+    usage: `/${name} on|off`,
+    summary,
+    min: 1,
+    max: 1,
+    async run(ctx, { positional: [value = ""] }) {
+      const room = currentRoom(ctx);
+      const on = value.toLowerCase();
+      if (on !== "on" && on !== "off") throw new UsageError(`/${name} on|off`);
+      await ctx.client.call("room.update", { room, [setting]: on === "on" });
+    },
+  };
 }
 
 // Commands that change a room's settings print nothing on success: the hub's `room.updated` event
@@ -146,7 +168,7 @@ export const roomCommands: CommandSpec[] = [
       );
       ctx.print(`#${name}: ${members.length} member${members.length === 1 ? "" : "s"}`);
       for (const m of sorted) {
-        ctx.print(`  ${m.username} — ${m.role}${m.online ? ", online" : ""}`);
+        ctx.print(`  ${m.username} — ${m.role}${m.voiced ? ", voiced" : ""}${m.online ? ", online" : ""}`);
       }
     },
   },
@@ -206,6 +228,16 @@ export const roomCommands: CommandSpec[] = [
       await ctx.client.call("room.update", { room: name, topicLocked: on === "on" });
     },
   },
+  onOffSetting(
+    "moderate",
+    "moderated",
+    "Let only the owner, admins and voiced members (/voice) post in the current room (on), or every member (off, the default).",
+  ),
+  onOffSetting(
+    "secret",
+    "secret",
+    "Leave the current room out of room lists for non-members (on); it can still be joined by name. Off (the default) lists it.",
+  ),
   {
     name: "capacity",
     usage: "/capacity N | /capacity --none",

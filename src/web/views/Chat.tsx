@@ -45,7 +45,19 @@ function Header({ app }: { app: WebApp }): JSX.Element {
         ) : null}
       </button>
       <div class="title">
-        <h1>{view === STATUS_VIEW ? "Status" : viewTitle(view)}</h1>
+        <h1>
+          {view === STATUS_VIEW ? "Status" : viewTitle(view)}
+          {room?.info.moderated ? (
+            <span class="role flag" title="Only the owner, admins and voiced members may post">
+              moderated
+            </span>
+          ) : null}
+          {room?.info.secret ? (
+            <span class="role flag" title="Not listed to non-members">
+              secret
+            </span>
+          ) : null}
+        </h1>
         <p class="topic">{subtitle}</p>
       </div>
       <span

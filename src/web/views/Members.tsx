@@ -21,6 +21,11 @@ function MemberRow({ app, room, m }: { app: WebApp; room: RoomState; m: Member }
       <span class={`dot ${m.online ? "on" : "off"}`} aria-label={m.online ? "online" : "offline"} />
       <span class={`name ${colourClass(m.username)}`}>{m.username}</span>
       {m.role !== "member" ? <span class={`role ${m.role}`}>{m.role}</span> : null}
+      {m.voiced ? (
+        <span class="role voiced" title="May post when the room is moderated">
+          voice
+        </span>
+      ) : null}
       {!self ? (
         <details class="menu">
           <summary aria-label={`Actions for ${m.username}`}>⋯</summary>
@@ -61,6 +66,20 @@ function MemberRow({ app, room, m }: { app: WebApp; room: RoomState; m: Member }
                   Ban
                 </button>
               </>
+            ) : null}
+            {mine !== null && RANK[mine] >= 1 ? (
+              <button
+                type="button"
+                onClick={(e) => {
+                  // No dialog follows (voice is undone as easily): close the menu here.
+                  e.currentTarget.closest("details")?.removeAttribute("open");
+                  void app.attempt(() =>
+                    call.call("room.voice", { room: name, username: m.username, voice: !m.voiced }),
+                  );
+                }}
+              >
+                {m.voiced ? "Take voice" : "Give voice"}
+              </button>
             ) : null}
             {mine !== null && RANK[mine] >= 1 && m.role === "member" ? (
               <button
@@ -116,13 +135,37 @@ export function Members({ app, room }: { app: WebApp; room: RoomState }): JSX.El
         ))}
       </ul>
       {admin ? (
-        <button
-          type="button"
-          class="link pad"
-          onClick={() => (app.dialog.value = { kind: "bans", room: room.name })}
-        >
-          Bans…
-        </button>
+        <>
+          <button
+            type="button"
+            class="link pad"
+            onClick={() => (app.dialog.value = { kind: "bans", room: room.name })}
+          >
+            Bans…
+          </button>
+          <label class="pad setting">
+            <input
+              type="checkbox"
+              checked={room.info.moderated === true}
+              onChange={(e) => {
+                const moderated = e.currentTarget.checked;
+                void app.attempt(() => app.client.call("room.update", { room: room.name, moderated }));
+              }}
+            />{" "}
+            Moderated (only admins and voiced members post)
+          </label>
+          <label class="pad setting">
+            <input
+              type="checkbox"
+              checked={room.info.secret === true}
+              onChange={(e) => {
+                const secret = e.currentTarget.checked;
+                void app.attempt(() => app.client.call("room.update", { room: room.name, secret }));
+              }}
+            />{" "}
+            Secret (not listed to non-members)
+          </label>
+        </>
       ) : null}
     </aside>
   );

@@ -24,6 +24,10 @@ export interface ChannelView {
   topicAt: number | undefined;
   /** `+t`: only admins and the owner set the topic. */
   topicLocked: boolean;
+  /** `+m`: only the owner, admins and voiced members post. */
+  moderated: boolean;
+  /** `+s`: left out of LIST and WHOIS for non-members; NAMES shows `@`. */
+  secret: boolean;
   locked: boolean;
   capacity: number | undefined;
 }

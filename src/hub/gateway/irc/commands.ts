@@ -8,7 +8,6 @@ import type { Message, Room } from "../../../protocol/model.js";
 import type { Authenticated } from "../../domain/accounts.js";
 import { DomainError } from "../../domain/errors.js";
 import { isGuest } from "../../domain/guests.js";
-import { isModerator } from "../../domain/roles.js";
 import { fold, roomCursor, type ConvId } from "../../ids.js";
 import type { SequencedEvent } from "../../domain/messages.js";
 import { userMask, USER_HOST, type ChannelView, type IrcClient } from "./client.js";
@@ -305,12 +304,12 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
   client.numeric(N.RPL_WELCOME, `Welcome to the ${networkName} Parley hub, ${client.nick}`);
   client.numeric(N.RPL_YOURHOST, `Your host is ${serverName}, running version ${version}`);
   client.numeric(N.RPL_CREATED, `This server was created ${gw.startedAt.toISOString()}`);
-  client.numeric(N.RPL_MYINFO, serverName, version, "i", "bklov");
+  client.numeric(N.RPL_MYINFO, serverName, version, "i", "bklmnostv");
   const isupport = [
     "AWAYLEN=200",
     "CASEMAPPING=ascii",
     "CHANLIMIT=#:",
-    "CHANMODES=b,k,l,nt",
+    "CHANMODES=b,k,l,mnst",
     "CHANNELLEN=49",
     "CHANTYPES=#",
     `CHATHISTORY=${HISTORY_MAX}`,
@@ -321,7 +320,7 @@ function welcome(gw: IrcGateway, client: IrcClient): void {
     "MSGREFTYPES=msgid,timestamp",
     `NETWORK=${networkName}`,
     "NICKLEN=32",
-    gw.options.prefixes === "o" ? "PREFIX=(o)@" : "PREFIX=(qo)~@",
+    gw.options.prefixes === "o" ? "PREFIX=(ov)@+" : "PREFIX=(qov)~@+",
     "STATUSMSG=",
     `TARGMAX=JOIN:,PART:,KICK:${KICK_TARGETS},PRIVMSG:4,NOTICE:4,MONITOR:,NAMES:1,WHOIS:1`,
     "TOPICLEN=500",
@@ -407,6 +406,8 @@ export function channelView(room: Room): ChannelView {
     topicBy: room.topicBy,
     topicAt: room.topicAt,
     topicLocked: room.topicLocked !== false,
+    moderated: room.moderated === true,
+    secret: room.secret === true,
     locked: room.locked,
     capacity: room.capacity,
   };
@@ -436,12 +437,24 @@ function present<M extends { username: string; online: boolean }>(client: IrcCli
 }
 
 /**
- * A member's prefix in NAMES and WHO: with `--irc-prefixes qo` (the default) the owner is `~` (`~@`
- * with multi-prefix) and admins `@`; with `o`, owner and admins are both `@`.
+ * A member's prefix in NAMES and WHO: with `--irc-prefixes qo` (the default) the owner is `~` and admins
+ * `@`; with `o`, owner and admins are both `@`; a voiced member is `+`. Without multi-prefix only the
+ * highest shows; with it all, highest first (`~@+`).
  */
-export function rolePrefix(gw: IrcGateway, role: string, multi: boolean): string {
-  if (role === "owner") return gw.options.prefixes === "o" ? "@" : multi ? "~@" : "~";
-  return role === "admin" ? "@" : "";
+export function memberPrefix(
+  gw: IrcGateway,
+  member: { role: string; voiced?: boolean | undefined },
+  multi: boolean,
+): string {
+  const owner = gw.options.prefixes === "o" ? "@" : multi ? "~@" : "~";
+  const rank = member.role === "owner" ? owner : member.role === "admin" ? "@" : "";
+  if (!member.voiced) return rank;
+  return multi ? `${rank}+` : rank || "+";
+}
+
+/** The NAMES symbol of a channel: `@` for a secret one, `=` for the others (RFC 2812 353). */
+export function namesSymbol(view: ChannelView | undefined): string {
+  return view?.secret ? "@" : "=";
 }
 
 async function sendNames(gw: IrcGateway, client: IrcClient, room: string): Promise<void> {
@@ -450,23 +463,25 @@ async function sendNames(gw: IrcGateway, client: IrcClient, room: string): Promi
   const userhost = client.has("userhost-in-names");
   // Online members: one who goes offline is shown QUIT, and JOINs again on coming back (render.ts).
   const names = present(client, members).map((m) => {
-    const prefix = rolePrefix(gw, m.role, multi);
+    const prefix = memberPrefix(gw, m, multi);
     return prefix + (userhost ? userMask(m.username) : m.username);
   });
-  const channel = `#${client.channels.get(fold(room))?.name ?? room}`;
+  const view = client.channels.get(fold(room));
+  const channel = `#${view?.name ?? room}`;
+  const symbol = namesSymbol(view);
   // 353 lines of at most ~400 bytes of names.
   let line: string[] = [];
   let size = 0;
   for (const n of names) {
     if (size + n.length + 1 > 400 && line.length > 0) {
-      client.numeric(N.RPL_NAMREPLY, "=", channel, line.join(" "));
+      client.numeric(N.RPL_NAMREPLY, symbol, channel, line.join(" "));
       line = [];
       size = 0;
     }
     line.push(n);
     size += n.length + 1;
   }
-  if (line.length > 0) client.numeric(N.RPL_NAMREPLY, "=", channel, line.join(" "));
+  if (line.length > 0) client.numeric(N.RPL_NAMREPLY, symbol, channel, line.join(" "));
   client.numeric(N.RPL_ENDOFNAMES, channel, "End of /NAMES list");
 }
 
@@ -635,7 +650,7 @@ async function mode(ctx: CommandContext): Promise<void> {
   const actor = actorOf(client);
   if (msg.params.length === 1) {
     if (!view) return client.numeric(N.ERR_NOTONCHANNEL, target, "You're not on that channel");
-    const flags = `+n${view.topicLocked ? "t" : ""}${view.locked ? "k" : ""}${view.capacity !== undefined ? "l" : ""}`;
+    const flags = `+${view.moderated ? "m" : ""}n${view.secret ? "s" : ""}${view.topicLocked ? "t" : ""}${view.locked ? "k" : ""}${view.capacity !== undefined ? "l" : ""}`;
     const args = [
       ...(view.locked ? ["*"] : []),
       ...(view.capacity !== undefined ? [String(view.capacity)] : []),
@@ -758,27 +773,29 @@ async function mode(ctx: CommandContext): Promise<void> {
             await gw.domain.rooms.update(actor, { room: view.name, topicLocked: sign === "+" });
           }
           break;
+        case "m":
+        case "s": {
+          // Only a change makes a room.updated event (and its MODE line).
+          const on = sign === "+";
+          if (letter === "m" && on !== view.moderated) {
+            await gw.domain.rooms.update(actor, { room: view.name, moderated: on });
+          } else if (letter === "s" && on !== view.secret) {
+            await gw.domain.rooms.update(actor, { room: view.name, secret: on });
+          }
+          break;
+        }
         case "v": {
-          // Every member may speak (Parley has no moderated rooms): voice is a member's anyway. +v/-v
-          // on a member is answered to the setter and changes nothing.
+          // room.voice; its voice.changed event is the MODE line every member sees (render.ts).
           const username = args.shift();
           if (username === undefined) {
             client.numeric(N.ERR_NEEDMOREPARAMS, "MODE", "Not enough parameters");
             break;
           }
-          const { members } = await gw.domain.rooms.members(actor, { room: view.name });
-          const mine = members.find((m) => fold(m.username) === fold(client.username ?? ""));
-          const theirs = members.find((m) => fold(m.username) === fold(username));
-          if (!isModerator(mine?.role)) {
-            client.numeric(N.ERR_CHANOPRIVSNEEDED, channel, "only admins and the owner may change modes");
-          } else if (!theirs) {
+          try {
+            await gw.domain.rooms.voice(actor, { room: view.name, username, voice: sign === "+" });
+          } catch (error) {
+            if (!(error instanceof DomainError) || error.code !== "NOT_MEMBER") throw error;
             client.numeric(N.ERR_USERNOTINCHANNEL, username, channel, "They aren't on that channel");
-          } else {
-            client.reply({
-              source: client.mask,
-              command: "MODE",
-              params: [channel, `${sign}v`, theirs.username],
-            });
           }
           break;
         }
@@ -923,7 +940,7 @@ async function who(ctx: CommandContext): Promise<void> {
       const channel = `#${client.channels.get(fold(room))!.name}`;
       for (const m of present(client, members)) {
         const away = gw.awayByName(m.username) !== undefined;
-        const prefix = rolePrefix(gw, m.role, false);
+        const prefix = memberPrefix(gw, m, client.has("multi-prefix"));
         await row(channel, m.username, m.online && !away, prefix);
       }
     }
@@ -972,6 +989,14 @@ async function whois(ctx: CommandContext): Promise<void> {
       who?.realname || view.displayName,
     );
     client.numeric(N.RPL_WHOISSERVER, name, gw.options.serverName, `${gw.options.networkName} Parley hub`);
+    // The rooms the asker may see them in: a secret room only when the asker is a member too.
+    const multi = client.has("multi-prefix");
+    const channels = (await gw.domain.rooms.roomsOf(actorOf(client), name)).map(
+      (r) => `${memberPrefix(gw, r, multi)}#${r.room}`,
+    );
+    for (let i = 0; i < channels.length; i += 20) {
+      client.numeric(N.RPL_WHOISCHANNELS, name, channels.slice(i, i + 20).join(" "));
+    }
     if (gw.isOper(name)) client.numeric(N.RPL_WHOISOPERATOR, name, "is an IRC operator (a server admin)");
     // Guests (--irc-guests) have throwaway accounts: shown as not logged in.
     if (!isGuest(record)) client.numeric(N.RPL_WHOISACCOUNT, name, name, "is logged in as");

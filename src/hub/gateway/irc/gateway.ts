@@ -302,7 +302,12 @@ export class IrcGateway {
   /** A failed command: the domain's code as a numeric, faults logged with a correlation id. */
   refuse(ctx: CommandContext, error: unknown, target: string): void {
     const reply = failureReply(null, error, this.log, { conn: ctx.client.id, irc: ctx.msg.command });
-    const { numeric, about } = numericFor(reply.error.code);
+    // A send the room refuses (a moderated room, `assertCanPost`) is "cannot send to channel".
+    const sending = ["PRIVMSG", "NOTICE", "TAGMSG"].includes(ctx.msg.command);
+    const { numeric, about } =
+      sending && reply.error.code === "FORBIDDEN"
+        ? { numeric: N.ERR_CANNOTSENDTOCHAN, about: "target" as const }
+        : numericFor(reply.error.code);
     // NOTICE never gets an automatic reply (RFC 2812 3.3.2).
     if (ctx.msg.command === "NOTICE") return;
     const params = about === "target" ? [target] : about === "command" ? [ctx.msg.command] : ([] as string[]);

@@ -193,7 +193,7 @@ function quitText(event: { reason: PresenceReason; message?: string | undefined 
 async function showReturn(gw: IrcGateway, client: IrcClient, username: string): Promise<void> {
   if (!client.actor) return;
   const server = gw.options.serverName;
-  for (const { room, role } of await gw.domain.rooms.shared(client.actor, username)) {
+  for (const { room, role, voiced } of await gw.domain.rooms.shared(client.actor, username)) {
     const view = client.channels.get(fold(room));
     if (!view) continue;
     const channel = `#${view.name}`;
@@ -201,6 +201,7 @@ async function showReturn(gw: IrcGateway, client: IrcClient, username: string): 
     const mode =
       role === "owner" ? (gw.options.prefixes === "o" ? "+o" : "+q") : role === "admin" ? "+o" : "";
     if (mode) client.send({ source: server, command: "MODE", params: [channel, mode, username] });
+    if (voiced) client.send({ source: server, command: "MODE", params: [channel, "+v", username] });
     const away = gw.awayByName(username);
     if (away !== undefined && client.has("away-notify")) {
       client.send({ source: userMask(username), command: "AWAY", params: [away] });
@@ -347,6 +348,14 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       });
       return;
     }
+    case "voice.changed":
+      if (!client.isOn(event.room)) return;
+      client.send({
+        source: userMask(event.by),
+        command: "MODE",
+        params: [`#${event.room}`, event.voiced ? "+v" : "-v", event.username],
+      });
+      return;
     case "room.updated": {
       const key = fold(event.room.name);
       const view = client.channels.get(key);
@@ -364,6 +373,15 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       if (topicLocked !== view.topicLocked) {
         view.topicLocked = topicLocked;
         client.send({ source, command: "MODE", params: [channel, topicLocked ? "+t" : "-t"] });
+      }
+      for (const [letter, on] of [
+        ["m", event.room.moderated === true],
+        ["s", event.room.secret === true],
+      ] as const) {
+        const key = letter === "m" ? "moderated" : "secret";
+        if (on === view[key]) continue;
+        view[key] = on;
+        client.send({ source, command: "MODE", params: [channel, `${on ? "+" : "-"}${letter}`] });
       }
       if (event.room.locked !== view.locked) {
         view.locked = event.room.locked;

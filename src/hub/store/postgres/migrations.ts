@@ -511,6 +511,17 @@ export const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    version: 11,
+    description: "moderated and secret rooms, voice",
+    sql: `
+      -- Moderated: only the owner, admins and voiced members post. Secret: listed only to its members.
+      ALTER TABLE rooms
+        ADD COLUMN moderated BOOLEAN NOT NULL DEFAULT FALSE,
+        ADD COLUMN secret    BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE members ADD COLUMN voiced BOOLEAN NOT NULL DEFAULT FALSE;
+    `,
+  },
 ];
 
 /**

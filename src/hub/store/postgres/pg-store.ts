@@ -59,6 +59,7 @@ import {
   ROOM_COLUMNS,
   USER_COLUMNS,
   deviceFromRow,
+  MEMBER_COLUMNS,
   memberFromRow,
   messageFromRow,
   roomFromRow,
@@ -506,8 +507,15 @@ export class PgStore implements Store {
       `SELECT ${ROOM_COLUMNS} FROM rooms r JOIN conversations c ON c.id = r.conv_id
        WHERE ($1::text IS NULL OR lower(r.name) LIKE $1)
          AND ($2::text IS NULL OR lower(r.name) COLLATE "C" > $2)
+         AND ($4::bigint IS NULL OR NOT r.secret
+              OR EXISTS (SELECT 1 FROM members v WHERE v.room_id = r.id AND v.user_id = $4))
        ORDER BY lower(r.name) COLLATE "C" LIMIT $3`,
-      [prefix === undefined ? null : prefixPattern(prefix), page.after ?? null, page.limit ?? null],
+      [
+        prefix === undefined ? null : prefixPattern(prefix),
+        page.after ?? null,
+        page.limit ?? null,
+        page.visibleTo ?? null,
+      ],
     );
     return rows.map(roomFromRow);
   }
@@ -520,6 +528,8 @@ export class PgStore implements Store {
         passwordHash: "password_hash",
         capacity: "capacity",
         topicLocked: "topic_locked",
+        moderated: "moderated",
+        secret: "secret",
         topicBy: "topic_by",
         topicAt: "topic_at",
       },
@@ -543,7 +553,7 @@ export class PgStore implements Store {
 
   async getMembers(id: RoomId): Promise<MemberRecord[]> {
     const { rows } = await this.pool.query<MemberRow>(
-      `SELECT m.user_id, u.username, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+      `SELECT ${MEMBER_COLUMNS} FROM members m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = $1 ORDER BY m.joined_at, m.join_order`,
       [id],
     );
@@ -552,7 +562,7 @@ export class PgStore implements Store {
 
   async getMember(id: RoomId, userId: UserId): Promise<MemberRecord | undefined> {
     const { rows } = await this.pool.query<MemberRow>(
-      `SELECT m.user_id, u.username, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id
+      `SELECT ${MEMBER_COLUMNS} FROM members m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = $1 AND m.user_id = $2`,
       [id, userId],
     );
@@ -610,6 +620,14 @@ export class PgStore implements Store {
       userId,
       role,
     ]);
+  }
+
+  async setVoice(id: RoomId, userId: UserId, voiced: boolean): Promise<boolean> {
+    const result = await this.pool.query(
+      "UPDATE members SET voiced = $3 WHERE room_id = $1 AND user_id = $2",
+      [id, userId, voiced],
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 
   async roomsOfUser(userId: UserId): Promise<Array<{ room: RoomRecord; role: Role }>> {

@@ -57,6 +57,8 @@ export interface RoomRow {
   topic_locked: boolean;
   topic_by: string | null;
   topic_at: number | null;
+  moderated: boolean;
+  secret: boolean;
   e2e: boolean;
   created_at: number;
   last_seq: number;
@@ -64,7 +66,7 @@ export interface RoomRow {
 }
 
 /** Selects a room with its sequence and member count; use with `FROM rooms r JOIN conversations c`. */
-export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.e2e, r.created_at,
+export const ROOM_COLUMNS = `r.id, r.name, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.moderated, r.secret, r.e2e, r.created_at,
   c.last_seq, (SELECT count(*) FROM members m WHERE m.room_id = r.id) AS member_count`;
 
 export function roomFromRow(row: RoomRow): RoomRecord {
@@ -76,6 +78,8 @@ export function roomFromRow(row: RoomRow): RoomRecord {
     lastSeq: row.last_seq,
     memberCount: row.member_count,
     topicLocked: row.topic_locked,
+    moderated: row.moderated,
+    secret: row.secret,
   };
   if (row.topic_by !== null) room.topicBy = row.topic_by;
   if (row.topic_at !== null) room.topicAt = row.topic_at;
@@ -91,10 +95,20 @@ export interface MemberRow {
   username: string;
   role: Role;
   joined_at: number;
+  voiced: boolean;
 }
 
+/** Selects a member; use with `FROM members m JOIN users u ON u.id = m.user_id`. */
+export const MEMBER_COLUMNS = "m.user_id, u.username, m.role, m.joined_at, m.voiced";
+
 export function memberFromRow(row: MemberRow): MemberRecord {
-  return { userId: row.user_id, username: row.username, role: row.role, joinedAt: row.joined_at };
+  return {
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    joinedAt: row.joined_at,
+    voiced: row.voiced,
+  };
 }
 
 export interface MessageRow {

@@ -317,6 +317,10 @@ export class SqliteStore implements Store {
     return this.writing(() => this.rooms.setRole(id, userId, role));
   }
 
+  async setVoice(id: RoomId, userId: UserId, voiced: boolean): Promise<boolean> {
+    return this.writing(() => this.rooms.setVoice(id, userId, voiced));
+  }
+
   async roomsOfUser(userId: UserId): Promise<Array<{ room: RoomRecord; role: Role }>> {
     this.open();
     return this.rooms.roomsOfUser(userId);

@@ -374,6 +374,16 @@ ALTER TABLE messages ADD COLUMN notice INTEGER NOT NULL DEFAULT 0 CHECK (notice 
 ALTER TABLE messages ADD COLUMN client_tags TEXT;
 `;
 
+/*
+ * v9 — moderated and secret rooms, voice (issue 14): in a moderated room only the owner, admins and
+ * voiced members post; a secret room is left out of room lists for non-members.
+ */
+const V9 = `
+ALTER TABLE rooms ADD COLUMN moderated INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rooms ADD COLUMN secret INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE members ADD COLUMN voiced INTEGER NOT NULL DEFAULT 0;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: V1 },
   { version: 2, name: "shared files", sql: V2 },
@@ -383,6 +393,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "end-to-end encrypted rooms", sql: V6 },
   { version: 7, name: "topic lock, name bans, room invitations", sql: V7 },
   { version: 8, name: "notices and client-only tags", sql: V8 },
+  { version: 9, name: "moderated and secret rooms, voice", sql: V9 },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -25,6 +25,8 @@ interface RoomRow {
   topic_locked: 0 | 1;
   topic_by: string | null;
   topic_at: number | null;
+  moderated: 0 | 1;
+  secret: 0 | 1;
   e2e: 0 | 1;
   created_at: number;
   last_seq: number;
@@ -36,6 +38,7 @@ interface MemberRow {
   username: string;
   role: Role;
   joined_at: number;
+  voiced: 0 | 1;
 }
 
 interface BanRow {
@@ -48,11 +51,11 @@ interface BanRow {
 
 // The member count is counted, not kept in a column, so it can never drift from the members table;
 // members_room_order makes the count an index scan.
-const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.e2e, r.created_at,
+const ROOM_SELECT = `SELECT r.id, r.name, r.name_key, r.conv_id, r.description, r.password_hash, r.capacity, r.topic_locked, r.topic_by, r.topic_at, r.moderated, r.secret, r.e2e, r.created_at,
   c.last_seq, (SELECT COUNT(*) FROM members m WHERE m.room_id = r.id) AS member_count
   FROM rooms r JOIN conversations c ON c.id = r.conv_id`;
 
-const MEMBER_SELECT = `SELECT m.user_id, u.username, m.role, m.joined_at
+const MEMBER_SELECT = `SELECT m.user_id, u.username, m.role, m.joined_at, m.voiced
   FROM members m JOIN users u ON u.id = m.user_id`;
 
 function toRoom(row: RoomRow): RoomRecord {
@@ -66,6 +69,8 @@ function toRoom(row: RoomRow): RoomRecord {
     topicLocked: row.topic_locked === 1,
     topicBy: opt(row.topic_by),
     topicAt: opt(row.topic_at),
+    moderated: row.moderated === 1,
+    secret: row.secret === 1,
     createdAt: row.created_at,
     lastSeq: row.last_seq,
     memberCount: row.member_count,
@@ -74,7 +79,13 @@ function toRoom(row: RoomRow): RoomRecord {
 }
 
 function toMember(row: MemberRow): MemberRecord {
-  return { userId: row.user_id, username: row.username, role: row.role, joinedAt: row.joined_at };
+  return {
+    userId: row.user_id,
+    username: row.username,
+    role: row.role,
+    joinedAt: row.joined_at,
+    voiced: row.voiced === 1,
+  };
 }
 
 function toBan(row: BanRow): BanRecord {
@@ -104,6 +115,7 @@ export class RoomRepo {
   private readonly insertMember;
   private readonly deleteMember;
   private readonly role;
+  private readonly voice;
   private readonly ofUser;
   private readonly upsertBan;
   private readonly deleteBan;
@@ -133,9 +145,15 @@ export class RoomRepo {
     this.byKey = stmt<{ key: string }, RoomRow>(db, `${ROOM_SELECT} WHERE r.name_key = :key`);
     this.byId = stmt<{ id: number }, RoomRow>(db, `${ROOM_SELECT} WHERE r.id = :id`);
     // One range scan of the name_key index: the prefix's range, past the page's start, LIMIT -1 = all.
-    this.list = stmt<{ low: string; high: string; after: string; limit: number }, RoomRow>(
+    // A secret room is listed only to its members when a viewer is given.
+    this.list = stmt<
+      { low: string; high: string; after: string; limit: number; viewer: number | null },
+      RoomRow
+    >(
       db,
       `${ROOM_SELECT} WHERE r.name_key >= :low AND r.name_key < :high AND r.name_key > :after
+         AND (:viewer IS NULL OR r.secret = 0
+              OR EXISTS (SELECT 1 FROM members v WHERE v.room_id = r.id AND v.user_id = :viewer))
        ORDER BY r.name_key LIMIT :limit`,
     );
     this.update = stmt<Record<string, unknown>>(
@@ -145,6 +163,8 @@ export class RoomRepo {
          password_hash = CASE WHEN :set_password THEN :password_hash ELSE password_hash END,
          capacity      = CASE WHEN :set_capacity THEN :capacity ELSE capacity END,
          topic_locked  = CASE WHEN :set_topic_locked THEN :topic_locked ELSE topic_locked END,
+         moderated     = CASE WHEN :set_moderated THEN :moderated ELSE moderated END,
+         secret        = CASE WHEN :set_secret THEN :secret ELSE secret END,
          topic_by      = CASE WHEN :set_topic_by THEN :topic_by ELSE topic_by END,
          topic_at      = CASE WHEN :set_topic_at THEN :topic_at ELSE topic_at END
        WHERE id = :id`,
@@ -176,6 +196,10 @@ export class RoomRepo {
     this.role = stmt<{ room: number; user: number; role: Role }>(
       db,
       `UPDATE members SET role = :role WHERE room_id = :room AND user_id = :user`,
+    );
+    this.voice = stmt<{ room: number; user: number; voiced: 0 | 1 }>(
+      db,
+      `UPDATE members SET voiced = :voiced WHERE room_id = :room AND user_id = :user`,
     );
     this.ofUser = stmt<{ user: number }, RoomRow & { role: Role }>(
       db,
@@ -282,7 +306,12 @@ export class RoomRepo {
 
   listRooms(prefix?: string, page: RoomPage = {}): RoomRecord[] {
     const range = prefixRange(prefix ?? "");
-    const rows = this.list.all({ ...range, after: page.after ?? "", limit: page.limit ?? -1 });
+    const rows = this.list.all({
+      ...range,
+      after: page.after ?? "",
+      limit: page.limit ?? -1,
+      viewer: page.visibleTo ?? null,
+    });
     return rows.map(toRoom);
   }
 
@@ -297,6 +326,10 @@ export class RoomRepo {
       capacity: patch.capacity ?? null,
       set_topic_locked: patch.topicLocked !== undefined ? 1 : 0,
       topic_locked: patch.topicLocked === false ? 0 : 1,
+      set_moderated: patch.moderated !== undefined ? 1 : 0,
+      moderated: patch.moderated === true ? 1 : 0,
+      set_secret: patch.secret !== undefined ? 1 : 0,
+      secret: patch.secret === true ? 1 : 0,
       set_topic_by: patch.topicBy !== undefined ? 1 : 0,
       topic_by: patch.topicBy ?? null,
       set_topic_at: patch.topicAt !== undefined ? 1 : 0,
@@ -349,6 +382,10 @@ export class RoomRepo {
 
   setRole(id: RoomId, userId: UserId, role: Role): void {
     this.role.run({ room: id, user: userId, role });
+  }
+
+  setVoice(id: RoomId, userId: UserId, voiced: boolean): boolean {
+    return this.voice.run({ room: id, user: userId, voiced: voiced ? 1 : 0 }).changes > 0;
   }
 
   roomsOfUser(userId: UserId): Array<{ room: RoomRecord; role: Role }> {
