@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
+import { roomWith } from "../helpers/rooms.js";
 
 let hub: TestHub;
 let ann: TestClient, bob: TestClient, cat: TestClient, dan: TestClient;
@@ -26,16 +27,6 @@ afterAll(async () => {
   await Promise.all([ann, bob, cat, dan].map((c) => c?.close()));
   await hub.stop();
 });
-
-let roomCount = 0;
-const roomName = (stem: string) => `${stem}-${++roomCount}`;
-
-async function roomWith(stem: string, owner: TestClient, ...others: TestClient[]): Promise<string> {
-  const room = roomName(stem);
-  await owner.call("room.create", { name: room });
-  for (const c of others) await c.call("room.join", { room });
-  return room;
-}
 
 let cids = 0;
 const send = (c: TestClient, room: string, body: string, extra: { replyTo?: string } = {}) =>

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEAVE_REASON_MAX, ROOM_INVITE_TTL_MS } from "../../src/protocol/limits.js";
 import { PASSWORD, registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
+import { roomName, roomWith } from "../helpers/rooms.js";
 
 let hub: TestHub;
 let ann: TestClient, bob: TestClient, cat: TestClient, dan: TestClient;
@@ -26,16 +27,6 @@ afterAll(async () => {
   await Promise.all([ann, bob, cat, dan].map((c) => c?.close()));
   await hub.stop();
 });
-
-let roomCount = 0;
-const roomName = (stem: string) => `${stem}-${++roomCount}`;
-
-async function roomWith(stem: string, owner: TestClient, ...others: TestClient[]): Promise<string> {
-  const room = roomName(stem);
-  await owner.call("room.create", { name: room });
-  for (const c of others) await c.call("room.join", { room });
-  return room;
-}
 
 describe("room.leave with a reason", () => {
   it("carries the reason, cleaned of control characters and cut, on member.left", async () => {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
+import { roomName, roomWith } from "../helpers/rooms.js";
 
 let hub: TestHub;
 // Owner, admins, members and an outsider, as each test needs them; names are unique to this file.
@@ -29,18 +30,6 @@ afterAll(async () => {
   await Promise.all([ann, bob, cat, dan, eve, fay].map((c) => c?.close()));
   await hub.stop();
 });
-
-let roomCount = 0;
-/** A fresh room name per test, so events and state never leak between tests. */
-const roomName = (stem: string) => `${stem}-${++roomCount}`;
-
-/** Creates a room owned by `owner` and joins the others, in order (join order is seniority). */
-async function roomWith(stem: string, owner: TestClient, ...others: TestClient[]): Promise<string> {
-  const room = roomName(stem);
-  await owner.call("room.create", { name: room });
-  for (const c of others) await c.call("room.join", { room });
-  return room;
-}
 
 describe("rooms.list", () => {
   it("lists brief entries (name, locked, joined) and detailed ones, filtered by a case-insensitive prefix", async () => {
