@@ -80,6 +80,18 @@ describe("registration", () => {
     await c.expectCommand("903");
   });
 
+  it("refuses a SASL PLAIN payload with a NUL inside the password (RFC 4616), instead of cutting it there", async () => {
+    const c = await irc();
+    c.send("CAP REQ :sasl");
+    await c.expect((m) => m.command === "CAP");
+    for (const payload of [`\0i-bob\0${PASSWORD}\0`, `\0i-bob\0${PASSWORD}\0extra`, `\0i-bob\0`]) {
+      c.send("AUTHENTICATE PLAIN");
+      await c.expectCommand("AUTHENTICATE", "+");
+      c.send(`AUTHENTICATE ${Buffer.from(payload).toString("base64")}`);
+      expect((await c.expectCommand("904")).params.at(-1)).toContain("malformed");
+    }
+  });
+
   it("accepts PASS username:password from clients without SASL", async () => {
     const c = await irc();
     c.send(`PASS :i-bob:${PASSWORD}`);

@@ -148,8 +148,11 @@ async function authenticate(ctx: CommandContext): Promise<void> {
   if (arg.length === 400) return;
   const payload = Buffer.from(client.sasl.chunks, "base64").toString("utf8");
   client.sasl = undefined;
-  const [authzid, authcid, password] = payload.split("\0");
-  if (authcid === undefined || password === undefined || (authzid && fold(authzid) !== fold(authcid))) {
+  // RFC 4616: authzid NUL authcid NUL passwd, and no NUL inside any of them, so exactly three parts
+  // (a password with a NUL in it must not log in as the part before the NUL).
+  const parts = payload.split("\0");
+  const [authzid, authcid, password] = parts;
+  if (parts.length !== 3 || !authcid || !password || (authzid && fold(authzid) !== fold(authcid))) {
     client.numeric(N.ERR_SASLFAIL, "SASL authentication failed: malformed PLAIN payload");
     return;
   }
