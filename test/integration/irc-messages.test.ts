@@ -265,3 +265,51 @@ describe("notes to self", () => {
     await other.close();
   });
 });
+
+describe("IRC: redaction, reactions and replies as IRCv3 draft tags", () => {
+  const REDACT = "draft/message-redaction";
+
+  it("a WebSocket user's reply, reaction and deletion reach IRC as +draft/reply, TAGMSG and REDACT; others get text", async () => {
+    const ann = await irc("n-ann", [TAGS, REDACT]);
+    const cat = await irc("n-cat");
+    const room = await roomWith("draft-out", ann, cat);
+    const orig = await web.call("msg.send", { room, body: "original", cid: "do1" });
+    const msgid = (await ann.expect((m) => m.params[1] === "original")).tags.get("msgid")!;
+    expect(msgid).toBe(`${orig.seq}-${orig.id}`);
+
+    await web.call("msg.send", { room, body: "answer", cid: "do2", replyTo: orig.id });
+    const reply = await ann.expect((m) => m.command === "PRIVMSG" && m.params[1]!.endsWith("answer"));
+    expect(reply.tags.get("+draft/reply")).toBe(msgid);
+    expect(reply.params[1]).toBe('(re n-web: "original") answer');
+    const plainReply = await cat.expect((m) => m.command === "PRIVMSG" && m.params[1]!.endsWith("answer"));
+    expect(plainReply.params[1]).toBe('(re n-web: "original") answer');
+    expect(plainReply.tags.has("+draft/reply")).toBe(false);
+
+    await web.call("msg.react", { messageId: orig.id, emoji: "👍", on: true });
+    const react = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(react.source).toMatch(/^n-web!/);
+    expect(Object.fromEntries(react.tags)).toMatchObject({ "+draft/react": "👍", "+draft/reply": msgid });
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web reacted 👍");
+    await web.call("msg.react", { messageId: orig.id, emoji: "👍", on: false });
+    const unreact = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(unreact.tags.get("+draft/unreact")).toBe("👍");
+    expect(unreact.tags.has("+draft/react")).toBe(false);
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web took back 👍");
+
+    // No ratified IRCv3 edit: everyone gets the notice.
+    await web.call("msg.edit", { messageId: orig.id, body: "changed" });
+    expect((await ann.expectCommand("NOTICE", `#${room}`)).params[1]).toBe(
+      "* n-web edited a message: changed",
+    );
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe(
+      "* n-web edited a message: changed",
+    );
+
+    await web.call("msg.delete", { messageId: orig.id });
+    const redact = await ann.expectCommand("REDACT");
+    expect(redact.params).toEqual([`#${room}`, msgid]);
+    expect(redact.source).toMatch(/^n-web!/);
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web deleted a message");
+    expect((await ann.sync()).filter((m) => m.command === "NOTICE")).toEqual([]);
+  });
+});

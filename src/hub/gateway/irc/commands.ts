@@ -38,6 +38,7 @@ export const CAPABILITIES = [
   "away-notify",
   "batch",
   "draft/chathistory",
+  "draft/message-redaction",
   "echo-message",
   "labeled-response",
   "message-tags",
