@@ -312,4 +312,78 @@ describe("IRC: redaction, reactions and replies as IRCv3 draft tags", () => {
     expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web deleted a message");
     expect((await ann.sync()).filter((m) => m.command === "NOTICE")).toEqual([]);
   });
+
+  it("an IRC TAGMSG reaction, a +draft/reply PRIVMSG and a REDACT go through the domain; refusals are FAIL REDACT", async () => {
+    const ann = await irc("n-ann", [TAGS, REDACT, "echo-message", "labeled-response"]);
+    const bob = await irc("n-bob", [TAGS, REDACT]);
+    const room = await roomWith("draft-in", ann, bob);
+    const orig = await web.call("msg.send", { room, body: "react here", cid: "di1" });
+    const msgid = (await ann.expect((m) => m.params[1] === "react here")).tags.get("msgid")!;
+
+    ann.send(`@label=r1;+draft/react=🎉;+draft/reply=${msgid} TAGMSG #${room}`);
+    expect(await web.nextEvent("reaction", (e) => e.room === room)).toMatchObject({
+      id: orig.id,
+      msgSeq: orig.seq,
+      emoji: "🎉",
+      user: "n-ann",
+      on: true,
+    });
+    const echo = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(echo.tags.get("label")).toBe("r1");
+    expect(echo.tags.get("+draft/react")).toBe("🎉");
+    expect((await bob.expectCommand("TAGMSG", `#${room}`)).tags.get("+draft/reply")).toBe(msgid);
+    expect((await web.call("room.history", { room })).messages[0]!.reactions).toEqual({
+      "🎉": { count: 1, me: false },
+    });
+    ann.send(`@+draft/unreact=🎉;+draft/reply=${msgid} TAGMSG #${room}`);
+    expect(await web.nextEvent("reaction", (e) => e.room === room && !e.on)).toMatchObject({ emoji: "🎉" });
+
+    ann.send(`@+draft/reply=${msgid} PRIVMSG #${room} :yes indeed`);
+    const ownEcho = await ann.expect((m) => m.command === "PRIVMSG" && m.params[1] === "yes indeed");
+    expect(ownEcho.tags.get("+draft/reply")).toBe(msgid);
+    const own = ownEcho.tags.get("msgid")!;
+    const answer = await web.nextEvent("message", (m) => m.body === "yes indeed");
+    expect(answer).toMatchObject({ replyTo: orig.id, replyToSeq: orig.seq });
+    // Relayed as its author wrote it, with the tag it came with.
+    const relayed = await bob.expect((m) => m.command === "PRIVMSG" && m.params[1] === "yes indeed");
+    expect(relayed.tags.get("+draft/reply")).toBe(msgid);
+
+    // A plain member may not redact the owner's message.
+    ann.send(`REDACT #${room} ${msgid} :spam`);
+    const refused = await ann.expectCommand("FAIL");
+    expect(refused.params.slice(0, 4)).toEqual(["REDACT", "REDACT_FORBIDDEN", `#${room}`, msgid]);
+    ann.send(`REDACT #${room} not-a-msgid`);
+    expect((await ann.expectCommand("FAIL")).params.slice(0, 4)).toEqual([
+      "REDACT",
+      "UNKNOWN_MSGID",
+      `#${room}`,
+      "not-a-msgid",
+    ]);
+    ann.send(`REDACT #${room} 999999-999999`);
+    expect((await ann.expectCommand("FAIL")).params[1]).toBe("UNKNOWN_MSGID");
+    ann.send(`REDACT #nowhere-${room} ${msgid}`);
+    expect((await ann.expectCommand("FAIL")).params.slice(0, 3)).toEqual([
+      "REDACT",
+      "INVALID_TARGET",
+      `#nowhere-${room}`,
+    ]);
+    expect((await web.call("room.history", { room })).messages[0]!.deleted).toBeUndefined();
+
+    // Her own message she may redact: everyone with the capability gets REDACT, WebSocket message.deleted.
+    ann.send(`@label=x1 REDACT #${room} ${own}`);
+    expect(await web.nextEvent("message.deleted", (e) => e.room === room)).toMatchObject({
+      id: answer.id,
+      by: "n-ann",
+    });
+    const mine = await ann.expectCommand("REDACT");
+    expect(mine.params).toEqual([`#${room}`, own]);
+    expect(mine.tags.get("label")).toBe("x1");
+    expect((await bob.expectCommand("REDACT")).params).toEqual([`#${room}`, own]);
+  });
+
+  it("REDACT is an unknown command without the capability", async () => {
+    const cat = await irc("n-cat");
+    cat.send("REDACT #x 1-1");
+    expect((await cat.expectCommand("421")).params[1]).toBe("REDACT");
+  });
 });

@@ -17,7 +17,7 @@ import type { IrcMessage } from "./line.js";
 import { N } from "./numerics.js";
 import { sendHistory } from "./render.js";
 import { chathistory } from "./chathistory.js";
-import { privmsg, tagmsg } from "./messaging.js";
+import { privmsg, redact, tagmsg } from "./messaging.js";
 
 export interface CommandContext {
   gw: IrcGateway;
@@ -1193,6 +1193,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   PRIVMSG: cmd(0, true, privmsg),
   NOTICE: cmd(0, true, privmsg),
   TAGMSG: cmd(1, true, tagmsg),
+  REDACT: cmd(2, true, redact),
   CHATHISTORY: cmd(1, true, chathistory),
   WHO: cmd(1, true, who),
   WHOIS: cmd(1, true, whois),
