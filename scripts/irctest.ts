@@ -32,6 +32,7 @@ export const SELECTION = [
   "echo_message.py",
   "labeled_responses.py",
   "message_tags.py",
+  "redact.py",
   "chathistory.py",
   "cap.py",
   "account_tag.py",

@@ -379,6 +379,11 @@ describe("IRC: redaction, reactions and replies as IRCv3 draft tags", () => {
     expect(mine.params).toEqual([`#${room}`, own]);
     expect(mine.tags.get("label")).toBe("x1");
     expect((await bob.expectCommand("REDACT")).params).toEqual([`#${room}`, own]);
+    // History leaves the deleted message out for a client with the capability; others see the tombstone.
+    bob.send(`CHATHISTORY LATEST #${room} * 10`);
+    await bob.expect((m) => m.command === "PRIVMSG" && m.params[1] === "react here");
+    const lines = await bob.sync();
+    expect(lines.some((m) => m.command === "PRIVMSG" && m.tags.get("msgid") === own)).toBe(false);
   });
 
   it("REDACT is an unknown command without the capability", async () => {

@@ -68,6 +68,9 @@ export function textRoom(source: string, command: string, target: string): numbe
  * the body, each cut to fit IRC's 512 bytes; tags (msgid, client tags) on the first.
  */
 export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []): OutMessage[] {
+  // A deleted message in history: left out for a client with draft/message-redaction (the spec's
+  // preferred form); others see the tombstone. A live message is never deleted.
+  if (m.deleted && client.has("draft/message-redaction")) return [];
   const me = client.username;
   const fromMe = me !== undefined && fold(m.from) === fold(me);
   const target = m.room !== undefined ? `#${m.room}` : fromMe ? m.user! : me!;
@@ -226,8 +229,9 @@ export function sendHistory(
   gw: IrcGateway,
   client: IrcClient,
   target: string,
-  messages: readonly Message[],
+  all: readonly Message[],
 ): void {
+  const messages = client.has("draft/message-redaction") ? all.filter((m) => !m.deleted) : all;
   if (messages.length === 0) return;
   if (client.collector) {
     const later = [...messages];
