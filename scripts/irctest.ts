@@ -32,6 +32,7 @@ export const SELECTION = [
   "echo_message.py",
   "labeled_responses.py",
   "message_tags.py",
+  "redact.py",
   "chathistory.py",
   "cap.py",
   "account_tag.py",
@@ -81,6 +82,21 @@ export const DESELECTED: ReadonlyArray<{ test: string; reason: string }> = [
   },
 ];
 
+/**
+ * Tests of a file beyond the issue's selection (redact.py) that need a feature not built yet: left out
+ * and printed apart from DESELECTED, so they read as the gap they are, not as Parley's design.
+ */
+export const NOT_BUILT: ReadonlyArray<{ test: string; reason: string }> = [
+  {
+    test: "redact.py::RedactTestCase::testOpRedactOthersPrivmsg",
+    reason: "relays the REDACT's reason: a Parley deletion carries no reason yet (msg.delete takes none)",
+  },
+  {
+    test: "redact.py::RedactTestCase::testRedactWithReason",
+    reason: "as above: the deletion's reason",
+  },
+];
+
 export function findIrctest(): string | undefined {
   const candidates = [
     process.env["IRCTEST_DIR"],
@@ -123,7 +139,7 @@ export function pytestArgs(files: readonly string[], extra: readonly string[] = 
     "parley_controller",
     "-m",
     MARKERS,
-    ...DESELECTED.flatMap(({ test }) => ["--deselect", `irctest/server_tests/${test}`]),
+    ...[...DESELECTED, ...NOT_BUILT].flatMap(({ test }) => ["--deselect", `irctest/server_tests/${test}`]),
     ...extra,
   ];
 }
@@ -146,6 +162,8 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   if (!subset) {
     console.log(`irctest: ${DESELECTED.length} tests deselected (they check what Parley's model rules out):`);
     for (const { test, reason } of DESELECTED) console.log(`  ${test}: ${reason}`);
+    console.log(`irctest: ${NOT_BUILT.length} tests deselected (they need a feature not built yet):`);
+    for (const { test, reason } of NOT_BUILT) console.log(`  ${test}: ${reason}`);
   }
   const run = spawnSync("python3", pytestArgs(subset ? SUBSET : SELECTION, ["-rs", ...extra]), {
     cwd: ROOT,

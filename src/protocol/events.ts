@@ -33,6 +33,11 @@ export const events = {
       ...convTarget,
       id: z.string().describe("the message edited"),
       seq: z.number().int().describe("the edit's own seq in the conversation"),
+      msgSeq: z
+        .number()
+        .int()
+        .optional()
+        .describe("the seq of the message edited (absent in events from older hubs)"),
       from: z.string().describe("the author (who edited)"),
       body: z.string(),
       editedAt: z.number().int(),
@@ -45,6 +50,11 @@ export const events = {
       ...convTarget,
       id: z.string().describe("the message deleted"),
       seq: z.number().int().describe("the deletion's own seq in the conversation"),
+      msgSeq: z
+        .number()
+        .int()
+        .optional()
+        .describe("the seq of the message deleted (absent in events from older hubs)"),
       by: z.string().describe("the author, or the room admin who removed it"),
       cid: z.string().optional().describe("only on the deleter's own copies"),
     })
@@ -54,6 +64,11 @@ export const events = {
       ...convTarget,
       id: z.string().describe("the message reacted to"),
       seq: z.number().int().describe("the reaction's own seq in the conversation"),
+      msgSeq: z
+        .number()
+        .int()
+        .optional()
+        .describe("the seq of the message reacted to (absent in events from older hubs)"),
       emoji: z.string(),
       user: z.string().describe("who reacted"),
       on: z.boolean().describe("added (true) or taken back (false)"),

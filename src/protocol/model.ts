@@ -138,6 +138,11 @@ export const messageSchema = z.object({
     .describe("in an end-to-end encrypted room: the sealed message (then `body` is empty)"),
   replyTo: z.string().optional().describe("the id of the message this one answers (same conversation)"),
   quote: quoteSchema.optional().describe("with `replyTo`: the original's author and first line"),
+  replyToSeq: z
+    .number()
+    .int()
+    .optional()
+    .describe("with `replyTo`: the original's seq in the conversation (IRC builds its msgid from it)"),
   editedAt: z.number().int().optional().describe("ms since epoch of the last edit; `body` is the latest"),
   deleted: z.literal(true).optional().describe("a tombstone: the message was deleted, `body` is empty"),
   deletedBy: z.string().optional().describe("with `deleted`: who deleted it (the author or a room admin)"),

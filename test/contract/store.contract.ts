@@ -1227,6 +1227,7 @@ export function describeStoreContract(
           seq: 2,
           kind: "edit",
           messageId: m.id,
+          messageSeq: m.seq,
           user: "ann",
           body: "better words",
           cid: "e1",
@@ -1282,7 +1283,7 @@ export function describeStoreContract(
         const reply = await send(r.convId, b.id, "answer", { replyTo: m.id });
         expect(reply.message.replyTo).toBe(m.id);
         const before = (await store.history(r.convId, { limit: 10 }, b.id))[1]!;
-        expect(before.reply).toEqual({ from: "ann", body: "secret edit", deleted: false });
+        expect(before.reply).toEqual({ seq: m.seq, from: "ann", body: "secret edit", deleted: false });
         const del = await entry({
           convId: r.convId,
           messageId: m.id,
@@ -1292,6 +1293,8 @@ export function describeStoreContract(
         });
         expect(del.result === "stored" && del.entry).toMatchObject({
           kind: "delete",
+          messageId: m.id,
+          messageSeq: m.seq,
           user: "ben",
           body: "",
           seq: 5,
@@ -1302,7 +1305,7 @@ export function describeStoreContract(
           body: "",
           deleted: { at: T0 + 100, byUserId: b.id, by: "ben" },
         });
-        expect(answer!.reply).toEqual({ from: "ann", body: "", deleted: true });
+        expect(answer!.reply).toEqual({ seq: m.seq, from: "ann", body: "", deleted: true });
         expect(await store.getMessage(m.id)).toMatchObject({ body: "", deleted: { by: "ben" } });
         const tagged = (await send(r.convId, a.id, "tagged", { clientTags: { "+k": "private" } })).message;
         await entry({ convId: r.convId, messageId: tagged.id, userId: a.id, kind: "delete" });

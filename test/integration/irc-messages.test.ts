@@ -265,3 +265,130 @@ describe("notes to self", () => {
     await other.close();
   });
 });
+
+describe("IRC: redaction, reactions and replies as IRCv3 draft tags", () => {
+  const REDACT = "draft/message-redaction";
+
+  it("a WebSocket user's reply, reaction and deletion reach IRC as +draft/reply, TAGMSG and REDACT; others get text", async () => {
+    const ann = await irc("n-ann", [TAGS, REDACT]);
+    const cat = await irc("n-cat");
+    const room = await roomWith("draft-out", ann, cat);
+    const orig = await web.call("msg.send", { room, body: "original", cid: "do1" });
+    const msgid = (await ann.expect((m) => m.params[1] === "original")).tags.get("msgid")!;
+    expect(msgid).toBe(`${orig.seq}-${orig.id}`);
+
+    await web.call("msg.send", { room, body: "answer", cid: "do2", replyTo: orig.id });
+    const reply = await ann.expect((m) => m.command === "PRIVMSG" && m.params[1]!.endsWith("answer"));
+    expect(reply.tags.get("+draft/reply")).toBe(msgid);
+    expect(reply.params[1]).toBe('(re n-web: "original") answer');
+    const plainReply = await cat.expect((m) => m.command === "PRIVMSG" && m.params[1]!.endsWith("answer"));
+    expect(plainReply.params[1]).toBe('(re n-web: "original") answer');
+    expect(plainReply.tags.has("+draft/reply")).toBe(false);
+
+    await web.call("msg.react", { messageId: orig.id, emoji: "👍", on: true });
+    const react = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(react.source).toMatch(/^n-web!/);
+    expect(Object.fromEntries(react.tags)).toMatchObject({ "+draft/react": "👍", "+draft/reply": msgid });
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web reacted 👍");
+    await web.call("msg.react", { messageId: orig.id, emoji: "👍", on: false });
+    const unreact = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(unreact.tags.get("+draft/unreact")).toBe("👍");
+    expect(unreact.tags.has("+draft/react")).toBe(false);
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web took back 👍");
+
+    // No ratified IRCv3 edit: everyone gets the notice.
+    await web.call("msg.edit", { messageId: orig.id, body: "changed" });
+    expect((await ann.expectCommand("NOTICE", `#${room}`)).params[1]).toBe(
+      "* n-web edited a message: changed",
+    );
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe(
+      "* n-web edited a message: changed",
+    );
+
+    await web.call("msg.delete", { messageId: orig.id });
+    const redact = await ann.expectCommand("REDACT");
+    expect(redact.params).toEqual([`#${room}`, msgid]);
+    expect(redact.source).toMatch(/^n-web!/);
+    expect((await cat.expectCommand("NOTICE", `#${room}`)).params[1]).toBe("* n-web deleted a message");
+    expect((await ann.sync()).filter((m) => m.command === "NOTICE")).toEqual([]);
+  });
+
+  it("an IRC TAGMSG reaction, a +draft/reply PRIVMSG and a REDACT go through the domain; refusals are FAIL REDACT", async () => {
+    const ann = await irc("n-ann", [TAGS, REDACT, "echo-message", "labeled-response"]);
+    const bob = await irc("n-bob", [TAGS, REDACT]);
+    const room = await roomWith("draft-in", ann, bob);
+    const orig = await web.call("msg.send", { room, body: "react here", cid: "di1" });
+    const msgid = (await ann.expect((m) => m.params[1] === "react here")).tags.get("msgid")!;
+
+    ann.send(`@label=r1;+draft/react=🎉;+draft/reply=${msgid} TAGMSG #${room}`);
+    expect(await web.nextEvent("reaction", (e) => e.room === room)).toMatchObject({
+      id: orig.id,
+      msgSeq: orig.seq,
+      emoji: "🎉",
+      user: "n-ann",
+      on: true,
+    });
+    const echo = await ann.expectCommand("TAGMSG", `#${room}`);
+    expect(echo.tags.get("label")).toBe("r1");
+    expect(echo.tags.get("+draft/react")).toBe("🎉");
+    expect((await bob.expectCommand("TAGMSG", `#${room}`)).tags.get("+draft/reply")).toBe(msgid);
+    expect((await web.call("room.history", { room })).messages[0]!.reactions).toEqual({
+      "🎉": { count: 1, me: false },
+    });
+    ann.send(`@+draft/unreact=🎉;+draft/reply=${msgid} TAGMSG #${room}`);
+    expect(await web.nextEvent("reaction", (e) => e.room === room && !e.on)).toMatchObject({ emoji: "🎉" });
+
+    ann.send(`@+draft/reply=${msgid} PRIVMSG #${room} :yes indeed`);
+    const ownEcho = await ann.expect((m) => m.command === "PRIVMSG" && m.params[1] === "yes indeed");
+    expect(ownEcho.tags.get("+draft/reply")).toBe(msgid);
+    const own = ownEcho.tags.get("msgid")!;
+    const answer = await web.nextEvent("message", (m) => m.body === "yes indeed");
+    expect(answer).toMatchObject({ replyTo: orig.id, replyToSeq: orig.seq });
+    // Relayed as its author wrote it, with the tag it came with.
+    const relayed = await bob.expect((m) => m.command === "PRIVMSG" && m.params[1] === "yes indeed");
+    expect(relayed.tags.get("+draft/reply")).toBe(msgid);
+
+    // A plain member may not redact the owner's message.
+    ann.send(`REDACT #${room} ${msgid} :spam`);
+    const refused = await ann.expectCommand("FAIL");
+    expect(refused.params.slice(0, 4)).toEqual(["REDACT", "REDACT_FORBIDDEN", `#${room}`, msgid]);
+    ann.send(`REDACT #${room} not-a-msgid`);
+    expect((await ann.expectCommand("FAIL")).params.slice(0, 4)).toEqual([
+      "REDACT",
+      "UNKNOWN_MSGID",
+      `#${room}`,
+      "not-a-msgid",
+    ]);
+    ann.send(`REDACT #${room} 999999-999999`);
+    expect((await ann.expectCommand("FAIL")).params[1]).toBe("UNKNOWN_MSGID");
+    ann.send(`REDACT #nowhere-${room} ${msgid}`);
+    expect((await ann.expectCommand("FAIL")).params.slice(0, 3)).toEqual([
+      "REDACT",
+      "INVALID_TARGET",
+      `#nowhere-${room}`,
+    ]);
+    expect((await web.call("room.history", { room })).messages[0]!.deleted).toBeUndefined();
+
+    // Her own message she may redact: everyone with the capability gets REDACT, WebSocket message.deleted.
+    ann.send(`@label=x1 REDACT #${room} ${own}`);
+    expect(await web.nextEvent("message.deleted", (e) => e.room === room)).toMatchObject({
+      id: answer.id,
+      by: "n-ann",
+    });
+    const mine = await ann.expectCommand("REDACT");
+    expect(mine.params).toEqual([`#${room}`, own]);
+    expect(mine.tags.get("label")).toBe("x1");
+    expect((await bob.expectCommand("REDACT")).params).toEqual([`#${room}`, own]);
+    // History leaves the deleted message out for a client with the capability; others see the tombstone.
+    bob.send(`CHATHISTORY LATEST #${room} * 10`);
+    await bob.expect((m) => m.command === "PRIVMSG" && m.params[1] === "react here");
+    const lines = await bob.sync();
+    expect(lines.some((m) => m.command === "PRIVMSG" && m.tags.get("msgid") === own)).toBe(false);
+  });
+
+  it("REDACT is an unknown command without the capability", async () => {
+    const cat = await irc("n-cat");
+    cat.send("REDACT #x 1-1");
+    expect((await cat.expectCommand("421")).params[1]).toBe("REDACT");
+  });
+});

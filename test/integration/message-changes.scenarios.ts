@@ -54,6 +54,7 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
           room,
           id: sent.id,
           seq: 3,
+          msgSeq: 1,
           from: p("ed-a"),
           body: "hello",
           editedAt: expect.any(Number),
@@ -105,6 +106,7 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
           room,
           id: sent.id,
           seq: 2,
+          msgSeq: 1,
           by: p("del-a"),
         });
         const { messages } = await b.call("room.history", { room });
@@ -171,10 +173,15 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
         const orig = await a.call("msg.send", { room, body: "first line\nsecond line", cid: "o" });
         const reply = await b.call("msg.send", { room, body: "answer", cid: "r", replyTo: orig.id });
         const live = await a.nextEvent("message", (m) => m.id === reply.id);
-        expect(live).toMatchObject({ replyTo: orig.id, quote: { from: p("rep-a"), text: "first line" } });
+        expect(live).toMatchObject({
+          replyTo: orig.id,
+          replyToSeq: orig.seq,
+          quote: { from: p("rep-a"), text: "first line" },
+        });
         let { messages } = await a.call("room.history", { room });
         expect(messages[1]).toMatchObject({
           replyTo: orig.id,
+          replyToSeq: orig.seq,
           quote: { from: p("rep-a"), text: "first line" },
         });
         await a.call("msg.delete", { messageId: orig.id });
@@ -210,6 +217,7 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
           room,
           id: m.id,
           seq: 2,
+          msgSeq: 1,
           emoji: "👍",
           user: p("re-b"),
           on: true,
@@ -329,6 +337,12 @@ export function describeMessageChanges(backend: string, start: () => Promise<Tes
         expect(got).toEqual(expected);
         const names = new Set(back.events.filter(inRoom).map((e) => e.ev));
         expect([...names].sort()).toEqual(["message.deleted", "message.edited", "reaction"]);
+        // Replayed changes name their message's seq too (read from message_entries with the message).
+        const seqOf = new Map(messages.map((m) => [m.id, m.seq]));
+        for (const e of back.events.filter(inRoom)) {
+          const change = e as { id: string; msgSeq?: number };
+          expect(change.msgSeq).toBe(seqOf.get(change.id));
+        }
       });
     });
 

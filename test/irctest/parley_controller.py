@@ -48,6 +48,7 @@ class ParleyController(BaseServerController):
             Capabilities.BATCH,
             Capabilities.ECHO_MESSAGE,
             Capabilities.LABELED_RESPONSE,
+            Capabilities.MESSAGE_REDACTION,
             Capabilities.MESSAGE_TAGS,
             Capabilities.MULTI_PREFIX,
             Capabilities.SERVER_TIME,

@@ -642,7 +642,7 @@ function withQuote(record: MessageRecord, original: MessageRecord | undefined): 
   return {
     ...record,
     replyTo: original.id,
-    reply: { from: original.from, body: original.body, deleted: false },
+    reply: { seq: original.seq, from: original.from, body: original.body, deleted: false },
   };
 }
 
@@ -669,6 +669,7 @@ function messageEvent(
   if (record.replyTo !== undefined) {
     event.replyTo = String(record.replyTo);
     if (record.reply) event.quote = quoteOf(record.reply);
+    if (record.reply?.seq !== undefined) event.replyToSeq = record.reply.seq;
   }
   if (record.notice) event.notice = true;
   if (record.clientTags) event.clientTags = record.clientTags;

@@ -82,6 +82,7 @@ export function toMessage(
   if (record.replyTo !== undefined) {
     message.replyTo = String(record.replyTo);
     if (record.reply) message.quote = quoteOf(record.reply);
+    if (record.reply?.seq !== undefined) message.replyToSeq = record.reply.seq;
   }
   if (record.notice) message.notice = true;
   if (record.clientTags) message.clientTags = record.clientTags;
@@ -112,7 +113,12 @@ type EntryEvent = Extract<AnyEvent, { ev: "message.edited" | "message.deleted" |
  * room, or for a DM `conv` ("dm:" + the other party).
  */
 export function entryEvent(entry: EntryRecord, where: { room: string } | { conv: string }): EntryEvent {
-  const base = { ...where, id: String(entry.messageId), seq: entry.seq };
+  const base = {
+    ...where,
+    id: String(entry.messageId),
+    seq: entry.seq,
+    ...(entry.messageSeq !== undefined && { msgSeq: entry.messageSeq }),
+  };
   switch (entry.kind) {
     case "edit":
       return { ev: "message.edited", ...base, from: entry.user, body: entry.body, editedAt: entry.ts };

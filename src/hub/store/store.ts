@@ -223,6 +223,8 @@ export interface MessageRecord {
 
 /** The original of a reply as it is now: its author and the start of its body (empty once deleted). */
 export interface ReplyQuote {
+  /** The original's seq (IRC builds its msgid from it); absent where the store was not asked for it. */
+  seq?: number;
   from: string;
   /** At most the first QUOTE_SOURCE_CHARS characters of the body. */
   body: string;
@@ -246,6 +248,8 @@ export interface EntryRecord {
   ts: number;
   kind: EntryKind;
   messageId: number;
+  /** The changed message's own seq (IRC builds its msgid from it). */
+  messageSeq?: number;
   userId: UserId;
   /** The acting user's current name. */
   user: string;

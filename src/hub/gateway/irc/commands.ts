@@ -17,7 +17,7 @@ import type { IrcMessage } from "./line.js";
 import { N } from "./numerics.js";
 import { sendHistory } from "./render.js";
 import { chathistory } from "./chathistory.js";
-import { privmsg, tagmsg } from "./messaging.js";
+import { privmsg, redact, tagmsg } from "./messaging.js";
 
 export interface CommandContext {
   gw: IrcGateway;
@@ -38,6 +38,7 @@ export const CAPABILITIES = [
   "away-notify",
   "batch",
   "draft/chathistory",
+  "draft/message-redaction",
   "echo-message",
   "labeled-response",
   "message-tags",
@@ -1195,6 +1196,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   PRIVMSG: cmd(0, true, privmsg),
   NOTICE: cmd(0, true, privmsg),
   TAGMSG: cmd(1, true, tagmsg),
+  REDACT: cmd(2, true, redact),
   CHATHISTORY: cmd(1, true, chathistory),
   WHO: cmd(1, true, who),
   WHOIS: cmd(1, true, whois),

@@ -24,6 +24,12 @@ export function seqOfMsgid(msgid: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The message id inside a msgid made by `msgidOf`, if it is one (`<seq>-<digits>`). */
+export function idOfMsgid(msgid: string): string | undefined {
+  const m = /^\d+-(\d+)$/.exec(msgid);
+  return m ? m[1] : undefined;
+}
+
 /** Tags of a message for this client: server-time, msgid, account-tag, as negotiated. */
 export function messageTags(
   client: IrcClient,
@@ -62,15 +68,26 @@ export function textRoom(source: string, command: string, target: string): numbe
  * the body, each cut to fit IRC's 512 bytes; tags (msgid, client tags) on the first.
  */
 export function messageLines(client: IrcClient, m: Message, extraTags: Tags = []): OutMessage[] {
+  // A deleted message in history: left out for a client with draft/message-redaction (the spec's
+  // preferred form); others see the tombstone. A live message is never deleted.
+  if (m.deleted && client.has("draft/message-redaction")) return [];
   const me = client.username;
   const fromMe = me !== undefined && fold(m.from) === fold(me);
   const target = m.room !== undefined ? `#${m.room}` : fromMe ? m.user! : me!;
   const source = userMask(m.from);
   const command = m.notice ? "NOTICE" : "PRIVMSG";
   const tags = [...extraTags, ...messageTags(client, m), ...clientTagsFor(client, m.clientTags)];
+  // A reply names its original's msgid (`+draft/reply`, for clients with message-tags), unless its
+  // IRC sender already put that tag on it.
+  const replyTag = m.replyTo !== undefined && m.replyToSeq !== undefined && !m.clientTags?.["+draft/reply"];
+  if (replyTag && client.has("message-tags")) {
+    tags.push(["+draft/reply", msgidOf({ seq: m.replyToSeq!, id: m.replyTo! })]);
+  }
   let text = m.deleted ? "(message deleted)" : m.e2e ? SEALED_TEXT : markdownToIrc(m.body);
-  // IRC has no threads: a reply says whom it answers, with the start of the original.
-  if (m.quote && !m.deleted) {
+  // IRC has no threads: a reply says whom it answers, with the start of the original — for every
+  // client, as those without message-tags see no `+draft/reply`. A reply written on IRC with
+  // `+draft/reply` is shown as its author wrote it, as IRC servers relay it.
+  if (m.quote && !m.deleted && !m.clientTags?.["+draft/reply"]) {
     const quoted = m.quote.deleted ? "a deleted message" : `"${markdownToIrc(m.quote.text)}"`;
     text = `(re ${m.quote.from}: ${quoted}) ${text}`;
   }
@@ -116,8 +133,8 @@ export const SEALED_TEXT = "[sealed: end-to-end encrypted, open it in a Parley c
 
 /**
  * An edit, deletion or reaction as a plain-text NOTICE from the server, in the channel (or the query)
- * the message is in: every IRC client shows it. The draft tags (`draft/message-redaction`,
- * `+draft/react`) would need the original message's msgid, which these events do not carry.
+ * the message is in: what clients without `draft/message-redaction` (deletions) or message-tags
+ * (reactions) get, and every client for an edit (IRCv3 has no ratified edit).
  */
 function changeNotice(
   gw: IrcGateway,
@@ -140,6 +157,68 @@ function changeNotice(
   client.send({ source, command: "NOTICE", params: [target, splitUtf8(`* ${text}`, room)[0] ?? ""] });
 }
 
+/** An edit/deletion/reaction's target for this client: the channel, or in a DM the query, as for PRIVMSG. */
+function changeTarget(
+  client: IrcClient,
+  event: { room?: string | undefined; conv?: string | undefined },
+  actor: string,
+): string | undefined {
+  if (event.room !== undefined) return client.isOn(event.room) ? `#${event.room}` : undefined;
+  if (!event.conv?.startsWith("dm:") || client.username === undefined) return undefined;
+  return fold(actor) === fold(client.username) ? event.conv.slice(3) : client.username;
+}
+
+/** time and account tags of a line by `user` at `ts`, as negotiated. */
+function serverTags(client: IrcClient, user: string, ts: number | undefined): Tags {
+  const tags: Tags = [];
+  if (client.has("server-time") && ts !== undefined) tags.push(["time", new Date(ts).toISOString()]);
+  if (client.has("account-tag")) tags.push(["account", user]);
+  return tags;
+}
+
+/**
+ * A deletion as `REDACT target msgid` (draft/message-redaction) from the one who deleted it, for a
+ * client with the capability; false when this client gets the NOTICE instead (or the event lacks the
+ * message's seq, from an older hub).
+ */
+function redactLine(
+  client: IrcClient,
+  event: Extract<AnyEvent, { ev: "message.deleted" }>,
+): OutMessage | undefined {
+  if (!client.has("draft/message-redaction") || event.msgSeq === undefined) return undefined;
+  const target = changeTarget(client, event, event.by);
+  if (target === undefined) return undefined;
+  return {
+    tags: serverTags(client, event.by, undefined),
+    source: userMask(event.by),
+    command: "REDACT",
+    params: [target, msgidOf({ seq: event.msgSeq, id: event.id })],
+  };
+}
+
+/**
+ * A reaction as `TAGMSG target` with `+draft/react=<emoji>` (`+draft/unreact` when taken back) and
+ * `+draft/reply=<msgid>`, for a client with message-tags; undefined when it gets the NOTICE instead.
+ */
+function reactionLine(
+  client: IrcClient,
+  event: Extract<AnyEvent, { ev: "reaction" }>,
+): OutMessage | undefined {
+  if (!client.has("message-tags") || event.msgSeq === undefined) return undefined;
+  const target = changeTarget(client, event, event.user);
+  if (target === undefined) return undefined;
+  return {
+    tags: [
+      ...serverTags(client, event.user, undefined),
+      [event.on ? "+draft/react" : "+draft/unreact", event.emoji],
+      ["+draft/reply", msgidOf({ seq: event.msgSeq, id: event.id })],
+    ],
+    source: userMask(event.user),
+    command: "TAGMSG",
+    params: [target],
+  };
+}
+
 /**
  * Replays messages (on connect and JOIN) as a `chathistory` batch when the client has `batch`, else one
  * by one. Nothing to replay sends nothing (no empty batch: that is for a CHATHISTORY request). Inside a
@@ -150,8 +229,9 @@ export function sendHistory(
   gw: IrcGateway,
   client: IrcClient,
   target: string,
-  messages: readonly Message[],
+  all: readonly Message[],
 ): void {
+  const messages = client.has("draft/message-redaction") ? all.filter((m) => !m.deleted) : all;
   if (messages.length === 0) return;
   if (client.collector) {
     const later = [...messages];
@@ -218,6 +298,7 @@ function ownEcho(
   client: IrcClient,
   event: { cid?: string | undefined; room?: string | undefined; user?: string | undefined; from: string },
   lines: () => OutMessage[],
+  always = false,
 ): boolean {
   const cid = event.cid;
   if (cid === undefined || !client.pendingEchoes.has(cid)) return false;
@@ -225,7 +306,7 @@ function ownEcho(
   client.pendingEchoes.delete(cid);
   const me = client.username!;
   const toSelf = event.room === undefined && event.user !== undefined && fold(event.user) === fold(me);
-  if (client.has("echo-message")) {
+  if (always || client.has("echo-message")) {
     const echo = lines();
     if (label !== undefined && client.collector?.label === label) {
       for (const l of echo) client.collector.lines.push(l);
@@ -460,10 +541,29 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
       changeNotice(gw, client, event, `${event.from} edited a message: ${first}`);
       return;
     }
-    case "message.deleted":
-      changeNotice(gw, client, event, `${event.by} deleted a message`);
+    case "message.deleted": {
+      const redact = redactLine(client, event);
+      if (!redact) {
+        if (event.cid !== undefined) client.pendingEchoes.delete(event.cid);
+        changeNotice(gw, client, event, `${event.by} deleted a message`);
+        return;
+      }
+      // The deleter's own REDACT comes back to it (with its label), as the spec has it, echo-message or not.
+      const own = { cid: event.cid, from: event.by };
+      if (ownEcho(client, own, () => [redact], true)) return;
+      client.send(redact);
       return;
-    case "reaction":
+    }
+    case "reaction": {
+      const react = reactionLine(client, event);
+      if (react) {
+        // An IRC client's own TAGMSG reaction: its echo (echo-message), labeled.
+        const own = { cid: event.cid, from: event.user };
+        if (ownEcho(client, own, () => [react])) return;
+        client.send(react);
+        return;
+      }
+      if (event.cid !== undefined) client.pendingEchoes.delete(event.cid);
       changeNotice(
         gw,
         client,
@@ -471,6 +571,7 @@ export function renderEvent(gw: IrcGateway, client: IrcClient, event: AnyEvent):
         event.on ? `${event.user} reacted ${event.emoji}` : `${event.user} took back ${event.emoji}`,
       );
       return;
+    }
     case "session.ended":
     case "user.updated":
     case "settings.changed":

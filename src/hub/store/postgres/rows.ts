@@ -130,6 +130,7 @@ export interface MessageRow {
   deleted_by?: number | null;
   deleted_by_name?: string | null;
   reply_id?: number | null;
+  reply_seq?: number | string | null;
   reply_from?: string | null;
   reply_body?: string | null;
   reply_deleted?: number | null;
@@ -141,7 +142,7 @@ export const MESSAGE_COLUMNS =
 
 /** MESSAGE_COLUMNS with the message's state and its reply's original as it is now; use with MESSAGE_JOINS. */
 export const FULL_MESSAGE_COLUMNS = `${MESSAGE_COLUMNS}, msg.reply_to, msg.edited_at, msg.deleted_at,
-  msg.deleted_by, du.username AS deleted_by_name, r.id AS reply_id, ru.username AS reply_from,
+  msg.deleted_by, du.username AS deleted_by_name, r.id AS reply_id, r.seq AS reply_seq, ru.username AS reply_from,
   substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body, r.deleted_at AS reply_deleted`;
 export const MESSAGE_JOINS = `JOIN users u ON u.id = msg.from_user_id
   LEFT JOIN users du ON du.id = msg.deleted_by
@@ -168,6 +169,7 @@ export function messageFromRow(row: MessageRow): MessageRecord {
       row.reply_id === null || row.reply_id === undefined
         ? { from: "", body: "", deleted: true }
         : {
+            ...(row.reply_seq !== null && row.reply_seq !== undefined && { seq: Number(row.reply_seq) }),
             from: row.reply_from ?? "",
             body: row.reply_body ?? "",
             deleted: row.reply_deleted !== null && row.reply_deleted !== undefined,

@@ -28,14 +28,17 @@ interface EntryRow {
   ts: number;
   kind: EntryKind;
   message_id: number;
+  message_seq: number | string | null;
   user_id: number;
   username: string;
   body: string;
   cid: string | null;
 }
 
-const ENTRY_SELECT = `SELECT e.id, e.conv_id, e.seq, e.ts, e.kind, e.message_id, e.user_id, u.username, e.body, e.cid
-  FROM message_entries e JOIN users u ON u.id = e.user_id`;
+// The changed message's seq comes by its primary key (IRC builds its msgid from it).
+const ENTRY_SELECT = `SELECT e.id, e.conv_id, e.seq, e.ts, e.kind, e.message_id, om.seq AS message_seq, e.user_id,
+    u.username, e.body, e.cid
+  FROM message_entries e JOIN users u ON u.id = e.user_id LEFT JOIN messages om ON om.id = e.message_id`;
 
 function toEntry(row: EntryRow): EntryRecord {
   const entry: EntryRecord = {
@@ -49,6 +52,7 @@ function toEntry(row: EntryRow): EntryRecord {
     user: row.username,
     body: row.body,
   };
+  if (row.message_seq !== null) entry.messageSeq = Number(row.message_seq);
   const cid = opt(row.cid);
   if (cid !== undefined) entry.cid = cid;
   return entry;

@@ -25,6 +25,7 @@ export interface MessageRow {
   deleted_by: number | null;
   deleted_by_name: string | null;
   reply_id: number | null;
+  reply_seq: number | null;
   reply_from: string | null;
   reply_body: string | null;
   reply_deleted: number | null;
@@ -35,7 +36,7 @@ export interface MessageRow {
 // The reply's original is read as it is now, so erasing it erases every quote of it.
 export const MESSAGE_COLUMNS = `m.id, m.conv_id, m.seq, m.ts, m.from_user_id, u.username, m.body, m.cid,
     m.reply_to, m.edited_at, m.deleted_at, m.deleted_by, du.username AS deleted_by_name,
-    r.id AS reply_id, ru.username AS reply_from, substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body,
+    r.id AS reply_id, r.seq AS reply_seq, ru.username AS reply_from, substr(r.body, 1, ${QUOTE_SOURCE_CHARS}) AS reply_body,
     r.deleted_at AS reply_deleted, m.notice, m.client_tags`;
 /** What MESSAGE_COLUMNS reads besides `messages m`. */
 export const MESSAGE_JOINS = `JOIN users u ON u.id = m.from_user_id
@@ -62,7 +63,12 @@ export function toMessage(row: MessageRow): MessageRecord {
     message.reply =
       row.reply_id === null
         ? { from: "", body: "", deleted: true }
-        : { from: row.reply_from ?? "", body: row.reply_body ?? "", deleted: row.reply_deleted !== null };
+        : {
+            ...(row.reply_seq !== null && { seq: row.reply_seq }),
+            from: row.reply_from ?? "",
+            body: row.reply_body ?? "",
+            deleted: row.reply_deleted !== null,
+          };
   }
   if (row.deleted_at !== null) {
     message.deleted = { at: row.deleted_at, byUserId: row.deleted_by ?? 0, by: row.deleted_by_name ?? "" };
