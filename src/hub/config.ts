@@ -177,7 +177,9 @@ export const hubConfigSchema = z.object({
   ircPrefixes: z
     .enum(["qo", "o"])
     .default("qo")
-    .describe("IRC channel prefixes: qo shows the room owner ~, admins @ and voiced members +; o shows owner and admins @"),
+    .describe(
+      "IRC channel prefixes: qo shows the room owner ~, admins @ and voiced members +; o shows owner and admins @",
+    ),
   ircServerName: z
     .string()
     .regex(/^[A-Za-z0-9.-]{1,63}$/)
