@@ -6,22 +6,16 @@
  * works in rooms of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerAndLogin, type TestClient } from "../helpers/client.js";
+import type { TestClient } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
-import { roomWith } from "../helpers/rooms.js";
+import { roomWith, signUpAll } from "../helpers/rooms.js";
 
 let hub: TestHub;
 let ann: TestClient, bob: TestClient, cat: TestClient, dan: TestClient;
 
 beforeAll(async () => {
   hub = await startHub({ config: { rateLimits: false } });
-  const signUp = (u: string) => registerAndLogin(hub.url, u);
-  [ann, bob, cat, dan] = await Promise.all([
-    signUp("rm-ann"),
-    signUp("rm-bob"),
-    signUp("rm-cat"),
-    signUp("rm-dan"),
-  ]);
+  [ann, bob, cat, dan] = await signUpAll(hub.url, ["rm-ann", "rm-bob", "rm-cat", "rm-dan"]);
 });
 afterAll(async () => {
   await Promise.all([ann, bob, cat, dan].map((c) => c?.close()));

@@ -8,20 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LEAVE_REASON_MAX, ROOM_INVITE_TTL_MS } from "../../src/protocol/limits.js";
 import { PASSWORD, registerAndLogin, type TestClient } from "../helpers/client.js";
 import { startHub, type TestHub } from "../helpers/hub.js";
-import { roomName, roomWith } from "../helpers/rooms.js";
+import { roomName, roomWith, signUpAll } from "../helpers/rooms.js";
 
 let hub: TestHub;
 let ann: TestClient, bob: TestClient, cat: TestClient, dan: TestClient;
 
 beforeAll(async () => {
   hub = await startHub({ config: { rateLimits: false } });
-  const signUp = (u: string) => registerAndLogin(hub.url, u);
-  [ann, bob, cat, dan] = await Promise.all([
-    signUp("rr-ann"),
-    signUp("rr-bob"),
-    signUp("rr-cat"),
-    signUp("rr-dan"),
-  ]);
+  [ann, bob, cat, dan] = await signUpAll(hub.url, ["rr-ann", "rr-bob", "rr-cat", "rr-dan"]);
 });
 afterAll(async () => {
   await Promise.all([ann, bob, cat, dan].map((c) => c?.close()));
