@@ -540,19 +540,9 @@ async function join(ctx: CommandContext): Promise<void> {
 
 async function partOne(ctx: CommandContext, channel: string, reason: string | undefined): Promise<void> {
   const { client, gw } = ctx;
-  const room = roomOf(channel);
-  const view = room === undefined ? undefined : client.channels.get(fold(room));
-  if (room === undefined || !view) {
-    const exists =
-      room !== undefined &&
-      (await gw.domain.rooms.find(room).then(
-        () => true,
-        () => false,
-      ));
-    if (exists) client.numeric(N.ERR_NOTONCHANNEL, channel, "You're not on that channel");
-    else client.numeric(N.ERR_NOSUCHCHANNEL, channel, "No such channel");
-    return;
-  }
+  const room = await joinedRoom(gw, client, channel);
+  if (room === undefined) return;
+  const view = client.channels.get(fold(room))!;
   // Taken off first: the member.left (or room.deleted) event this causes is this command's own.
   client.channels.delete(fold(room));
   try {
